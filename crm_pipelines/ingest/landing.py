@@ -1,0 +1,81 @@
+"""Read a whole feed folder: all files, contract column names, one frame with file and line."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from crm_pipelines.ingest.readers import FileRead, landing_files, read_landing_file
+from crm_pipelines.ingest.specs import FeedSpec, feed_spec
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RawFeed:
+    feed: str
+    frame: pl.DataFrame  # contract columns as text + __file, __line, __file_rank, __missing
+    files: list[FileRead]
+    unknown_columns: list[str]
+
+
+def _to_contract_columns(frame: pl.DataFrame, spec: FeedSpec) -> tuple[pl.DataFrame, set[str]]:
+    renames = {
+        c: spec.column_aliases[c]
+        for c in frame.columns
+        if c in spec.column_aliases and spec.column_aliases[c] not in frame.columns
+    }
+    frame = frame.rename(renames)
+    unknown = {c for c in frame.columns if c not in spec.columns and not c.startswith("__")}
+    missing = [c for c in spec.columns if c not in frame.columns]
+    frame = frame.drop(sorted(unknown)).with_columns(
+        [pl.lit(None, dtype=pl.String).alias(c) for c in missing]
+    )
+    # Empty or whitespace-only text is "no value" (feeds.md: empty field = null).
+    text = [c for c in spec.columns]
+    frame = frame.with_columns(
+        [
+            pl.when(pl.col(c).str.strip_chars().str.len_bytes() == 0)
+            .then(None)
+            .otherwise(pl.col(c))
+            .alias(c)
+            for c in text
+        ]
+    ).with_columns(pl.lit(",".join(missing)).alias("__missing"))
+    return frame.select([*spec.columns, "__line", "__missing"]), unknown
+
+
+def read_feed(landing: Path, feed: str) -> RawFeed:
+    spec = feed_spec(feed)
+    reads: list[FileRead] = []
+    frames: list[pl.DataFrame] = []
+    unknown: set[str] = set()
+    for rank, path in enumerate(landing_files(landing, feed)):
+        read = read_landing_file(landing, feed, path)
+        if read.frame is not None:
+            frame, extra = _to_contract_columns(read.frame, spec)
+            unknown |= extra
+            frames.append(
+                frame.with_columns(
+                    pl.lit(read.file).alias("__file"), pl.lit(rank, dtype=pl.Int32).alias("__file_rank")
+                )
+            )
+            read.frame = None  # keep memory for the combined frame only
+        reads.append(read)
+        log.info("%s: %s %s (%d rows)", feed, read.file, read.status, read.rows)
+    if frames:
+        combined = pl.concat(frames, how="vertical")
+    else:
+        combined = pl.DataFrame(
+            schema={
+                **{c: pl.String for c in spec.columns},
+                "__line": pl.Int64,
+                "__missing": pl.String,
+                "__file": pl.String,
+                "__file_rank": pl.Int32,
+            }
+        )
+    return RawFeed(feed, combined, reads, sorted(unknown))

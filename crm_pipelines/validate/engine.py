@@ -1,0 +1,134 @@
+"""Validate one feed: pick each record's winning version, run the column rules, sort the
+findings into ERROR (reject the row) and WARNING (keep the row, leave the value out).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from crm_pipelines.ingest.landing import RawFeed
+from crm_pipelines.ingest.specs import FeedSpec, feed_spec
+from crm_pipelines.validate import values
+from crm_pipelines.validate.codes import canonical_codes
+from crm_pipelines.validate.column_checks import ColumnOutcome, RowContext, run_column_check
+from crm_pipelines.validate.row_rules import apply_row_rules
+from crm_pipelines.validate.rules import rule_severity
+
+log = logging.getLogger(__name__)
+
+ISSUE_SCHEMA = {
+    "__row": pl.UInt32,
+    "rule_id": pl.String,
+    "column": pl.String,
+    "message": pl.String,
+}
+MAX_VALUE_IN_MESSAGE = 80
+
+
+@dataclass
+class FeedValidation:
+    feed: str
+    winners: pl.DataFrame  # one row per (source_system, source_id): raw text + typed "t_" columns
+    issues: pl.DataFrame  # __row, rule_id, column, message
+    checked: dict[str, int] = field(default_factory=dict)  # rows each rule looked at
+    superseded: int = 0
+
+    def add(self, issues: pl.DataFrame, rule_id: str, checked: int) -> None:
+        self.issues = pl.concat([self.issues, issues.select(list(ISSUE_SCHEMA))])
+        self.checked[rule_id] = self.checked.get(rule_id, 0) + checked
+
+    def error_rows(self) -> pl.Series:
+        errors = self.issues.filter(
+            pl.col("rule_id").map_elements(rule_severity, return_dtype=pl.String) == "ERROR"
+        )
+        return errors["__row"].unique()
+
+
+def _short(value: pl.Expr) -> pl.Expr:
+    return (
+        pl.when(value.str.len_chars() > MAX_VALUE_IN_MESSAGE)
+        .then(value.str.slice(0, MAX_VALUE_IN_MESSAGE) + pl.lit("…"))
+        .otherwise(value)
+        .str.replace_all(r"[\x00-\x1f]", "?")
+    )
+
+
+def issues_from(frame: pl.DataFrame, failed: pl.Series, rule_id: str, column: str, message: str | pl.Series) -> pl.DataFrame:
+    """Issue rows for the failed rows; `{value}` in the message is the row's raw value."""
+    mask = failed.fill_null(False)
+    if isinstance(message, pl.Series):
+        text = pl.lit(message.filter(mask)) if mask.any() else pl.lit(None, dtype=pl.String)
+        rows = frame.filter(mask).select(pl.col("__row"), text.alias("message"))
+    elif "{value}" in message:
+        head, tail = message.split("{value}", 1)
+        value = _short(pl.col(column).fill_null("")) if column in frame.columns else pl.lit("")
+        rows = frame.filter(mask).select(pl.col("__row"), pl.concat_str([pl.lit(head), value, pl.lit(tail)]).alias("message"))
+    else:
+        rows = frame.filter(mask).select(pl.col("__row"), pl.lit(message).alias("message"))
+    return rows.with_columns(pl.lit(rule_id).alias("rule_id"), pl.lit(column).alias("column"))
+
+
+def select_winners(raw: RawFeed) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """The latest version of each (source_system, source_id); superseded ones state nothing.
+
+    Rows whose key or updated_at is unusable cannot be ordered: they are kept (and will be
+    rejected) only when their key has no usable version at all.
+    """
+    frame = raw.frame.with_row_index("__in")
+    source_system = canonical_codes(frame["source_system"], None, "source_system")
+    timestamps = values.parse_timestamp(frame["updated_at"])["value"]
+    frame = frame.with_columns(
+        pl.coalesce(source_system, frame["source_system"].str.strip_chars()).alias("__ss"),
+        frame["source_id"].str.strip_chars().alias("__sid"),
+        timestamps.alias("__ts"),
+    )
+    orderable = pl.col("__ss").is_not_null() & pl.col("__sid").is_not_null() & pl.col("__ts").is_not_null()
+    key = pl.when(pl.col("__sid").is_null() | pl.col("__ss").is_null()).then(pl.format("\u0000{}", pl.col("__in"))).otherwise(pl.concat_str([pl.col("__ss"), pl.col("__sid")], separator="\u0001"))
+    ordered = frame.with_columns(key.alias("__key"), orderable.alias("__orderable")).sort(
+        ["__orderable", "__ts", "__file_rank", "__line"], nulls_last=False
+    )
+    winners = ordered.unique(subset=["__key"], keep="last", maintain_order=True).sort("__in")
+    superseded = frame.height - winners.height
+    winners = winners.drop("__key", "__in").with_row_index("__row")
+    return winners, frame, superseded
+
+
+def _context_country(winners: pl.DataFrame, spec: FeedSpec, owner_country: pl.DataFrame | None) -> pl.Series:
+    if "country" in spec.columns:
+        return values.check_country(winners["country"])["country"]
+    if owner_country is not None and "customer_source_id" in winners.columns:
+        joined = winners.select("__ss", pl.col("customer_source_id").str.strip_chars()).join(
+            owner_country, left_on=["__ss", "customer_source_id"], right_on=["source_system", "source_id"], how="left", maintain_order="left"
+        )
+        return joined["country"]
+    return pl.Series("country", [None] * winners.height, dtype=pl.String)
+
+
+def validate_feed(raw: RawFeed, as_of: dt.date, owner_country: pl.DataFrame | None = None) -> FeedValidation:
+    spec = feed_spec(raw.feed)
+    winners, _, superseded = select_winners(raw)
+    result = FeedValidation(raw.feed, winners, pl.DataFrame(schema=ISSUE_SCHEMA), superseded=superseded)
+    ctx = RowContext(winners, winners["__ss"], _context_country(winners, spec, owner_country), as_of, spec.feed)
+    typed: dict[str, pl.Series] = {}
+    for column in spec.columns.values():
+        if column.name == "updated_at":
+            outcome = ColumnOutcome("updated_at", winners["__ts"], winners["__ts"].is_null() & winners["updated_at"].is_not_null(), "INVALID_TIMESTAMP", "updated_at '{value}' is not an ISO 8601 timestamp")
+        else:
+            outcome = run_column_check(column, winners[column.name], ctx)
+        typed[column.name] = outcome.typed
+        for name, series in outcome.extra.items():
+            typed[name] = series
+        if outcome.rule_id:
+            checked = int(winners[column.name].is_not_null().sum())
+            result.add(issues_from(winners, outcome.failed, outcome.rule_id, column.name, outcome.messages if outcome.messages is not None else outcome.message), outcome.rule_id, checked)
+    if "country" not in typed:  # person: the country of its customer, CZ when unknown
+        typed["country"] = ctx.country.fill_null("CZ")
+    typed_frame = pl.DataFrame({f"t_{k}": v for k, v in typed.items()})
+    result.winners = pl.concat([winners, typed_frame], how="horizontal")
+    apply_row_rules(result, spec, as_of)
+    log.info("%s: %d winning rows, %d superseded, %d issues", raw.feed, winners.height, superseded, result.issues.height)
+    return result
