@@ -26,6 +26,7 @@ from crm_pipelines.validate.references import (
     check_decision_references,
     check_soft_reference,
 )
+from crm_pipelines.validate.schemas import validate_staged
 from crm_pipelines.validate.staging import staged_frames
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def stage_landing(landing: Path, as_of: dt.date | None = None) -> StagedLanding:
     raw = ingest_landing(Path(landing))
     reads: list[FileRead] = [read for feed in raw.values() for read in feed.files]
     results = validate_landing(raw, as_of)
-    staged = staged_frames(results)
+    staged = {feed: validate_staged(feed, frame) for feed, frame in staged_frames(results).items()}
     rejected, finding = quality_rows(results)
     rejected = pl.concat([unreadable_file_rows(reads), rejected])
     stats = {

@@ -53,7 +53,6 @@ def staged_frames(results: dict[str, FeedValidation]) -> dict[str, pl.DataFrame]
             frame = frame.with_columns(pl.lit("person_feed").alias("origin"))
         if feed == "steward_decision":
             frame = frame.filter(pl.col("__decision_ok")).with_columns(
-                pl.col("entity").str.to_lowercase(),
                 pl.concat_str([pl.col("left_source_system"), pl.col("left_source_id").str.strip_chars()], separator="|").alias("left_record_key"),
                 pl.concat_str([pl.col("right_source_system"), pl.col("right_source_id").str.strip_chars()], separator="|").alias("right_record_key"),
             )

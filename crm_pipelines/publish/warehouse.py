@@ -1,0 +1,76 @@
+"""Publish all tables into one DuckDB file atomically.
+
+Analysts keep read-only connections open, and DuckDB lets no writer open a file a reader holds.
+So the new warehouse is built in a sibling file and moved over the published one with
+os.replace: open connections keep the old snapshot, new ones see the new file, and a failed
+run leaves the previous warehouse untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import yaml
+
+log = logging.getLogger(__name__)
+
+CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _comments(con: duckdb.DuckDBPyConnection, name: str, columns: list[str]) -> None:
+    catalog = yaml.safe_load(CATALOG_PATH.read_text(encoding="utf-8"))
+    docs = catalog.get(name, {})
+    if "_table" in docs:
+        con.execute(f"COMMENT ON TABLE {name} IS {_quote(docs['_table'])}")
+    for column in columns:
+        if column in docs:
+            con.execute(f'COMMENT ON COLUMN {name}."{column}" IS {_quote(docs[column])}')
+
+
+def read_previous(path: Path, query: str) -> pl.DataFrame | None:
+    """A query against the published warehouse, or None when there is none (or it lacks the table)."""
+    if not Path(path).exists():
+        return None
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            return con.sql(query).pl()
+    except duckdb.Error as exc:
+        log.warning("previous warehouse %s not usable for %r: %s", path, query, exc)
+        return None
+
+
+def publish_warehouse(tables: Mapping[str, pl.DataFrame], target: Path) -> Path:
+    """Write {"schema.table": frame} to `target` in one go; return the published path."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    building = target.with_name(f".{target.name}.building-{os.getpid()}")
+    building.unlink(missing_ok=True)
+    try:
+        con = duckdb.connect(str(building))
+        try:
+            for schema in sorted({name.split(".")[0] for name in tables}):
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            for name, frame in tables.items():
+                arrow = frame.to_arrow()
+                con.register("incoming", arrow)
+                con.execute(f"CREATE TABLE {name} AS SELECT * FROM incoming")
+                con.unregister("incoming")
+                _comments(con, name, frame.columns)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(building, target)
+    except BaseException:
+        building.unlink(missing_ok=True)
+        raise
+    log.info("published %d tables to %s", len(tables), target)
+    return target
