@@ -60,7 +60,8 @@ def read_feed(landing: Path, feed: str) -> RawFeed:
             unknown |= extra
             frames.append(
                 frame.with_columns(
-                    pl.lit(read.file).alias("__file"), pl.lit(rank, dtype=pl.Int32).alias("__file_rank")
+                    pl.lit(read.file).alias("__file"),
+                    pl.lit(rank, dtype=pl.Int32).alias("__file_rank"),
                 )
             )
             read.frame = None  # keep memory for the combined frame only

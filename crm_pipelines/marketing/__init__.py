@@ -1,1 +1,19 @@
-"""marketing stage."""
+"""marketing stage: campaign targets that marketing and legal can trust."""
+
+from crm_pipelines.marketing.checks import target_violations
+from crm_pipelines.marketing.export import write_campaign_exports
+from crm_pipelines.marketing.targeting import (
+    CampaignTargets,
+    active_campaigns,
+    build_campaign_targets,
+    default_as_of,
+)
+
+__all__ = [
+    "CampaignTargets",
+    "active_campaigns",
+    "build_campaign_targets",
+    "default_as_of",
+    "target_violations",
+    "write_campaign_exports",
+]

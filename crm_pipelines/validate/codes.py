@@ -32,7 +32,9 @@ def canonical_codes(values: pl.Series, sources: pl.Series | None, table: str) ->
     frame = pl.DataFrame(
         {
             "__up": values.str.strip_chars().str.to_uppercase(),
-            "__src": sources if sources is not None else pl.Series([None] * len(values), dtype=pl.String),
+            "__src": sources
+            if sources is not None
+            else pl.Series([None] * len(values), dtype=pl.String),
         }
     ).with_row_index("__i")
     per_source = frame.join(lookup, on=["__src", "__up"], how="left").select("__i", "__code")

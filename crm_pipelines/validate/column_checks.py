@@ -51,18 +51,25 @@ def check_code(spec: ColumnSpec, raw: pl.Series, ctx: RowContext) -> ColumnOutco
     failed = raw.is_not_null() & code.is_null()
     if spec.required:
         return ColumnOutcome(
-            spec.name, code, failed, "UNKNOWN_CODE",
+            spec.name,
+            code,
+            failed,
+            "UNKNOWN_CODE",
             f"{spec.name} '{{value}}' is not a code of table {spec.code_table} (nor a mapped alias)",
         )
     return ColumnOutcome(
-        spec.name, code, failed, "UNKNOWN_OPTIONAL_CODE",
+        spec.name,
+        code,
+        failed,
+        "UNKNOWN_OPTIONAL_CODE",
         f"{spec.name} '{{value}}' is not a code of table {spec.code_table}; left out",
     )
 
 
 def check_code_list(spec: ColumnSpec, raw: pl.Series, ctx: RowContext) -> ColumnOutcome:
     items = (
-        pl.DataFrame({"raw": raw}).with_row_index("__i")
+        pl.DataFrame({"raw": raw})
+        .with_row_index("__i")
         .with_columns(pl.col("raw").str.split("|").alias("item"))
         .explode("item")
         .with_columns(pl.col("item").str.strip_chars())
@@ -83,7 +90,10 @@ def check_code_list(spec: ColumnSpec, raw: pl.Series, ctx: RowContext) -> Column
         .with_columns(pl.col("codes").fill_null(pl.lit([], dtype=pl.List(pl.String))))
     )
     return ColumnOutcome(
-        spec.name, joined["codes"], joined["bad"].fill_null(False), "UNKNOWN_OPTIONAL_CODE",
+        spec.name,
+        joined["codes"],
+        joined["bad"].fill_null(False),
+        "UNKNOWN_OPTIONAL_CODE",
         f"{spec.name} '{{value}}' holds codes unknown to table {spec.code_table}; they are left out",
     )
 
@@ -94,7 +104,10 @@ def _parsed(
     def check(spec: ColumnSpec, raw: pl.Series, ctx: RowContext) -> ColumnOutcome:
         parsed = parser(raw)
         return ColumnOutcome(
-            spec.name, parsed["value"], _bad(parsed["valid"]), rule,
+            spec.name,
+            parsed["value"],
+            _bad(parsed["valid"]),
+            rule,
             message.format(column=spec.name),
         )
 
@@ -104,7 +117,10 @@ def _parsed(
 def check_timestamp(spec: ColumnSpec, raw: pl.Series, ctx: RowContext) -> ColumnOutcome:
     parsed = values.parse_timestamp(raw)
     return ColumnOutcome(
-        spec.name, parsed["value"], _bad(parsed["valid"]), "INVALID_TIMESTAMP",
+        spec.name,
+        parsed["value"],
+        _bad(parsed["valid"]),
+        "INVALID_TIMESTAMP",
         f"{spec.name} '{{value}}' is not an ISO 8601 timestamp",
     )
 
@@ -113,7 +129,10 @@ def check_date(spec: ColumnSpec, raw: pl.Series, ctx: RowContext) -> ColumnOutco
     parsed = values.parse_date(raw)
     rule = "INVALID_REQUIRED_DATE" if spec.required else "UNPARSEABLE_VALUE"
     return ColumnOutcome(
-        spec.name, parsed["value"], _bad(parsed["valid"]), rule,
+        spec.name,
+        parsed["value"],
+        _bad(parsed["valid"]),
+        rule,
         f"{spec.name} '{{value}}' is not a date (YYYY-MM-DD)",
     )
 
@@ -124,7 +143,10 @@ def _with_country(
     def check(spec: ColumnSpec, raw: pl.Series, ctx: RowContext) -> ColumnOutcome:
         result = checker(raw, ctx.country)
         return ColumnOutcome(
-            spec.name, result[out], _bad(result["valid"]), rule,
+            spec.name,
+            result[out],
+            _bad(result["valid"]),
+            rule,
             f"{spec.name} '{{value}}' is not a valid {what}; left out",
         )
 
@@ -138,7 +160,10 @@ def _plain(
         result = checker(raw)
         verb = "" if rule in ("INVALID_COUNTRY", "INVALID_CURRENCY") else "; left out"
         return ColumnOutcome(
-            spec.name, result[out], _bad(result["valid"]), rule,
+            spec.name,
+            result[out],
+            _bad(result["valid"]),
+            rule,
             f"{spec.name} '{{value}}' is not a valid {what}{verb}",
         )
 
@@ -160,7 +185,10 @@ def check_chars(spec: ColumnSpec, raw: pl.Series, ctx: RowContext) -> ColumnOutc
 def check_phone(spec: ColumnSpec, raw: pl.Series, ctx: RowContext) -> ColumnOutcome:
     result = values.check_phone(raw, ctx.country)
     return ColumnOutcome(
-        spec.name, result["phone"], _bad(result["valid"]), "INVALID_PHONE",
+        spec.name,
+        result["phone"],
+        _bad(result["valid"]),
+        "INVALID_PHONE",
         f"{spec.name} '{{value}}' is not a valid phone number; left out",
         extra={"phone_is_mobile": result["is_mobile"]},
     )
@@ -169,7 +197,10 @@ def check_phone(spec: ColumnSpec, raw: pl.Series, ctx: RowContext) -> ColumnOutc
 def check_national_id(spec: ColumnSpec, raw: pl.Series, ctx: RowContext) -> ColumnOutcome:
     result = values.check_birth_number(raw, ctx.country)
     return ColumnOutcome(
-        spec.name, result["national_id"], _bad(result["valid"]), "INVALID_NATIONAL_ID",
+        spec.name,
+        result["national_id"],
+        _bad(result["valid"]),
+        "INVALID_NATIONAL_ID",
         f"{spec.name} '{{value}}' is not a valid birth number; left out",
     )
 
@@ -180,7 +211,9 @@ CHECKS: dict[str, Callable[[ColumnSpec, pl.Series, RowContext], ColumnOutcome]] 
     "code_list": check_code_list,
     "timestamp": check_timestamp,
     "timestamp_optional": _parsed(
-        values.parse_timestamp, "UNPARSEABLE_VALUE", "{column} '{{value}}' is not a timestamp; left out"
+        values.parse_timestamp,
+        "UNPARSEABLE_VALUE",
+        "{column} '{{value}}' is not a timestamp; left out",
     ),
     "date": check_date,
     "boolean": _parsed(
@@ -194,7 +227,9 @@ CHECKS: dict[str, Callable[[ColumnSpec, pl.Series, RowContext], ColumnOutcome]] 
     ),
     "email": _plain(values.check_email, "email", "INVALID_EMAIL", "e-mail address"),
     "phone": check_phone,
-    "country": _plain(values.check_country, "country", "INVALID_COUNTRY", "ISO 3166-1 country code"),
+    "country": _plain(
+        values.check_country, "country", "INVALID_COUNTRY", "ISO 3166-1 country code"
+    ),
     "currency": _plain(values.check_currency, "currency", "INVALID_CURRENCY", "ISO 4217 currency"),
     "registration_no": _with_country(
         values.check_registration_no, "registration_no", "INVALID_REGISTRATION_NO", "company id"

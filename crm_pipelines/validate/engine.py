@@ -57,7 +57,9 @@ def _short(value: pl.Expr) -> pl.Expr:
     )
 
 
-def issues_from(frame: pl.DataFrame, failed: pl.Series, rule_id: str, column: str, message: str | pl.Series) -> pl.DataFrame:
+def issues_from(
+    frame: pl.DataFrame, failed: pl.Series, rule_id: str, column: str, message: str | pl.Series
+) -> pl.DataFrame:
     """Issue rows for the failed rows; `{value}` in the message is the row's raw value."""
     mask = failed.fill_null(False)
     if isinstance(message, pl.Series):
@@ -66,7 +68,9 @@ def issues_from(frame: pl.DataFrame, failed: pl.Series, rule_id: str, column: st
     elif "{value}" in message:
         head, tail = message.split("{value}", 1)
         value = _short(pl.col(column).fill_null("")) if column in frame.columns else pl.lit("")
-        rows = frame.filter(mask).select(pl.col("__row"), pl.concat_str([pl.lit(head), value, pl.lit(tail)]).alias("message"))
+        rows = frame.filter(mask).select(
+            pl.col("__row"), pl.concat_str([pl.lit(head), value, pl.lit(tail)]).alias("message")
+        )
     else:
         rows = frame.filter(mask).select(pl.col("__row"), pl.lit(message).alias("message"))
     return rows.with_columns(pl.lit(rule_id).alias("rule_id"), pl.lit(column).alias("column"))
@@ -86,8 +90,14 @@ def select_winners(raw: RawFeed) -> tuple[pl.DataFrame, pl.DataFrame, int]:
         frame["source_id"].str.strip_chars().alias("__sid"),
         timestamps.alias("__ts"),
     )
-    orderable = pl.col("__ss").is_not_null() & pl.col("__sid").is_not_null() & pl.col("__ts").is_not_null()
-    key = pl.when(pl.col("__sid").is_null() | pl.col("__ss").is_null()).then(pl.format("\u0000{}", pl.col("__in"))).otherwise(pl.concat_str([pl.col("__ss"), pl.col("__sid")], separator="\u0001"))
+    orderable = (
+        pl.col("__ss").is_not_null() & pl.col("__sid").is_not_null() & pl.col("__ts").is_not_null()
+    )
+    key = (
+        pl.when(pl.col("__sid").is_null() | pl.col("__ss").is_null())
+        .then(pl.format("\u0000{}", pl.col("__in")))
+        .otherwise(pl.concat_str([pl.col("__ss"), pl.col("__sid")], separator="\u0001"))
+    )
     ordered = frame.with_columns(key.alias("__key"), orderable.alias("__orderable")).sort(
         ["__orderable", "__ts", "__file_rank", "__line"], nulls_last=False
     )
@@ -97,26 +107,44 @@ def select_winners(raw: RawFeed) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     return winners, frame, superseded
 
 
-def _context_country(winners: pl.DataFrame, spec: FeedSpec, owner_country: pl.DataFrame | None) -> pl.Series:
+def _context_country(
+    winners: pl.DataFrame, spec: FeedSpec, owner_country: pl.DataFrame | None
+) -> pl.Series:
     if "country" in spec.columns:
         return values.check_country(winners["country"])["country"]
     if owner_country is not None and "customer_source_id" in winners.columns:
         joined = winners.select("__ss", pl.col("customer_source_id").str.strip_chars()).join(
-            owner_country, left_on=["__ss", "customer_source_id"], right_on=["source_system", "source_id"], how="left", maintain_order="left"
+            owner_country,
+            left_on=["__ss", "customer_source_id"],
+            right_on=["source_system", "source_id"],
+            how="left",
+            maintain_order="left",
         )
         return joined["country"]
     return pl.Series("country", [None] * winners.height, dtype=pl.String)
 
 
-def validate_feed(raw: RawFeed, as_of: dt.date, owner_country: pl.DataFrame | None = None) -> FeedValidation:
+def validate_feed(
+    raw: RawFeed, as_of: dt.date, owner_country: pl.DataFrame | None = None
+) -> FeedValidation:
     spec = feed_spec(raw.feed)
     winners, _, superseded = select_winners(raw)
-    result = FeedValidation(raw.feed, winners, pl.DataFrame(schema=ISSUE_SCHEMA), superseded=superseded)
-    ctx = RowContext(winners, winners["__ss"], _context_country(winners, spec, owner_country), as_of, spec.feed)
+    result = FeedValidation(
+        raw.feed, winners, pl.DataFrame(schema=ISSUE_SCHEMA), superseded=superseded
+    )
+    ctx = RowContext(
+        winners, winners["__ss"], _context_country(winners, spec, owner_country), as_of, spec.feed
+    )
     typed: dict[str, pl.Series] = {}
     for column in spec.columns.values():
         if column.name == "updated_at":
-            outcome = ColumnOutcome("updated_at", winners["__ts"], winners["__ts"].is_null() & winners["updated_at"].is_not_null(), "INVALID_TIMESTAMP", "updated_at '{value}' is not an ISO 8601 timestamp")
+            outcome = ColumnOutcome(
+                "updated_at",
+                winners["__ts"],
+                winners["__ts"].is_null() & winners["updated_at"].is_not_null(),
+                "INVALID_TIMESTAMP",
+                "updated_at '{value}' is not an ISO 8601 timestamp",
+            )
         else:
             outcome = run_column_check(column, winners[column.name], ctx)
         typed[column.name] = outcome.typed
@@ -124,11 +152,27 @@ def validate_feed(raw: RawFeed, as_of: dt.date, owner_country: pl.DataFrame | No
             typed[name] = series
         if outcome.rule_id:
             checked = int(winners[column.name].is_not_null().sum())
-            result.add(issues_from(winners, outcome.failed, outcome.rule_id, column.name, outcome.messages if outcome.messages is not None else outcome.message), outcome.rule_id, checked)
+            result.add(
+                issues_from(
+                    winners,
+                    outcome.failed,
+                    outcome.rule_id,
+                    column.name,
+                    outcome.messages if outcome.messages is not None else outcome.message,
+                ),
+                outcome.rule_id,
+                checked,
+            )
     if "country" not in typed:  # person: the country of its customer, CZ when unknown
         typed["country"] = ctx.country.fill_null("CZ")
     typed_frame = pl.DataFrame({f"t_{k}": v for k, v in typed.items()})
     result.winners = pl.concat([winners, typed_frame], how="horizontal")
     apply_row_rules(result, spec, as_of)
-    log.info("%s: %d winning rows, %d superseded, %d issues", raw.feed, winners.height, superseded, result.issues.height)
+    log.info(
+        "%s: %d winning rows, %d superseded, %d issues",
+        raw.feed,
+        winners.height,
+        superseded,
+        result.issues.height,
+    )
     return result

@@ -21,9 +21,9 @@ from crm_pipelines.validate.quality_tables import (
 )
 from crm_pipelines.validate.references import (
     accepted_keys,
+    check_decision_references,
     check_owner_reference,
     check_reference,
-    check_decision_references,
     check_soft_reference,
 )
 from crm_pipelines.validate.schemas import validate_staged
@@ -48,7 +48,9 @@ def ingest_landing(landing: Path) -> dict[str, RawFeed]:
 
 def _countries(result: FeedValidation) -> pl.DataFrame:
     return result.winners.select(
-        pl.col("__ss").alias("source_system"), pl.col("__sid").alias("source_id"), pl.col("t_country").alias("country")
+        pl.col("__ss").alias("source_system"),
+        pl.col("__sid").alias("source_id"),
+        pl.col("t_country").alias("country"),
     ).unique(subset=["source_system", "source_id"])
 
 
@@ -63,7 +65,13 @@ def validate_landing(raw: dict[str, RawFeed], as_of: dt.date) -> dict[str, FeedV
     results["account"] = validate_feed(raw["account"], as_of)
     check_reference(results["account"], "customer_source_id", customers, "customer")
     persons = accepted_keys(results["person"])
-    check_soft_reference(results["account"], "billing_contact_source_id", persons, "UNKNOWN_BILLING_CONTACT", "person")
+    check_soft_reference(
+        results["account"],
+        "billing_contact_source_id",
+        persons,
+        "UNKNOWN_BILLING_CONTACT",
+        "person",
+    )
     results["lead"] = validate_feed(raw["lead"], as_of)
     results["campaign"] = validate_feed(raw["campaign"], as_of)
     results["address"] = validate_feed(raw["address"], as_of)
@@ -79,7 +87,10 @@ def validate_landing(raw: dict[str, RawFeed], as_of: dt.date) -> dict[str, FeedV
     results["steward_decision"] = validate_feed(raw["steward_decision"], as_of)
     check_decision_references(
         results["steward_decision"],
-        {entity: accepted_keys(results[entity]) for entity in ("customer", "person", "address", "lead")},
+        {
+            entity: accepted_keys(results[entity])
+            for entity in ("customer", "person", "address", "lead")
+        },
     )
     return results
 
@@ -105,4 +116,6 @@ def stage_landing(landing: Path, as_of: dt.date | None = None) -> StagedLanding:
         }
         for feed in FEEDS
     }
-    return StagedLanding(staged, rejected, finding, rule_results(results, reads), file_load_table(reads), stats)
+    return StagedLanding(
+        staged, rejected, finding, rule_results(results, reads), file_load_table(reads), stats
+    )

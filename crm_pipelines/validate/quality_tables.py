@@ -34,7 +34,9 @@ def quality_rows(results: dict[str, FeedValidation]) -> tuple[pl.DataFrame, pl.D
     for feed, result in results.items():
         frames.append(
             result.issues.join(
-                result.winners.select("__row", "__ss", "__sid", "__file", "__line"), on="__row", how="left"
+                result.winners.select("__row", "__ss", "__sid", "__file", "__line"),
+                on="__row",
+                how="left",
             ).select(
                 pl.lit(feed).alias("feed"),
                 pl.col("__ss").alias("source_system"),
@@ -46,14 +48,28 @@ def quality_rows(results: dict[str, FeedValidation]) -> tuple[pl.DataFrame, pl.D
                 pl.col("column").alias("column_name"),
             )
         )
-    rows = pl.concat(frames).join(_severities(), on="rule_id", how="left").select(list(QUALITY_ROW_SCHEMA))
+    rows = (
+        pl.concat(frames)
+        .join(_severities(), on="rule_id", how="left")
+        .select(list(QUALITY_ROW_SCHEMA))
+    )
     rows = rows.sort(["feed", "file", "line", "rule_id"])
     return rows.filter(pl.col("severity") == "ERROR"), rows.filter(pl.col("severity") == "WARNING")
 
 
 def unreadable_file_rows(reads: list[FileRead]) -> pl.DataFrame:
     rows = [
-        (r.feed, None, None, r.file, None, "FILE_UNREADABLE", "ERROR", f"file could not be read: {r.message}", None)
+        (
+            r.feed,
+            None,
+            None,
+            r.file,
+            None,
+            "FILE_UNREADABLE",
+            "ERROR",
+            f"file could not be read: {r.message}",
+            None,
+        )
         for r in reads
         if r.status == "UNREADABLE"
     ]
@@ -63,7 +79,13 @@ def unreadable_file_rows(reads: list[FileRead]) -> pl.DataFrame:
 def file_load_table(reads: list[FileRead]) -> pl.DataFrame:
     return pl.DataFrame(
         [(r.feed, r.file, r.status, r.rows, r.message) for r in reads],
-        schema={"feed": pl.String, "file": pl.String, "status": pl.String, "rows": pl.Int64, "message": pl.String},
+        schema={
+            "feed": pl.String,
+            "file": pl.String,
+            "status": pl.String,
+            "rows": pl.Int64,
+            "message": pl.String,
+        },
         orient="row",
     )
 
@@ -83,6 +105,13 @@ def rule_results(results: dict[str, FeedValidation], reads: list[FileRead]) -> p
             rows.append((rule.id, entity, rule.severity, checked, failed, rule.description))
     return pl.DataFrame(
         rows,
-        schema={"rule_id": pl.String, "entity": pl.String, "severity": pl.String, "checked": pl.Int64, "failed": pl.Int64, "description": pl.String},
+        schema={
+            "rule_id": pl.String,
+            "entity": pl.String,
+            "severity": pl.String,
+            "checked": pl.Int64,
+            "failed": pl.Int64,
+            "description": pl.String,
+        },
         orient="row",
     )

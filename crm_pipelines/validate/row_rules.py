@@ -26,7 +26,7 @@ def _required(result: FeedValidation, spec: FeedSpec) -> None:
             applies = pl.Series([True] * w.height)
             why = ""
         elif column.required_when:
-            (other, value), = column.required_when.items()
+            ((other, value),) = column.required_when.items()
             applies = (w[f"t_{other}"] == value).fill_null(False)
             why = f" for {other} {value}"
         else:
@@ -35,15 +35,30 @@ def _required(result: FeedValidation, spec: FeedSpec) -> None:
         missing_from_file = w["__missing"].str.contains(rf"(^|,){column.name}(,|$)")
         message = pl.select(
             pl.when(missing_from_file)
-            .then(pl.format("required column {} is missing from file {}", pl.lit(column.name), w["__file"]))
+            .then(
+                pl.format(
+                    "required column {} is missing from file {}", pl.lit(column.name), w["__file"]
+                )
+            )
             .otherwise(pl.lit(f"{column.name} is required{why} but empty"))
         ).to_series()
-        result.add(issues_from(w, failed, "REQUIRED_FIELD", column.name, message), "REQUIRED_FIELD", int(applies.sum()))
+        result.add(
+            issues_from(w, failed, "REQUIRED_FIELD", column.name, message),
+            "REQUIRED_FIELD",
+            int(applies.sum()),
+        )
     for group in spec.required_any:
         failed = pl.select(pl.all_horizontal([w[c].is_null() for c in group])).to_series()
         result.add(
-            issues_from(w, failed, "REQUIRED_FIELD", group[0], f"a name is required: one of {', '.join(group)}"),
-            "REQUIRED_FIELD", w.height,
+            issues_from(
+                w,
+                failed,
+                "REQUIRED_FIELD",
+                group[0],
+                f"a name is required: one of {', '.join(group)}",
+            ),
+            "REQUIRED_FIELD",
+            w.height,
         )
 
 
@@ -52,12 +67,21 @@ def _address(result: FeedValidation, as_of: dt.date) -> None:
     from crm_pipelines.validate.engine import issues_from
 
     w = result.winners
-    has_structured = pl.select(pl.any_horizontal([w[c].is_not_null() for c in STRUCTURED_PARTS])).to_series()
+    has_structured = pl.select(
+        pl.any_horizontal([w[c].is_not_null() for c in STRUCTURED_PARTS])
+    ).to_series()
     has_line = w["address_line"].is_not_null()
     failed = ~has_structured & ~has_line
     result.add(
-        issues_from(w, failed, "ADDRESS_FORM_MISSING", "address_line", "address has neither street/house number/city nor address_line"),
-        "ADDRESS_FORM_MISSING", w.height,
+        issues_from(
+            w,
+            failed,
+            "ADDRESS_FORM_MISSING",
+            "address_line",
+            "address has neither street/house number/city nor address_line",
+        ),
+        "ADDRESS_FORM_MISSING",
+        w.height,
     )
     parsed = values.parse_address_line(w["address_line"])
     parsed_postcode = values.check_postcode(parsed["postcode"], w["t_country"])["postcode"]
@@ -66,10 +90,22 @@ def _address(result: FeedValidation, as_of: dt.date) -> None:
         pl.coalesce(w["t_street"], parsed["street"]).alias("t_street"),
         pl.coalesce(w["t_house_number"], parsed["house_number"]).alias("t_house_number"),
         pl.coalesce(w["t_city"], parsed["city"]).alias("t_city"),
-        pl.when(raw_postcode_given).then(w["t_postcode"]).otherwise(parsed_postcode).alias("t_postcode"),
+        pl.when(raw_postcode_given)
+        .then(w["t_postcode"])
+        .otherwise(parsed_postcode)
+        .alias("t_postcode"),
     )
-    complete = w["t_house_number"].is_not_null() & w["t_city"].is_not_null() & w["t_postcode"].is_not_null()
-    w = w.with_columns(pl.when(complete).then(pl.lit("VALID")).otherwise(pl.lit("INCOMPLETE")).alias("t_quality_status"))
+    complete = (
+        w["t_house_number"].is_not_null()
+        & w["t_city"].is_not_null()
+        & w["t_postcode"].is_not_null()
+    )
+    w = w.with_columns(
+        pl.when(complete)
+        .then(pl.lit("VALID"))
+        .otherwise(pl.lit("INCOMPLETE"))
+        .alias("t_quality_status")
+    )
     missing = pl.select(
         pl.concat_str(
             [
@@ -81,9 +117,15 @@ def _address(result: FeedValidation, as_of: dt.date) -> None:
             ignore_nulls=True,
         )
     ).to_series()
-    message = pl.select(pl.format("address lacks {}; kept as INCOMPLETE, not used for post", missing)).to_series()
+    message = pl.select(
+        pl.format("address lacks {}; kept as INCOMPLETE, not used for post", missing)
+    ).to_series()
     result.winners = w
-    result.add(issues_from(w, ~complete & ~failed, "ADDRESS_INCOMPLETE", "address_line", message), "ADDRESS_INCOMPLETE", w.height)
+    result.add(
+        issues_from(w, ~complete & ~failed, "ADDRESS_INCOMPLETE", "address_line", message),
+        "ADDRESS_INCOMPLETE",
+        w.height,
+    )
 
 
 def _plausible_dates(result: FeedValidation, spec: FeedSpec, as_of: dt.date) -> None:
@@ -94,12 +136,32 @@ def _plausible_dates(result: FeedValidation, spec: FeedSpec, as_of: dt.date) -> 
         if column.plausible == "birth":
             dates = w[f"t_{column.name}"]
             bad = ~values.plausible_birth_date(dates, as_of).fill_null(True) & dates.is_not_null()
-            result.add(issues_from(w, bad, "IMPLAUSIBLE_DATE", column.name, f"{column.name} '{{value}}' is before 1900 or in the future; left out"), "IMPLAUSIBLE_DATE", int(dates.is_not_null().sum()))
+            result.add(
+                issues_from(
+                    w,
+                    bad,
+                    "IMPLAUSIBLE_DATE",
+                    column.name,
+                    f"{column.name} '{{value}}' is before 1900 or in the future; left out",
+                ),
+                "IMPLAUSIBLE_DATE",
+                int(dates.is_not_null().sum()),
+            )
             w = w.with_columns(pl.when(bad).then(None).otherwise(dates).alias(f"t_{column.name}"))
         if column.not_before:
             end, start = w[f"t_{column.name}"], w[f"t_{column.not_before}"]
             bad = (end < start).fill_null(False)
-            result.add(issues_from(w, bad, "IMPLAUSIBLE_DATE", column.name, f"{column.name} '{{value}}' is before {column.not_before}; the campaign never runs"), "IMPLAUSIBLE_DATE", int((end.is_not_null() & start.is_not_null()).sum()))
+            result.add(
+                issues_from(
+                    w,
+                    bad,
+                    "IMPLAUSIBLE_DATE",
+                    column.name,
+                    f"{column.name} '{{value}}' is before {column.not_before}; the campaign never runs",
+                ),
+                "IMPLAUSIBLE_DATE",
+                int((end.is_not_null() & start.is_not_null()).sum()),
+            )
             w = w.with_columns(pl.when(bad).then(None).otherwise(end).alias(f"t_{column.name}"))
         if column.default is not None:
             w = w.with_columns(pl.col(f"t_{column.name}").fill_null(column.default))

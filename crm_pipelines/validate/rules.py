@@ -26,7 +26,9 @@ def rule_catalogue() -> dict[str, Rule]:
         severity = raw["severity"].upper()
         if severity not in ("ERROR", "WARNING"):
             raise ValueError(f"rule {raw['id']}: severity must be ERROR or WARNING, not {severity}")
-        rules[raw["id"]] = Rule(raw["id"], entities, severity, raw["check"], raw["description"].strip())
+        rules[raw["id"]] = Rule(
+            raw["id"], entities, severity, raw["check"], raw["description"].strip()
+        )
     return rules
 
 

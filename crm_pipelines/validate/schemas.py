@@ -17,6 +17,7 @@ from crm_pipelines.staged import STAGED_SCHEMAS
 from crm_pipelines.validate.codes import codes_of
 
 ALWAYS_PRESENT = ("record_key", "source_system", "source_id", "updated_at")
+NEVER_BLANKED_TYPES = ("code", "string", "timestamp", "country", "currency", "date")
 
 
 @cache
@@ -28,7 +29,13 @@ def staged_model(feed: str) -> pa.DataFrameSchema:
         checks = []
         if column is not None and column.type == "code" and column.code_table:
             checks.append(pa.Check.isin(codes_of(column.code_table)))
-        required = name in ALWAYS_PRESENT or (column is not None and column.required)
+        # A required value is never null, unless a WARNING rule may blank it (end_date < start_date).
+        required = name in ALWAYS_PRESENT or (
+            column is not None
+            and column.required
+            and column.type in NEVER_BLANKED_TYPES
+            and not column.not_before
+        )
         columns[name] = pa.Column(dtype, checks=checks, nullable=not required)
     return pa.DataFrameSchema(columns, strict=True, ordered=True, name=f"staged_{feed}")
 

@@ -8,8 +8,16 @@ from crm_pipelines.staged import STAGED_SCHEMAS, conform
 from crm_pipelines.validate.engine import FeedValidation
 
 HOLDER_COLUMNS = (
-    "first_name", "last_name", "birth_date", "email", "phone", "phone_is_mobile", "country",
-    "consent_email", "consent_sms", "consent_post",
+    "first_name",
+    "last_name",
+    "birth_date",
+    "email",
+    "phone",
+    "phone_is_mobile",
+    "country",
+    "consent_email",
+    "consent_sms",
+    "consent_post",
 )
 
 
@@ -32,12 +40,18 @@ def holder_persons(customers: pl.DataFrame) -> pl.DataFrame:
     """feeds.md: an INDIVIDUAL customer's row speaks for its holder, a person with role OWNER."""
     individuals = customers.filter(pl.col("party_type") == "INDIVIDUAL")
     return individuals.select(
-        pl.concat_str([pl.col("source_system"), pl.lit("customer:"), pl.col("source_id")], separator="").str.replace("customer:", "|customer:", literal=True).alias("record_key"),
+        pl.concat_str(
+            [pl.col("source_system"), pl.lit("customer:"), pl.col("source_id")], separator=""
+        )
+        .str.replace("customer:", "|customer:", literal=True)
+        .alias("record_key"),
         "source_system",
         pl.concat_str([pl.lit("customer:"), pl.col("source_id")]).alias("source_id"),
         "updated_at",
         pl.lit(None, dtype=pl.String).alias("chars"),
-        "feed", "file", "line",
+        "feed",
+        "file",
+        "line",
         pl.lit("customer_holder").alias("origin"),
         pl.col("source_id").alias("customer_source_id"),
         pl.lit("OWNER").alias("role_type"),
@@ -52,11 +66,20 @@ def staged_frames(results: dict[str, FeedValidation]) -> dict[str, pl.DataFrame]
         if feed == "person":
             frame = frame.with_columns(pl.lit("person_feed").alias("origin"))
         if feed == "steward_decision":
-            frame = frame.filter(pl.col("__decision_ok")).with_columns(
-                pl.concat_str([pl.col("left_source_system"), pl.col("left_source_id").str.strip_chars()], separator="|").alias("left_record_key"),
-                pl.concat_str([pl.col("right_source_system"), pl.col("right_source_id").str.strip_chars()], separator="|").alias("right_record_key"),
+            # Decisions naming unknown records stay (as findings) but name no pair the matcher knows.
+            frame = frame.with_columns(
+                pl.concat_str(
+                    [pl.col("left_source_system"), pl.col("left_source_id").str.strip_chars()],
+                    separator="|",
+                ).alias("left_record_key"),
+                pl.concat_str(
+                    [pl.col("right_source_system"), pl.col("right_source_id").str.strip_chars()],
+                    separator="|",
+                ).alias("right_record_key"),
             )
         staged[feed] = conform(feed, frame)
-    staged["person"] = pl.concat([staged["person"], conform("person", holder_persons(staged["customer"]))])
+    staged["person"] = pl.concat(
+        [staged["person"], conform("person", holder_persons(staged["customer"]))]
+    )
     assert set(staged) == set(STAGED_SCHEMAS)
     return staged

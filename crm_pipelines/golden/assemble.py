@@ -1,0 +1,327 @@
+"""The master tables: staged records + clusters -> golden records with stable ids and lineage."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+
+import polars as pl
+
+from crm_pipelines.golden.attributes import ATTRIBUTES
+from crm_pipelines.golden.identity import (
+    REGISTRY_SCHEMA,
+    RETIRED_SCHEMA,
+    XREF_SCHEMA,
+    IdentityAssignment,
+    PreviousIdentity,
+    assign_identity,
+    conform_frame,
+    uuid5_text,
+)
+from crm_pipelines.golden.relations import (
+    address_roles,
+    lead_matches,
+    person_roles,
+    resolve,
+)
+from crm_pipelines.golden.survivorship import (
+    LINEAGE_SCHEMA,
+    SurvivorshipRules,
+    load_rules,
+    survive,
+    survive_latest_record,
+)
+from crm_pipelines.staged import MATCHED_ENTITIES, STAGED_SCHEMAS, empty_staged
+
+log = logging.getLogger(__name__)
+
+GOLDEN_ENTITIES = ("customer", "person", "account", "address", "lead", "campaign")
+XREF_ENTITY_OF_HOLDER = "person_holder"
+
+
+@dataclass
+class MasterData:
+    """The golden stage's output; frame names are the warehouse's master table names."""
+
+    customer: pl.DataFrame
+    person: pl.DataFrame
+    person_role: pl.DataFrame
+    account: pl.DataFrame
+    crm_address: pl.DataFrame
+    crm_address_role: pl.DataFrame
+    lead: pl.DataFrame
+    campaign: pl.DataFrame
+    xref: pl.DataFrame
+    attribute_lineage: pl.DataFrame
+    identity_registry: pl.DataFrame
+    identity_retired: pl.DataFrame
+    metrics: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        """Table name -> frame, for publishing into schema master."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "metrics"}
+
+
+def _cluster_frame(
+    records: pl.DataFrame, clusters: pl.DataFrame | None, entity: str
+) -> pl.DataFrame:
+    """Every staged record exactly once; records matching left out become their own cluster."""
+    keys = records.select("record_key")
+    if clusters is None:
+        if records.height:
+            log.warning("no clusters for %s: every record is its own golden record", entity)
+        clusters = pl.DataFrame(schema={"record_key": pl.String(), "cluster_id": pl.String()})
+    labelled = keys.join(
+        clusters.select(
+            pl.col("record_key").cast(pl.String), pl.col("cluster_id").cast(pl.String)
+        ).unique("record_key", keep="first"),
+        on="record_key",
+        how="left",
+    )
+    missing = labelled.filter(pl.col("cluster_id").is_null()).height
+    if missing:
+        log.warning("%d %s records have no cluster: kept as singletons", missing, entity)
+    return labelled.with_columns(
+        pl.coalesce("cluster_id", pl.concat_str(pl.lit("single|"), pl.col("record_key")))
+    )
+
+
+def _previous_by_entity(previous: PreviousIdentity | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    xref = conform_frame(previous.xref if previous else None, XREF_SCHEMA).with_columns(
+        pl.col("entity").replace(XREF_ENTITY_OF_HOLDER, "person")
+    )
+    registry = conform_frame(previous.identity_registry if previous else None, REGISTRY_SCHEMA)
+    return xref, registry
+
+
+def _identities(
+    staged: dict[str, pl.DataFrame],
+    clusters: dict[str, pl.DataFrame],
+    previous: PreviousIdentity | None,
+    run_id: str,
+    run_at: datetime,
+) -> dict[str, IdentityAssignment]:
+    xref, registry = _previous_by_entity(previous)
+    result = {}
+    for entity in GOLDEN_ENTITIES:
+        records = staged[entity]
+        if entity in MATCHED_ENTITIES:
+            labels = _cluster_frame(records, clusters.get(entity), entity)
+        elif entity == "campaign":
+            labels = records.select("record_key", pl.col("campaign_code").alias("cluster_id"))
+        else:
+            labels = records.select("record_key", pl.col("record_key").alias("cluster_id"))
+        result[entity] = assign_identity(
+            entity,
+            labels,
+            xref.filter(pl.col("entity") == entity),
+            registry.filter(pl.col("entity") == entity),
+            run_id,
+            run_at,
+            key_from_cluster_id=entity == "campaign",
+        )
+    return result
+
+
+def _with_ids(records: pl.DataFrame, identity: IdentityAssignment) -> pl.DataFrame:
+    return records.join(
+        identity.assignment.select("record_key", "master_id"), on="record_key", how="left"
+    )
+
+
+def _golden(
+    entity: str,
+    records: pl.DataFrame,
+    identity: IdentityAssignment,
+    rules: SurvivorshipRules,
+    id_column: str,
+    key_column: str,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Survived attributes, keyed by the entity's id and business key columns."""
+    with_ids = _with_ids(records, identity)
+    if entity in ("account", "campaign"):
+        golden, lineage = survive_latest_record(with_ids, entity, ATTRIBUTES[entity])
+    else:
+        golden, lineage = survive(with_ids, entity, ATTRIBUTES[entity], rules)
+    keys = identity.assignment.select("master_id", "master_key").unique("master_id")
+    golden = (
+        golden.join(keys, on="master_id", how="left")
+        .rename({"master_id": id_column, "master_key": key_column})
+        .sort(key_column)
+    )
+    golden = golden.select(id_column, key_column, pl.exclude(id_column, key_column))
+    return golden, lineage
+
+
+def _customer_name() -> pl.Expr:
+    person_name = pl.concat_str(["first_name", "last_name"], separator=" ", ignore_nulls=True)
+    return (
+        pl.when(pl.col("party_type") == "ORGANIZATION")
+        .then(pl.coalesce("organization_name", person_name))
+        .otherwise(pl.coalesce(pl.when(person_name != "").then(person_name), "organization_name"))
+        .alias("name")
+    )
+
+
+def _address_line() -> pl.Expr:
+    """One-line postal form "Street 12, 110 00 Praha"; a village without streets uses its name."""
+    place = pl.concat_str(
+        [pl.coalesce("street", "city"), "house_number"], separator=" ", ignore_nulls=True
+    )
+    town = pl.concat_str(["postcode", "city"], separator=" ", ignore_nulls=True)
+    built = pl.concat_str([place, town], separator=", ", ignore_nulls=True)
+    return (
+        pl.when(pl.col("street").is_not_null() | pl.col("house_number").is_not_null())
+        .then(built)
+        .otherwise(pl.col("address_line"))
+        .alias("address_line")
+    )
+
+
+def _xref(staged: dict[str, pl.DataFrame], ids: dict[str, IdentityAssignment]) -> pl.DataFrame:
+    frames = []
+    for entity in GOLDEN_ENTITIES:
+        records = _with_ids(staged[entity], ids[entity])
+        entity_name = pl.lit(entity)
+        if entity == "person":
+            entity_name = (
+                pl.when(pl.col("origin") == "customer_holder")
+                .then(pl.lit(XREF_ENTITY_OF_HOLDER))
+                .otherwise(entity_name)
+            )
+        frames.append(
+            records.select(
+                entity_name.alias("entity"), "source_system", "source_id", "master_id", "record_key"
+            )
+        )
+    # Steward decisions are source records too (nothing dropped silently); each is its own
+    # master record, with a deterministic id.
+    decisions = staged["steward_decision"]
+    frames.append(
+        decisions.select(
+            pl.lit("steward_decision").alias("entity"),
+            "source_system",
+            "source_id",
+            pl.col("record_key")
+            .map_elements(lambda key: uuid5_text(f"steward_decision|{key}"), return_dtype=pl.String)
+            .alias("master_id"),
+            "record_key",
+        )
+    )
+    return conform_frame(pl.concat(frames), XREF_SCHEMA).sort("entity", "record_key")
+
+
+def build_master(
+    staged: dict[str, pl.DataFrame],
+    clusters: dict[str, pl.DataFrame],
+    lead_customer_links: pl.DataFrame | None,
+    previous: PreviousIdentity | None,
+    run_id: str,
+    run_at: datetime,
+    rules: SurvivorshipRules | None = None,
+) -> MasterData:
+    """Golden records of every entity, their relations, xref, lineage and identity registry."""
+    rules = load_rules() if rules is None else rules
+    staged = {entity: staged.get(entity, empty_staged(entity)) for entity in STAGED_SCHEMAS}
+    ids = _identities(staged, clusters, previous, run_id, run_at)
+    assignment = {entity: ids[entity].assignment for entity in GOLDEN_ENTITIES}
+    lineages = []
+
+    customer, lineage = _golden(
+        "customer", staged["customer"], ids["customer"], rules, "customer_id", "customer_key"
+    )
+    customer = customer.with_columns(_customer_name())
+    lineages.append(lineage)
+
+    person, lineage = _golden(
+        "person", staged["person"], ids["person"], rules, "person_id", "person_key"
+    )
+    lineages.append(lineage)
+
+    account, lineage = _golden(
+        "account", staged["account"], ids["account"], rules, "account_id", "account_key"
+    )
+    lineages.append(lineage)
+    account_refs = _with_ids(staged["account"], ids["account"]).select(
+        pl.col("master_id").alias("account_id"),
+        "source_system",
+        "customer_source_id",
+        "billing_contact_source_id",
+    )
+    account_refs = resolve(
+        account_refs, "customer_source_id", assignment["customer"], "customer_id"
+    )
+    person_feed_ids = assignment["person"].join(
+        staged["person"].filter((pl.col("origin") != "customer_holder").fill_null(True)),
+        on="record_key",
+        how="semi",
+    )
+    account_refs = resolve(
+        account_refs, "billing_contact_source_id", person_feed_ids, "billing_contact_person_id"
+    )
+    account = account.join(
+        account_refs.select("account_id", "customer_id", "billing_contact_person_id"),
+        on="account_id",
+        how="left",
+    )
+
+    address, lineage = _golden(
+        "address", staged["address"], ids["address"], rules, "address_id", "address_key"
+    )
+    address = address.with_columns(_address_line())
+    lineages.append(lineage)
+
+    lead, lineage = _golden("lead", staged["lead"], ids["lead"], rules, "lead_id", "lead_key")
+    lineages.append(lineage)
+    first_seen = (
+        _with_ids(staged["lead"], ids["lead"])
+        .group_by("master_id")
+        .agg(pl.col("created_at").min())
+        .rename({"master_id": "lead_id"})
+    )
+    lead = lead.join(first_seen, on="lead_id", how="left").join(
+        lead_matches(lead_customer_links, assignment["lead"], assignment["customer"]),
+        on="lead_id",
+        how="left",
+    )
+
+    campaign, lineage = _golden(
+        "campaign", staged["campaign"], ids["campaign"], rules, "campaign_id", "campaign_key"
+    )
+    lineages.append(lineage)
+
+    roles = person_roles(staged["person"], assignment["person"], assignment["customer"])
+    owner_ids = {**assignment, "person": person_feed_ids}
+    address_role = address_roles(staged["address"], assignment["address"], owner_ids)
+
+    registry = conform_frame(
+        pl.concat([ids[entity].registry for entity in GOLDEN_ENTITIES]), REGISTRY_SCHEMA
+    )
+    previous_registry = _previous_by_entity(previous)[1]
+    other_registry = previous_registry.filter(~pl.col("entity").is_in(list(GOLDEN_ENTITIES)))
+    metrics = {entity: ids[entity].metrics for entity in GOLDEN_ENTITIES}
+    master = MasterData(
+        customer=customer,
+        person=person,
+        person_role=roles,
+        account=account,
+        crm_address=address,
+        crm_address_role=address_role,
+        lead=lead,
+        campaign=campaign,
+        xref=_xref(staged, ids),
+        attribute_lineage=conform_frame(pl.concat(lineages), LINEAGE_SCHEMA),
+        identity_registry=pl.concat([registry, other_registry]),
+        identity_retired=conform_frame(
+            pl.concat([ids[entity].retired for entity in GOLDEN_ENTITIES]), RETIRED_SCHEMA
+        ),
+        metrics=metrics,
+    )
+    log.info("golden records: %s", {e: m["golden_records"] for e, m in metrics.items()})
+    return master
+
+
+def as_previous(master: MasterData) -> PreviousIdentity:
+    """What the next run would read back from the warehouse this master data is published to."""
+    return PreviousIdentity(xref=master.xref, identity_registry=master.identity_registry)

@@ -1,0 +1,383 @@
+"""Stable identity: a golden record keeps its UUID and business key while its party persists.
+
+Clusters from matching are labels, not identities. Each run maps them onto the ids the last
+published warehouse used (its xref), so analysts' ids survive re-matching:
+
+- a previous id stays with the cluster that holds most of its members (SPLIT: the other
+  parts get new ids, recorded in the registry as origin SPLIT, derived_from the old id);
+- a cluster holding several previous ids (MERGE) keeps the oldest one (registry created_at,
+  then id); the others are retired with surviving_id pointing at it;
+- a previous id none of whose records is staged any more is retired (NO_SOURCE);
+- a new id is uuid5(namespace, entity | min record_key of the cluster), re-derived with a
+  counter on the rare collision with an id or business key already taken.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from crm_pipelines.staged import UTC_TS
+
+log = logging.getLogger(__name__)
+
+IDENTITY_NAMESPACE = bytes.fromhex("6f1c2a528d0e4b7e9a573f0f3c1d2e10")
+
+KEY_PREFIX: dict[str, str] = {
+    "customer": "CUS",
+    "person": "PER",
+    "address": "ADR",
+    "account": "ACC",
+    "lead": "LEA",
+    "campaign": "CMP",
+}
+
+XREF_SCHEMA: dict[str, pl.DataType] = {
+    "entity": pl.String(),
+    "source_system": pl.String(),
+    "source_id": pl.String(),
+    "master_id": pl.String(),
+    "record_key": pl.String(),
+}
+
+REGISTRY_SCHEMA: dict[str, pl.DataType] = {
+    "entity": pl.String(),
+    "master_id": pl.String(),
+    "master_key": pl.String(),
+    "created_run": pl.String(),
+    "created_at": UTC_TS,
+    "status": pl.String(),  # ACTIVE | RETIRED
+    "origin": pl.String(),  # NEW | SPLIT | ADOPTED (id found in an xref without registry row)
+    "derived_from": pl.String(),  # for SPLIT: the previous id the members came from
+    "retired_run": pl.String(),
+    "retired_at": UTC_TS,
+}
+
+RETIRED_SCHEMA: dict[str, pl.DataType] = {
+    "entity": pl.String(),
+    "retired_id": pl.String(),
+    "surviving_id": pl.String(),  # null for NO_SOURCE
+    "run_id": pl.String(),
+    "reason": pl.String(),  # MERGE | NO_SOURCE
+    "retired_at": UTC_TS,
+}
+
+ASSIGNMENT_SCHEMA: dict[str, pl.DataType] = {
+    "record_key": pl.String(),
+    "cluster_id": pl.String(),
+    "master_id": pl.String(),
+    "master_key": pl.String(),
+}
+
+
+def conform_frame(frame: pl.DataFrame | None, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Cast to `schema` (missing columns null, extras dropped) so old warehouses still load."""
+    if frame is None:
+        return pl.DataFrame(schema=schema)
+    return frame.select(
+        [
+            (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
+            for name, dtype in schema.items()
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class PreviousIdentity:
+    """What the last published warehouse said about identities."""
+
+    xref: pl.DataFrame  # XREF_SCHEMA; holder records under entity 'person_holder'
+    identity_registry: pl.DataFrame  # REGISTRY_SCHEMA
+
+
+@dataclass(frozen=True)
+class IdentityAssignment:
+    assignment: pl.DataFrame  # ASSIGNMENT_SCHEMA, one row per staged record
+    registry: pl.DataFrame  # this entity's full registry after the run
+    retired: pl.DataFrame  # RETIRED_SCHEMA rows of this run
+    metrics: dict[str, int]
+
+
+def load_previous_identity(duckdb_path: str | Path) -> PreviousIdentity | None:
+    """Read master.xref and master.identity_registry from a published warehouse, read-only.
+
+    None when the file or master.xref is missing; a missing registry reads as empty (ids of an
+    old warehouse are then adopted), a missing xref.record_key is derived from the source ids.
+    """
+    path = Path(duckdb_path)
+    if not path.is_file():
+        return None
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        columns: dict[str, set[str]] = {}
+        for table, column in con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'master' AND table_name IN ('xref', 'identity_registry')"
+        ).fetchall():
+            columns.setdefault(table, set()).add(column)
+        if "xref" not in columns:
+            return None
+        derived_key = (
+            "CASE WHEN entity = 'person_holder' AND NOT starts_with(source_id, 'customer:') "
+            "THEN source_system || '|customer:' || source_id "
+            "ELSE source_system || '|' || source_id END"
+        )
+        record_key = (
+            f"coalesce(record_key, {derived_key})"
+            if "record_key" in columns["xref"]
+            else derived_key
+        )
+        xref = con.sql(
+            "SELECT entity, source_system, source_id, CAST(master_id AS VARCHAR) AS master_id, "
+            f"{record_key} AS record_key FROM master.xref"
+        ).pl()
+        registry = (
+            con.sql("SELECT * FROM master.identity_registry").pl()
+            if "identity_registry" in columns
+            else None
+        )
+    finally:
+        con.close()
+    if registry is not None and "master_id" in registry.columns:
+        registry = registry.with_columns(pl.col("master_id").cast(pl.String))
+    return PreviousIdentity(
+        xref=conform_frame(xref, XREF_SCHEMA),
+        identity_registry=conform_frame(registry, REGISTRY_SCHEMA),
+    )
+
+
+def uuid5_text(name: str) -> str:
+    """uuid.uuid5(IDENTITY_NAMESPACE, name) as text, without building UUID objects."""
+    digest = bytearray(hashlib.sha1(IDENTITY_NAMESPACE + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def business_key(entity: str, master_id: str) -> str:
+    return f"{KEY_PREFIX[entity]}-{master_id.replace('-', '')[:10].upper()}"
+
+
+def mint_ids(
+    entity: str,
+    seeds: pl.Series,
+    taken_ids: set[str],
+    taken_keys: set[str],
+    keys: pl.Series | None = None,
+) -> tuple[list[str], list[str]]:
+    """New ids (and business keys unless given) for seeds, avoiding everything taken.
+
+    Seeds are processed in sorted order so the outcome of a collision is deterministic.
+    """
+    order = seeds.arg_sort().to_list()
+    seed_list = seeds.to_list()
+    given_keys = keys.to_list() if keys is not None else None
+    ids: list[str] = [""] * len(seed_list)
+    out_keys: list[str] = [""] * len(seed_list)
+    taken_ids = set(taken_ids)
+    taken_keys = set(taken_keys)
+    for position in order:
+        seed = seed_list[position]
+        attempt = 0
+        while True:
+            name = f"{entity}|{seed}" if attempt == 0 else f"{entity}|{seed}|{attempt}"
+            new_id = uuid5_text(name)
+            new_key = given_keys[position] if given_keys else business_key(entity, new_id)
+            if new_id not in taken_ids and (given_keys or new_key not in taken_keys):
+                break
+            attempt += 1
+        if attempt:
+            log.info("%s id for %s re-derived after %d collision(s)", entity, seed, attempt)
+        taken_ids.add(new_id)
+        taken_keys.add(new_key)
+        ids[position] = new_id
+        out_keys[position] = new_key
+    return ids, out_keys
+
+
+def assign_identity(
+    entity: str,
+    clusters: pl.DataFrame,
+    previous_xref: pl.DataFrame,
+    previous_registry: pl.DataFrame,
+    run_id: str,
+    run_at: datetime,
+    key_from_cluster_id: bool = False,
+) -> IdentityAssignment:
+    """Map this run's clusters (record_key, cluster_id) of one entity onto stable ids.
+
+    previous_xref: record_key, master_id of the entity's last published records;
+    previous_registry: the entity's registry rows. With key_from_cluster_id the business key
+    is the cluster label itself (campaign_code).
+    """
+    members = clusters.select(
+        pl.col("record_key").cast(pl.String), pl.col("cluster_id").cast(pl.String)
+    ).join(
+        previous_xref.select("record_key", pl.col("master_id").alias("prev_id")).unique(
+            "record_key", keep="first"
+        ),
+        on="record_key",
+        how="left",
+    )
+    registry = conform_frame(previous_registry, REGISTRY_SCHEMA)
+    retired_before = registry.filter(pl.col("status") == "RETIRED")["master_id"]
+    members = members.with_columns(
+        pl.when(pl.col("prev_id").is_in(retired_before.implode()))
+        .then(None)
+        .otherwise(pl.col("prev_id"))
+        .alias("prev_id")
+    )
+    cluster_seed = members.group_by("cluster_id").agg(pl.col("record_key").min().alias("seed"))
+    parts = (
+        members.drop_nulls("prev_id")
+        .group_by("prev_id", "cluster_id")
+        .agg(pl.len().alias("n"))
+        .join(cluster_seed, on="cluster_id")
+    )
+    # Each previous id stays with its largest part (ties: the part with the smallest record key).
+    main_parts = parts.sort(["prev_id", "n", "seed"], descending=[False, True, False]).unique(
+        "prev_id", keep="first", maintain_order=True
+    )
+    # Among the previous ids a cluster holds as main part, the oldest survives.
+    ranked = main_parts.join(
+        registry.select(pl.col("master_id").alias("prev_id"), "created_at", "master_key"),
+        on="prev_id",
+        how="left",
+    ).sort(["cluster_id", "created_at", "prev_id"], nulls_last=True)
+    survivors = ranked.unique("cluster_id", keep="first", maintain_order=True).select(
+        "cluster_id", pl.col("prev_id").alias("master_id"), "master_key"
+    )
+    merged = (
+        ranked.join(survivors.select("cluster_id", "master_id"), on="cluster_id")
+        .filter(pl.col("prev_id") != pl.col("master_id"))
+        .select(
+            pl.col("prev_id").alias("retired_id"),
+            pl.col("master_id").alias("surviving_id"),
+            pl.lit("MERGE").alias("reason"),
+        )
+    )
+
+    # Survivors an old warehouse had in its xref only: adopt them into the registry.
+    adopted = survivors.filter(pl.col("master_key").is_null())
+    survivors = survivors.drop("master_key")
+
+    # Clusters without a surviving id get a new one; SPLIT when their members had an id.
+    fresh = (
+        cluster_seed.join(survivors, on="cluster_id", how="anti")
+        .join(
+            parts.sort(["cluster_id", "n", "prev_id"], descending=[False, True, False])
+            .unique("cluster_id", keep="first", maintain_order=True)
+            .select("cluster_id", pl.col("prev_id").alias("derived_from")),
+            on="cluster_id",
+            how="left",
+        )
+        .sort("seed")
+    )
+    taken_ids = set(registry["master_id"].to_list()) | set(survivors["master_id"].to_list())
+    taken_keys = set(registry["master_key"].drop_nulls().to_list())
+    new_ids, new_keys = mint_ids(
+        entity,
+        fresh["seed"],
+        taken_ids,
+        taken_keys,
+        keys=fresh["cluster_id"] if key_from_cluster_id else None,
+    )
+    fresh = fresh.with_columns(
+        pl.Series("master_id", new_ids, pl.String()), pl.Series("master_key", new_keys, pl.String())
+    )
+
+    gone = (
+        registry.filter(pl.col("status") == "ACTIVE")
+        .join(survivors, on="master_id", how="anti")
+        .join(merged, left_on="master_id", right_on="retired_id", how="anti")
+        .select(
+            pl.col("master_id").alias("retired_id"),
+            pl.lit(None, pl.String()).alias("surviving_id"),
+            pl.lit("NO_SOURCE").alias("reason"),
+        )
+    )
+    retired = conform_frame(
+        pl.concat([merged, gone]).with_columns(
+            pl.lit(entity).alias("entity"),
+            pl.lit(run_id).alias("run_id"),
+            pl.lit(run_at).cast(UTC_TS).alias("retired_at"),
+        ),
+        RETIRED_SCHEMA,
+    ).sort("reason", "retired_id")
+
+    retired_now = retired["retired_id"].implode()
+    new_registry_rows = pl.concat(
+        [
+            fresh.select(
+                "master_id",
+                "master_key",
+                pl.when(pl.col("derived_from").is_null())
+                .then(pl.lit("NEW"))
+                .otherwise(pl.lit("SPLIT"))
+                .alias("origin"),
+                "derived_from",
+            ),
+            adopted.select(
+                "master_id",
+                (
+                    pl.col("cluster_id")
+                    if key_from_cluster_id
+                    else pl.col("master_id").map_elements(
+                        lambda value: business_key(entity, value), return_dtype=pl.String
+                    )
+                ).alias("master_key"),
+                pl.lit("ADOPTED").alias("origin"),
+                pl.lit(None, pl.String()).alias("derived_from"),
+            ),
+        ]
+    ).with_columns(
+        pl.lit(entity).alias("entity"),
+        pl.lit(run_id).alias("created_run"),
+        pl.lit(run_at).cast(UTC_TS).alias("created_at"),
+        pl.lit("ACTIVE").alias("status"),
+    )
+    new_registry = pl.concat(
+        [
+            registry.with_columns(
+                pl.when(pl.col("master_id").is_in(retired_now))
+                .then(pl.lit("RETIRED"))
+                .otherwise(pl.col("status"))
+                .alias("status"),
+                pl.when(pl.col("master_id").is_in(retired_now))
+                .then(pl.lit(run_id))
+                .otherwise(pl.col("retired_run"))
+                .alias("retired_run"),
+                pl.when(pl.col("master_id").is_in(retired_now))
+                .then(pl.lit(run_at).cast(UTC_TS))
+                .otherwise(pl.col("retired_at"))
+                .alias("retired_at"),
+            ),
+            conform_frame(new_registry_rows, REGISTRY_SCHEMA),
+        ]
+    ).sort("created_at", "master_id", nulls_last=True)
+
+    ids = pl.concat([survivors, fresh.select("cluster_id", "master_id")]).join(
+        new_registry.select("master_id", "master_key"), on="master_id", how="left"
+    )
+    assignment = conform_frame(
+        members.select("record_key", "cluster_id").join(ids, on="cluster_id", how="left"),
+        ASSIGNMENT_SCHEMA,
+    )
+    split_ids = parts.group_by("prev_id").len().filter(pl.col("len") > 1).height
+    metrics = {
+        "golden_records": cluster_seed.height,
+        "merges": merged.height,
+        "splits": split_ids,
+        "new_ids": fresh.height,
+        "retired_ids": retired.height,
+        "kept_ids": survivors.height,
+    }
+    log.info("%s identity: %s", entity, metrics)
+    return IdentityAssignment(assignment, new_registry, retired, metrics)

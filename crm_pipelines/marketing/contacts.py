@@ -1,0 +1,365 @@
+"""Per channel, who may be contacted where: consent with its proof, and a valid contact.
+
+Everything here is campaign-independent and computed once per run for all customers and
+leads; campaigns only join to it.
+
+POST decision: a customer's letter goes to an address that passed address quality, taken
+from the customer's own addresses and -- when the contact is the customer's OWNER (for an
+individual customer: its holder) -- that person's own addresses too, the best address role
+first (CORRESPONDENCE, REGISTERED, ...); at equal role address_owner_priority decides
+(customer first). A company's sales or billing contact is written to at the company's
+address, never at their private one; an individual whose holder record carries a
+CORRESPONDENCE address gets the letter there.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from crm_pipelines.marketing.rules import CampaignRules
+
+GIVEN = "GIVEN"
+POST = "POST"
+
+
+def latest_statements(
+    lineage: pl.LazyFrame,
+    entity: str,
+    keys: pl.LazyFrame,
+    id_col: str,
+    key: str,
+    attributes: list[str],
+) -> pl.DataFrame:
+    """Per record (integer `key`) and consent attribute: the source statement behind the
+    golden value -- the most recent one, which is the proof GDPR Art. 7(1) asks for.
+
+    Almost every attribute has one statement; only the few with several are sorted."""
+    attribute_no = {attribute: i for i, attribute in enumerate(attributes)}
+    statements = (
+        lineage.filter((pl.col("entity") == entity) & pl.col("attribute").is_in(attributes))
+        .join(keys.select(id_col, key), left_on="master_id", right_on=id_col)
+        .with_columns(
+            (
+                pl.col(key).cast(pl.UInt64) * len(attributes)
+                + pl.col("attribute").replace_strict(attribute_no, return_dtype=pl.UInt64)
+            ).alias("statement_of")
+        )
+        .with_columns(pl.len().over("statement_of").alias("statements"))
+    )
+    latest = pl.concat(
+        [
+            statements.filter(pl.col("statements") == 1),
+            statements.filter(pl.col("statements") > 1)
+            .sort("statement_of", "updated_at", "record_key", nulls_last=False)
+            .unique(subset=["statement_of"], keep="last", maintain_order=True),
+        ]
+    )
+    return latest.select(
+        key,
+        "attribute",
+        pl.col("source_system").alias("consent_source_system"),
+        pl.col("source_id").alias("consent_source_id"),
+        pl.col("updated_at").alias("consent_updated_at"),
+    ).collect()
+
+
+def consent_state(attribute: str) -> pl.Expr:
+    """True with a proving statement = given; true without one is not used; false =
+    withdrawn (an explicit no); null = no statement = no consent."""
+    consent = pl.col(attribute)
+    return (
+        pl.when(consent & pl.col("consent_source_system").is_not_null())
+        .then(pl.lit(GIVEN))
+        .when(consent)
+        .then(pl.lit("NO_CONSENT_PROOF"))
+        .when(consent.not_())
+        .then(pl.lit("CONSENT_WITHDRAWN"))
+        .otherwise(pl.lit("NO_CONSENT"))
+    )
+
+
+def channel_options(
+    records: pl.LazyFrame, key: str, statements: pl.DataFrame, channel: str, attribute: str
+) -> pl.LazyFrame:
+    """Per record (integer `key`): consent state, its proof and the direct contact."""
+    proof = statements.lazy().filter(pl.col("attribute") == attribute).drop("attribute")
+    return (
+        records.select(key, attribute, direct_contact(channel).alias("contact"))
+        .join(proof, on=key, how="left")
+        .with_columns(consent_state(attribute).alias("consent_state"))
+        .drop(attribute)
+    )
+
+
+def direct_contact(channel: str) -> pl.Expr:
+    """E-mail or SMS contact of a person or lead: lower-cased e-mail, E.164 mobile number.
+    Null for POST (letters go to addresses) or when there is no valid one."""
+    if channel == "EMAIL":
+        email = pl.col("email").str.strip_chars().str.to_lowercase()
+        return pl.when(email != "").then(email)
+    if channel == "SMS":
+        phone = pl.col("phone").str.strip_chars()
+        mobile = pl.col("phone_is_mobile").fill_null(False) & phone.str.starts_with("+")
+        return pl.when(mobile).then(phone)
+    return pl.lit(None, dtype=pl.String)
+
+
+def postal_addresses(address: pl.LazyFrame, rules: CampaignRules) -> pl.LazyFrame:
+    """Addresses that passed address quality, with envelope lines and the one-line contact
+    ("Street 12, 110 00 Praha, CZ"; the unparsed address_line when nothing is structured)."""
+
+    def joined(parts: list[pl.Expr], separator: str) -> pl.Expr:
+        text = pl.concat_str(parts, separator=separator, ignore_nulls=True)
+        return pl.when(text != "").then(text)
+
+    # a village without streets is addressed by its name and house number (as in golden)
+    line_1 = pl.when(pl.col("street").is_not_null() | pl.col("house_number").is_not_null()).then(
+        joined([pl.coalesce("street", "city"), pl.col("house_number")], " ")
+    )
+    line_2 = joined([pl.col("postcode"), pl.col("city")], " ")
+    return (
+        address.filter(pl.col("quality_status") == rules.address_valid_status)
+        .with_columns(line_1.alias("line_1"), line_2.alias("line_2"))
+        .select(
+            "address_id",
+            pl.coalesce("line_1", "address_line").alias("address_line_1"),
+            pl.col("line_2").alias("address_line_2"),
+            pl.col("country").alias("address_country"),
+            pl.when(pl.col("line_1").is_not_null() | pl.col("line_2").is_not_null())
+            .then(joined([pl.col("line_1"), pl.col("line_2"), pl.col("country")], ", "))
+            .otherwise(joined([pl.col("address_line"), pl.col("country")], ", "))
+            .alias("postal_contact"),
+        )
+    )
+
+
+def best_postal_address(
+    address_role: pl.LazyFrame, postal: pl.LazyFrame, owner_kind: str, rules: CampaignRules
+) -> pl.LazyFrame:
+    """Per owner of one kind: its best valid address (address role priority, then id)."""
+    usable = (
+        address_role.filter(pl.col("owner_kind") == owner_kind)
+        .with_columns(rules.rank("role_type", rules.address_role_priority).alias("address_rank"))
+        .filter(pl.col("address_rank").is_not_null())
+        .join(postal.select("address_id", "postal_contact"), on="address_id")
+        .with_columns((pl.len().over("owner_id") > 1).alias("several"))
+    )
+    return pl.concat(
+        [
+            usable.filter(~pl.col("several")),
+            usable.filter(pl.col("several"))
+            .sort("owner_id", "address_rank", "address_id")
+            .unique(subset=["owner_id"], keep="first", maintain_order=True),
+        ]
+    ).select(
+        "owner_id",
+        "address_id",
+        "address_rank",
+        pl.col("role_type").alias("address_role"),
+        "postal_contact",
+    )
+
+
+def _decide(contact_col: str) -> pl.Expr:
+    """The reason a candidate is not contactable on the channel, or null when it is."""
+    state = pl.col("consent_state").fill_null("NO_CONSENT")
+    return (
+        pl.when(state != GIVEN)
+        .then(state)
+        .when(pl.col(contact_col).is_null())
+        .then(pl.lit("INVALID_CONTACT"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+
+
+def customer_contacts(
+    customer_no: pl.LazyFrame,
+    person: pl.LazyFrame,
+    person_role: pl.LazyFrame,
+    address_role: pl.LazyFrame,
+    postal: pl.LazyFrame,
+    lineage: pl.LazyFrame,
+    rules: CampaignRules,
+) -> pl.LazyFrame:
+    """Per customer (`c`, its row number in customer_no) and channel: the highest-role
+    person who qualifies, else the top person's reason for not qualifying (no row when the
+    customer has no contactable role). Keyed by `contact_key` (see channel_key).
+
+    Ids become integer row numbers for the heavy joins and the ranking: with string keys
+    this step took most of the run at a million customers.
+    """
+    people = person.with_row_index("p").collect().lazy()
+    roles = (
+        person_role.with_columns(rules.rank("role_type", rules.role_priority).alias("role_rank"))
+        .filter(pl.col("role_rank").is_not_null())
+        .join(customer_no, on="customer_id")
+        .join(people.select("person_id", "p"), on="person_id")
+        .select("c", "p", "role_rank", "role_type")
+        .sort("c", "p", "role_rank")
+        .unique(subset=["c", "p"], keep="first", maintain_order=True)
+        .with_columns((pl.len().over("c") > 1).alias("several"))
+        .collect()
+        .lazy()
+    )
+    statements = latest_statements(
+        lineage, "person", people, "person_id", "p", list(rules.consent_attribute.values())
+    )
+    person_first = rules.address_owner_priority.index("PERSON") < (
+        rules.address_owner_priority.index("CUSTOMER")
+    )
+
+    def best_address(kind: str, keys: pl.LazyFrame, id_col: str, key: str) -> pl.LazyFrame:
+        prefix = kind.lower()
+        return (
+            best_postal_address(address_role, postal, kind, rules)
+            .join(keys.select(id_col, key), left_on="owner_id", right_on=id_col)
+            .select(
+                key,
+                pl.col("address_id").alias(f"{prefix}_address_id"),
+                pl.col("address_rank").alias(f"{prefix}_address_rank"),
+                pl.col("address_role").alias(f"{prefix}_address_role"),
+                pl.col("postal_contact").alias(f"{prefix}_postal_contact"),
+            )
+        )
+
+    per_channel = []
+    for channel, attribute in rules.consent_attribute.items():
+        options = roles.join(
+            channel_options(people, "p", statements, channel, attribute), on="p", how="left"
+        )
+        if channel == POST:
+            options = _with_post_address(
+                options,
+                best_address("CUSTOMER", customer_no, "customer_id", "c"),
+                best_address("PERSON", people, "person_id", "p"),
+                person_first,
+                rules.own_address_roles,
+            )
+        options = options.with_columns(
+            _decide("contact").alias("reason"), pl.lit(channel).alias("channel")
+        )
+        # most customers have one contact person: only the others need ranking
+        per_channel.append(options.filter(~pl.col("several")))
+        per_channel.append(
+            options.filter(pl.col("several"))
+            .sort("c", pl.col("reason").is_not_null(), "role_rank", "p")
+            .unique(subset=["c"], keep="first", maintain_order=True)
+        )
+
+    names = people.select(
+        "p",
+        "person_id",
+        pl.concat_str(
+            [pl.col("first_name"), pl.col("last_name")], separator=" ", ignore_nulls=True
+        ).alias("salutation_name"),
+    )
+    return (
+        pl.concat(per_channel, how="diagonal")
+        .join(names, on="p")
+        .select(
+            channel_key("c", pl.col("channel"), rules),
+            "person_id",
+            "role_type",
+            "role_rank",
+            "contact",
+            "salutation_name",
+            "consent_source_system",
+            "consent_source_id",
+            "consent_updated_at",
+            "reason",
+            *ADDRESS_COLUMNS,
+            "address_owner",
+        )
+    )
+
+
+def channel_key(key: str, channel: pl.Expr, rules: CampaignRules) -> pl.Expr:
+    """One integer join key for (record number, channel)."""
+    channel_no = channel.replace_strict(
+        {ch: i for i, ch in enumerate(rules.channels)}, default=None, return_dtype=pl.UInt64
+    )
+    return (pl.col(key).cast(pl.UInt64) * len(rules.channels) + channel_no).alias("contact_key")
+
+
+ADDRESS_COLUMNS = ["address_id", "address_role"]
+
+
+def _with_post_address(
+    options: pl.LazyFrame,
+    customer_addr: pl.LazyFrame,
+    person_addr: pl.LazyFrame,
+    person_first: bool,
+    own_address_roles: tuple[str, ...],
+) -> pl.LazyFrame:
+    """The letter's address: the better address role of the customer's and the person's own
+    best valid address; at equal role address_owner_priority decides."""
+    person_rank, customer_rank = pl.col("person_address_rank"), pl.col("customer_address_rank")
+    take_person = (
+        pl.col("person_address_id").is_not_null()
+        & pl.col("role_type").is_in(list(own_address_roles))
+    ) & (
+        pl.col("customer_address_id").is_null()
+        | (person_rank < customer_rank)
+        | ((person_rank == customer_rank) & pl.lit(person_first))
+    )
+    return (
+        options.join(customer_addr, on="c", how="left")
+        .join(person_addr, on="p", how="left")
+        .with_columns(
+            pl.when(take_person)
+            .then(pl.col("person_address_id"))
+            .otherwise(pl.col("customer_address_id"))
+            .alias("address_id"),
+            pl.when(take_person)
+            .then(pl.col("person_address_role"))
+            .otherwise(pl.col("customer_address_role"))
+            .alias("address_role"),
+            pl.when(take_person)
+            .then(pl.lit("contact person"))
+            .when(pl.col("customer_address_id").is_not_null())
+            .then(pl.lit("customer"))
+            .alias("address_owner"),
+            pl.when(take_person)
+            .then(pl.col("person_postal_contact"))
+            .otherwise(pl.col("customer_postal_contact"))
+            .alias("contact"),
+        )
+    )
+
+
+def lead_contacts(
+    leads: pl.LazyFrame,
+    address_role: pl.LazyFrame,
+    postal: pl.LazyFrame,
+    lineage: pl.LazyFrame,
+    rules: CampaignRules,
+) -> pl.LazyFrame:
+    """Per lead and channel: its contact, consent proof and the reason it cannot be used."""
+    numbered = leads.with_row_index("n").collect().lazy()
+    statements = latest_statements(
+        lineage, "lead", numbered, "lead_id", "n", list(rules.consent_attribute.values())
+    )
+    lead_addr = (
+        best_postal_address(address_role, postal, "LEAD", rules)
+        .join(numbered.select("lead_id", "n"), left_on="owner_id", right_on="lead_id")
+        .select("n", "address_id", "address_role", "postal_contact")
+    )
+    per_channel = []
+    for channel, attribute in rules.consent_attribute.items():
+        options = channel_options(numbered, "n", statements, channel, attribute)
+        if channel == POST:
+            options = (
+                options.drop("contact")
+                .join(lead_addr, on="n", how="left")
+                .rename({"postal_contact": "contact"})
+            )
+        per_channel.append(
+            options.with_columns(
+                pl.lit(channel).alias("channel"), _decide("contact").alias("reason")
+            )
+        )
+    return (
+        pl.concat(per_channel, how="diagonal")
+        .join(numbered.select("n", "lead_id"), on="n")
+        .drop("n")
+    )

@@ -1,0 +1,61 @@
+"""Candidate pairs: several blocking rules, OR-combined, each a polars self-join on its keys."""
+
+from __future__ import annotations
+
+import logging
+
+import polars as pl
+
+log = logging.getLogger(__name__)
+
+PAIR_SCHEMA = {"l": pl.UInt32, "r": pl.UInt32, "rule": pl.String}
+
+
+def block_rule(
+    features: pl.DataFrame, rule: str, keys: list[str], max_block_size: int
+) -> pl.DataFrame:
+    """Pairs (l < r) of rows sharing every key; blocks above max_block_size are skipped."""
+    missing = [k for k in keys if k not in features.columns]
+    if missing:
+        raise KeyError(f"blocking rule {rule}: unknown feature columns {missing}")
+    # one 64-bit hash per key tuple: joins on an integer instead of several strings (a rare
+    # hash collision only adds a candidate pair, which scoring then rejects)
+    keyed = features.select("rid", *keys).drop_nulls(keys)
+    keyed = keyed.select("rid", pl.struct(keys).hash(seed=7).alias("_k"))
+    keyed = keyed.with_columns(pl.len().over("_k").alias("_n"))
+    oversized = keyed.filter(pl.col("_n") > max_block_size)
+    if oversized.height:
+        example = features["rid"].gather(oversized["rid"].head(1))
+        log.warning(
+            "blocking rule %s: skipped %d blocks larger than %d (%d records), e.g. %s",
+            rule,
+            oversized["_k"].n_unique(),
+            max_block_size,
+            oversized.height,
+            features.select(keys).gather(example).row(0),
+        )
+    keyed = keyed.filter((pl.col("_n") > 1) & (pl.col("_n") <= max_block_size)).drop("_n")
+    pairs = (
+        keyed.join(keyed, on="_k", suffix="_r")
+        .filter(pl.col("rid") < pl.col("rid_r"))
+        .select(pl.col("rid").alias("l"), pl.col("rid_r").alias("r"), pl.lit(rule).alias("rule"))
+    )
+    return pairs.cast(PAIR_SCHEMA)
+
+
+def candidate_pairs(
+    features: pl.DataFrame, rules: list[dict], max_block_size: int
+) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Distinct pairs (l, r, rule = first rule that found it) and the pair count per rule."""
+    per_rule = [
+        block_rule(features, r["rule"], r["keys"], r.get("max_block_size", max_block_size))
+        for r in rules
+    ]
+    counts = {r["rule"]: p.height for r, p in zip(rules, per_rule, strict=True)}
+    if not per_rule:
+        return pl.DataFrame(schema=PAIR_SCHEMA), counts
+    pairs = pl.concat(per_rule)
+    pair_id = pl.col("l").cast(pl.UInt64) * (1 << 32) + pl.col("r").cast(pl.UInt64)
+    first = pairs.select(pair_id.alias("_id")).select(pl.col("_id").is_first_distinct()).to_series()
+    pairs = pairs.filter(first)
+    return pairs, counts

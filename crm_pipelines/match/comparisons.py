@@ -1,0 +1,338 @@
+"""Field comparisons: each maps a candidate pair to a small agreement level (0 = missing).
+
+Pairs carry integer codes (see encode.py); fuzzy scores run through rapidfuzz
+`process.cpdist` once per distinct pair of differing values, not once per candidate pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from rapidfuzz import distance, fuzz, process
+
+from crm_pipelines.match.encode import Encoded, encode
+from crm_pipelines.match.standardize import nickname_table
+
+JW = distance.JaroWinkler.normalized_similarity
+OSA = distance.OSA.distance
+PERCENT_SCORERS = (fuzz.token_sort_ratio, fuzz.token_set_ratio, fuzz.ratio)
+
+
+def _scores(a: list[str], b: list[str], scorer: Callable) -> np.ndarray:
+    scores = process.cpdist(a, b, scorer=scorer, workers=-1, dtype="float32")
+    return scores / 100.0 if scorer in PERCENT_SCORERS else scores
+
+
+def similarity(left: pl.Series, right: pl.Series, scorer: Callable = JW) -> pl.Series:
+    """Similarity of two string columns per row (equal: 1, or 0 for a distance; null: null)."""
+    frame = pl.DataFrame({"a": left, "b": right})
+    distinct = frame.drop_nulls().filter(pl.col("a") != pl.col("b")).unique()
+    distinct = distinct.with_columns(
+        pl.Series("s", _scores(distinct["a"].to_list(), distinct["b"].to_list(), scorer))
+    )
+    equal = 0.0 if scorer is OSA else 1.0
+    out = frame.join(distinct, on=["a", "b"], how="left", maintain_order="left")
+    return out.select(
+        pl.when(pl.col("a") == pl.col("b")).then(pl.lit(equal, pl.Float32)).otherwise(pl.col("s"))
+    ).to_series()
+
+
+def code_similarity(
+    left: pl.Series,
+    right: pl.Series,
+    text: pl.Series,
+    scorer: Callable = JW,
+    max_length_gap: int | None = None,
+) -> pl.Series:
+    """Like `similarity`, for coded columns: texts looked up once per distinct code pair."""
+    frame = pl.DataFrame({"a": left, "b": right})
+    distinct = frame.drop_nulls().filter(pl.col("a") != pl.col("b")).unique()
+    if max_length_gap is not None:  # a typo keeps the length: skip hopeless pairs
+        lengths = text.str.len_chars()
+        gap = (lengths.gather(distinct["a"]) - lengths.gather(distinct["b"])).abs()
+        distinct = distinct.filter(gap <= max_length_gap)
+    a = text.gather(distinct["a"]).to_list()
+    b = text.gather(distinct["b"]).to_list()
+    distinct = distinct.with_columns(pl.Series("s", _scores(a, b, scorer)))
+    equal = 0.0 if scorer is OSA else 1.0
+    out = frame.join(distinct, on=["a", "b"], how="left", maintain_order="left")
+    return out.select(
+        pl.when(pl.col("a") == pl.col("b")).then(pl.lit(equal, pl.Float32)).otherwise(pl.col("s"))
+    ).to_series()
+
+
+def _l(name: str) -> pl.Expr:
+    return pl.col(f"{name}_l")
+
+
+def _r(name: str) -> pl.Expr:
+    return pl.col(f"{name}_r")
+
+
+def _sim(p: pl.DataFrame, enc: Encoded, column: str, scorer: Callable = JW) -> pl.Series:
+    return code_similarity(p[f"{column}_l"], p[f"{column}_r"], enc.text(column), scorer)
+
+
+def _levels(p: pl.DataFrame, conditions: list[pl.Expr], missing: pl.Expr) -> pl.Series:
+    """Level = 0 when missing, else the first true condition counted from the top level down."""
+    top = len(conditions) + 1
+    expr = pl.when(missing).then(pl.lit(0, dtype=pl.Int8))
+    for i, cond in enumerate(conditions):
+        expr = expr.when(cond.fill_null(False)).then(pl.lit(top - i, dtype=pl.Int8))
+    return p.select(expr.otherwise(pl.lit(1, dtype=pl.Int8))).to_series()
+
+
+def _missing(name: str) -> pl.Expr:
+    return _l(name).is_null() | _r(name).is_null()
+
+
+def compare_exact(column: str) -> Callable[[pl.DataFrame, Encoded], pl.Series]:
+    def compare(p: pl.DataFrame, enc: Encoded) -> pl.Series:
+        return _levels(p, [_l(column) == _r(column)], _missing(column))
+
+    return compare
+
+
+def close(p: pl.DataFrame, enc: Encoded, left: str, right: str) -> pl.Series:
+    """Typo-close: Jaro-Winkler >= 0.9, or one edit on names of three or more letters."""
+    text = enc.text(left.removesuffix("_l"))
+    jw = code_similarity(p[left], p[right], text)
+    edits = code_similarity(p[left], p[right], text, OSA)
+    lengths = text.str.len_chars()
+    shortest = pl.min_horizontal(lengths.gather(p[left]), lengths.gather(p[right]))
+    frame = pl.DataFrame({"jw": jw, "edits": edits, "n": pl.select(shortest).to_series()})
+    return frame.select(
+        ((pl.col("jw") >= 0.9) | ((pl.col("edits") <= 1) & (pl.col("n") >= 3))).fill_null(False)
+    ).to_series()
+
+
+def swapped(p: pl.DataFrame, enc: Encoded) -> pl.Series:
+    """First and last name exchanged on one side (nicknames, female forms, a typo allowed)."""
+    exact = p.select(
+        (
+            ((_l("fn_canon") == _r("ln_as_fn_canon")) & (_l("ln_stem") == _r("fn_as_ln_stem")))
+            | ((_r("fn_canon") == _l("ln_as_fn_canon")) & (_r("ln_stem") == _l("fn_as_ln_stem")))
+        ).fill_null(False)
+    ).to_series()
+    # fuzzy only where the straight reading disagrees and one of the crossed names is exact
+    # (a swap plus one typo): keeps the fuzzy work to a small share of the pairs
+    first = enc.text("fn_canon")
+    candidates = p.with_row_index("_i").filter(
+        ~exact
+        & (_l("fn_canon") != _r("fn_canon"))
+        & ((_l("fn_canon") == _r("ln_as_fn_canon")) | (_l("ln_stem") == _r("fn_as_ln_stem")))
+    )
+    if candidates.height == 0 or first.len() == 0:
+        return exact.alias("_swapped")
+    fuzzy = close(candidates, enc, "fn_canon_l", "ln_as_fn_canon_r") & close(
+        candidates, enc, "ln_stem_l", "fn_as_ln_stem_r"
+    )
+    hits = candidates["_i"].filter(fuzzy)
+    result = exact.to_numpy().copy()
+    result[hits.to_numpy()] = True
+    return pl.Series("_swapped", result)
+
+
+def _nickname_pair(p: pl.DataFrame, enc: Encoded) -> pl.Expr:
+    """Known nickname pair (Péťa ~ Petr, Míša ~ Michaela) as u64 code-pair keys."""
+    table = nickname_table()
+    nick = enc.code_of("fn_fold", table["nick"].to_list()).cast(pl.UInt64)
+    name = enc.code_of("fn_fold", table["name"].to_list()).cast(pl.UInt64)
+    keys = pl.concat([nick * (1 << 32) + name, name * (1 << 32) + nick]).drop_nulls()
+    found = [
+        (_l(a).cast(pl.UInt64) * (1 << 32) + _r(b).cast(pl.UInt64)).is_in(keys.implode())
+        for a in ("fn_fold", "fn_canon")
+        for b in ("fn_fold", "fn_canon")
+    ]
+    return pl.any_horizontal(found)
+
+
+def compare_first_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
+    lengths = enc.text("fn_canon").str.len_chars()
+    p = p.with_columns(
+        _sim(p, enc, "fn_canon").alias("_jw"),
+        _sim(p, enc, "fn_canon", OSA).alias("_edits"),
+        lengths.gather(p["fn_canon_l"]).alias("_len_l"),
+        lengths.gather(p["fn_canon_r"]).alias("_len_r"),
+    )
+    same_gender = _l("fn_female") == _r("fn_female")
+    one_edit = (pl.col("_edits") <= 1) & (pl.min_horizontal("_len_l", "_len_r") >= 3)
+    # a typo may flip the apparent gender (Jna ~ Jan); a female form (Jan ~ Jana) never keeps
+    # the length, so equal-length one-edit pairs count as typos whatever their ending
+    typo = (same_gender & ((pl.col("_jw") >= 0.88) | one_edit)) | (
+        one_edit & (pl.col("_len_l") == pl.col("_len_r"))
+    )
+    return _levels(
+        p,
+        [
+            _l("fn_fold") == _r("fn_fold"),
+            (_l("fn_canon") == _r("fn_canon")) | pl.col("_swapped") | _nickname_pair(p, enc),
+            typo,
+        ],
+        _missing("fn_fold"),
+    )
+
+
+def compare_last_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
+    p = p.with_columns(_sim(p, enc, "ln_fold").alias("_jw"))
+    gender_clash = ((_l("ln_gender") == "F") & (_r("ln_gender") == "M")) | (
+        (_l("ln_gender") == "M") & (_r("ln_gender") == "F")
+    )
+    return _levels(
+        p,
+        [
+            _l("ln_fold") == _r("ln_fold"),
+            ((_l("ln_stem") == _r("ln_stem")) & ~gender_clash) | pl.col("_swapped"),
+            (pl.col("_jw") >= 0.9) & ~gender_clash,
+            (_l("ln_stem") == _r("ln_stem")) | (pl.col("_jw") >= 0.9),
+        ],
+        _missing("ln_fold"),
+    )
+
+
+def compare_birth_date(p: pl.DataFrame, enc: Encoded) -> pl.Series:
+    """bd_int = YYYYMMDD: exact, day/month transposed, one digit or one day off, different."""
+    a, b = _l("bd_int"), _r("bd_int")
+    digit_diffs = pl.sum_horizontal(
+        [((a // 10**k) % 10 != (b // 10**k) % 10).cast(pl.Int8) for k in range(8)]
+    )
+    transposed = (
+        (a // 10000 == b // 10000) & ((a // 100) % 100 == b % 100) & (a % 100 == (b // 100) % 100)
+    )
+    one_day = (_l("bd_days") - _r("bd_days")).abs() <= 1
+    return _levels(p, [a == b, transposed, (digit_diffs == 1) | one_day], _missing("bd_int"))
+
+
+def compare_email(p: pl.DataFrame, enc: Encoded) -> pl.Series:
+    jw = code_similarity(p["email_l"], p["email_r"], enc.text("email"), JW, max_length_gap=2)
+    p = p.with_columns(jw.alias("_jw"))
+    return _levels(
+        p,
+        [
+            _l("email") == _r("email"),
+            # a typo: nearly the same text with the same digits; the same local part at another
+            # domain is not enough (jan.novak@ is a name, not a person)
+            (pl.col("_jw") >= 0.95) & (_l("email_digits") == _r("email_digits")),
+        ],
+        _missing("email"),
+    )
+
+
+def compare_org_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
+    p = p.with_columns(
+        _sim(p, enc, "org_norm", fuzz.token_sort_ratio).alias("_tsr"),
+        _sim(p, enc, "org_norm").alias("_jw"),
+    )
+    return _levels(
+        p,
+        [
+            _l("org_norm") == _r("org_norm"),
+            pl.col("_tsr") >= 0.97,
+            (pl.col("_jw") >= 0.92) | (pl.col("_tsr") >= 0.88),
+        ],
+        _missing("org_norm"),
+    )
+
+
+def compare_fuzzy(column: str, threshold: float) -> Callable[[pl.DataFrame, Encoded], pl.Series]:
+    def compare(p: pl.DataFrame, enc: Encoded) -> pl.Series:
+        p = p.with_columns(_sim(p, enc, column).alias("_jw"))
+        return _levels(p, [_l(column) == _r(column), pl.col("_jw") >= threshold], _missing(column))
+
+    return compare
+
+
+@dataclass(frozen=True)
+class Comparison:
+    label: str  # words for review reasons
+    levels: tuple[str, ...]  # level names, index = level code
+    columns: tuple[str, ...]  # feature columns the comparison reads
+    compare: Callable[[pl.DataFrame, Encoded], pl.Series]
+    tf_column: str | None = None  # value whose frequency adjusts agreement weights
+
+
+EXACT = ("missing", "different", "same")
+FUZZY = ("missing", "different", "similar", "same")
+NAME_COLUMNS = ("fn_fold", "fn_canon", "ln_as_fn_canon", "ln_fold", "ln_stem", "fn_as_ln_stem")
+
+COMPARISONS: dict[str, Comparison] = {
+    "first_name": Comparison(
+        "first name",
+        ("missing", "different", "similar", "alike", "same"),
+        (*NAME_COLUMNS, "fn_female"),
+        compare_first_name,
+        "fn_canon",
+    ),
+    "last_name": Comparison(
+        "surname",
+        ("missing", "different", "gender_mismatch", "similar", "alike", "same"),
+        (*NAME_COLUMNS, "ln_gender"),
+        compare_last_name,
+        "ln_stem",
+    ),
+    "birth_date": Comparison(
+        "birth date",
+        ("missing", "different", "one_off", "transposed", "same"),
+        ("bd_int", "bd_days"),
+        compare_birth_date,
+    ),
+    "national_id": Comparison("national id", EXACT, ("national_id",), compare_exact("national_id")),
+    "email": Comparison("e-mail", FUZZY, ("email", "email_digits"), compare_email, "email"),
+    "phone": Comparison("phone", EXACT, ("phone",), compare_exact("phone"), "phone"),
+    "party_type": Comparison("party type", EXACT, ("party_type",), compare_exact("party_type")),
+    "registration_no": Comparison(
+        "IČO", EXACT, ("registration_no",), compare_exact("registration_no")
+    ),
+    "vat_no": Comparison("VAT number", EXACT, ("vat_no",), compare_exact("vat_no")),
+    "org_name": Comparison(
+        "organisation name",
+        ("missing", "different", "similar", "alike", "same"),
+        ("org_norm",),
+        compare_org_name,
+        "org_norm",
+    ),
+    "street": Comparison("street", FUZZY, ("street_norm",), compare_fuzzy("street_norm", 0.9)),
+    "building": Comparison("house number", EXACT, ("building",), compare_exact("building")),
+    "postcode": Comparison("postcode", EXACT, ("postcode_norm",), compare_exact("postcode_norm")),
+    "city": Comparison("city", FUZZY, ("city_norm",), compare_fuzzy("city_norm", 0.9)),
+    "country": Comparison("country", EXACT, ("country",), compare_exact("country")),
+}
+
+NAME_FIELDS = ("first_name", "last_name")
+
+
+def encode_for(features: pl.DataFrame, fields: list[str]) -> Encoded:
+    """Codes for every feature column the fields compare."""
+    return encode(features, {c for f in fields for c in COMPARISONS[f].columns})
+
+
+def pair_frame(codes: pl.DataFrame, pairs: pl.DataFrame, columns: set[str]) -> pl.DataFrame:
+    """Left and right values side by side for each pair (gathered by row index)."""
+    left, right = pairs["l"], pairs["r"]
+    return pl.DataFrame(
+        [codes[c].gather(left).alias(f"{c}_l") for c in sorted(columns)]
+        + [codes[c].gather(right).alias(f"{c}_r") for c in sorted(columns)]
+    )
+
+
+def compare_pairs(enc: Encoded, pairs: pl.DataFrame, fields: list[str]) -> pl.DataFrame:
+    """One Int8 level column per field, aligned with `pairs`.
+
+    Values are gathered per field and dropped after, to keep peak memory low.
+    """
+    swap = None
+    if set(NAME_FIELDS) & set(fields):
+        side = pair_frame(enc.codes, pairs, set(NAME_COLUMNS))
+        swap = swapped(side, enc)
+        del side
+    out = []
+    for f in fields:
+        side = pair_frame(enc.codes, pairs, set(COMPARISONS[f].columns))
+        if swap is not None and f in NAME_FIELDS:
+            side = side.with_columns(swap)
+        out.append(COMPARISONS[f].compare(side, enc).alias(f))
+        del side
+    return pl.DataFrame(out)

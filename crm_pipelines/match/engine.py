@@ -1,0 +1,302 @@
+"""match_entity: standardise, block, score, decide, cluster -- one entity at a time."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from crm_pipelines.match.blocking import PAIR_SCHEMA, candidate_pairs
+from crm_pipelines.match.clustering import cluster
+from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_for
+from crm_pipelines.match.config import entity_settings
+from crm_pipelines.match.reasons import reason_expr
+from crm_pipelines.match.scoring import estimate_u, score_pairs, train
+from crm_pipelines.match.standardize import FEATURES
+
+log = logging.getLogger(__name__)
+
+DECISIONS = ("MATCH", "REVIEW", "NO_MATCH", "STEWARD_MATCH", "STEWARD_NO_MATCH")
+REVIEW_SCHEMA = {
+    "entity": pl.String,
+    "left_source_system": pl.String,
+    "left_source_id": pl.String,
+    "right_source_system": pl.String,
+    "right_source_id": pl.String,
+    "score": pl.Float64,
+    "reason": pl.String,
+    "left_record_key": pl.String,
+    "right_record_key": pl.String,
+}
+
+
+@dataclass
+class MatchResult:
+    """Clusters (cluster_id = min record_key), scored pairs, review queue and run metrics.
+
+    pairs.score is the posterior match probability 0..1 (log2_odds and the per-field
+    log2 Bayes factors w_<field> explain it); level_<field> holds the agreement level codes
+    (names in comparisons.COMPARISONS); rule is the first blocking rule that found the pair.
+    Clear non-matches (score below settings' pairs_min_score, not steward-decided) are left
+    out of `pairs` to keep it small; metrics["pairs_scored"] counts them all.
+    """
+
+    entity: str
+    clusters: pl.DataFrame
+    pairs: pl.DataFrame
+    review: pl.DataFrame
+    metrics: dict = field(default_factory=dict)
+
+
+def _steward_pairs(entity: str, decisions: pl.DataFrame | None, keys: pl.DataFrame) -> pl.DataFrame:
+    """Steward decisions as (l, r, steward) on row indices; unknown records are ignored."""
+    empty = pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32, "steward": pl.String})
+    if decisions is None or decisions.height == 0:
+        return empty
+    chosen = decisions
+    if "entity" in decisions.columns:
+        chosen = decisions.filter(pl.col("entity") == entity)
+    index = keys.select("record_key", "rid")
+    mapped = (
+        chosen.select("left_record_key", "right_record_key", "decision")
+        .join(
+            index.rename({"record_key": "left_record_key", "rid": "a"}),
+            on="left_record_key",
+            how="left",
+        )
+        .join(
+            index.rename({"record_key": "right_record_key", "rid": "b"}),
+            on="right_record_key",
+            how="left",
+        )
+    )
+    unknown = mapped.filter(
+        pl.col("a").is_null() | pl.col("b").is_null() | (pl.col("a") == pl.col("b"))
+    )
+    if unknown.height:
+        log.warning(
+            "%s: ignored %d steward decisions naming unknown records", entity, unknown.height
+        )
+    known = mapped.filter(
+        pl.col("a").is_not_null() & pl.col("b").is_not_null() & (pl.col("a") != pl.col("b"))
+    )
+    return known.select(
+        pl.min_horizontal("a", "b").cast(pl.UInt32).alias("l"),
+        pl.max_horizontal("a", "b").cast(pl.UInt32).alias("r"),
+        pl.col("decision").alias("steward"),
+    ).unique(["l", "r"], keep="last", maintain_order=True)
+
+
+def _veto_expr(vetoes: list[dict]) -> pl.Expr:
+    def holds(conditions: dict) -> pl.Expr:
+        return pl.all_horizontal(
+            [
+                pl.col(f"level_{f}") == COMPARISONS[f].levels.index(level)
+                for f, level in conditions.items()
+            ]
+        )
+
+    exprs = []
+    for veto in vetoes:
+        expr = holds(veto["when"])
+        for f, level in (veto.get("unless") or {}).items():
+            expr = expr & ~holds({f: level})
+        exprs.append(expr)
+    return pl.any_horizontal(exprs) if exprs else pl.lit(False)
+
+
+def _forced_link(entity: str, features: pl.DataFrame, pairs: pl.DataFrame) -> pl.Series:
+    """Near-certain links: a person-feed OWNER row and its customer's holder record."""
+    if entity != "person":
+        return pl.Series("forced", [False] * pairs.height, dtype=pl.Boolean)
+    key = features["holder_link_key"]
+    left, right = key.gather(pairs["l"]), key.gather(pairs["r"])
+    return (left.is_not_null() & (left == right)).fill_null(False).alias("forced")
+
+
+def match_entity(
+    entity: str,
+    records: pl.DataFrame,
+    decisions: pl.DataFrame | None = None,
+    settings: dict | None = None,
+) -> MatchResult:
+    """Match one staged entity frame into clusters of the same real-world thing."""
+    started = time.perf_counter()
+    stages: dict[str, float] = {}
+    last = [started]
+
+    def _lap() -> float:
+        now = time.perf_counter()
+        elapsed, last[0] = now - last[0], now
+        return round(elapsed, 3)
+
+    cfg = entity_settings(entity, settings)
+    if records.height == 0:
+        return _empty_result(entity, cfg)
+    fields: list[str] = cfg["comparisons"]
+    features = FEATURES[entity](records)
+    stages["features"] = _lap()
+    keys = features.select("rid", "record_key", "source_system", "source_id")
+
+    pairs, by_rule = candidate_pairs(features, cfg["blocking"], cfg["max_block_size"])
+    stages["blocking"] = _lap()
+    candidates = pairs.height
+    steward = _steward_pairs(entity, decisions, keys)
+    extra = steward.select("l", "r", pl.lit("steward").alias("rule")).cast(PAIR_SCHEMA)
+    if extra.height:
+        pairs = pl.concat([pairs, extra]).unique(["l", "r"], keep="first", maintain_order=True)
+
+    enc = encode_for(features, fields)
+    levels = compare_pairs(enc, pairs, fields)
+    stages["compare"] = _lap()
+    em = cfg["em"]
+    u = estimate_u(enc, fields, em["u_sample_pairs"], em["seed"])
+    stages["u"] = _lap()
+    if pairs.height == 0:
+        levels = pl.DataFrame([pl.Series(f, [1], dtype=pl.Int8) for f in fields])
+    model = train(levels, u, cfg["prior_match_probability"], em["max_iterations"], em["tolerance"])
+    stages["em"] = _lap()
+    levels = levels.head(pairs.height)
+    scored = score_pairs(enc.codes, pairs, levels, model, cfg.get("term_frequency") or [])
+    stages["score"] = _lap()
+
+    scored = scored.with_columns(
+        _forced_link(entity, features, pairs), _veto_expr(cfg.get("vetoes") or []).alias("veto")
+    )
+    scored = _decide(scored.join(steward, on=["l", "r"], how="left", maintain_order="left"), cfg)
+    edges, cannot = _constraints(scored)
+    labels, resplit = cluster(features.height, edges, cannot, cfg["max_cluster_size"])
+    stages["cluster"] = _lap()
+
+    clusters = (
+        keys.select("record_key")
+        .with_columns(pl.Series("label", labels))
+        .with_columns(pl.col("record_key").min().over("label").alias("cluster_id"))
+        .select("record_key", "cluster_id")
+    )
+    pairs_out, review = _outputs(entity, scored, keys, fields, cfg.get("pairs_min_score", 0.0))
+    stages["outputs"] = _lap()
+    seconds = time.perf_counter() - started
+    sizes = clusters.group_by("cluster_id").len()["len"]
+    metrics = {
+        "candidate_pairs_by_rule": by_rule,
+        "candidate_pairs": candidates,
+        "pairs_scored": scored.height,
+        "auto_matched": int(scored.filter(pl.col("decision") == "MATCH").height),
+        "steward_decisions_applied": steward.height,
+        "vetoed": int(scored["veto"].sum()),
+        "sent_to_review": review.height,
+        "clusters": sizes.len(),
+        "largest_cluster": int(sizes.max()) if sizes.len() else 0,
+        "resplit_components": resplit,
+        "em_iterations": model.iterations,
+        "em_match_share": round(model.match_share, 6),
+        "seconds": round(seconds, 3),
+        "pairs_per_second": round(scored.height / seconds, 1) if seconds > 0 else 0.0,
+        "stage_seconds": stages,
+    }
+    log.info(
+        "%s matched: %s",
+        entity,
+        {k: v for k, v in metrics.items() if k != "candidate_pairs_by_rule"},
+    )
+    return MatchResult(entity, clusters, pairs_out, review, metrics)
+
+
+def _outputs(
+    entity: str, scored: pl.DataFrame, keys: pl.DataFrame, fields: list[str], min_score: float
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Pairs worth explaining (not the clear non-matches below min_score) and the review queue."""
+    kept = scored.filter((pl.col("score") >= min_score) | (pl.col("decision") != "NO_MATCH"))
+    named = kept.with_columns(
+        *[keys[c].gather(kept["l"]).alias(f"left_{c}") for c in keys.columns if c != "rid"],
+        *[keys[c].gather(kept["r"]).alias(f"right_{c}") for c in keys.columns if c != "rid"],
+    )
+    weight_cols = [f"w_{f}" for f in fields]
+    level_cols = [f"level_{f}" for f in fields]
+    pairs_out = named.select(
+        "left_record_key",
+        "right_record_key",
+        "score",
+        "decision",
+        "log2_odds",
+        "rule",
+        *weight_cols,
+        *level_cols,
+    )
+    review = (
+        named.filter(pl.col("decision") == "REVIEW")
+        .with_columns(pl.lit(entity).alias("entity"), reason_expr(fields).alias("reason"))
+        .select(list(REVIEW_SCHEMA))
+        .cast(REVIEW_SCHEMA)
+        .sort("score", descending=True)
+    )
+    return pairs_out, review
+
+
+def _empty_result(entity: str, cfg: dict) -> MatchResult:
+    clusters = pl.DataFrame(schema={"record_key": pl.String, "cluster_id": pl.String})
+    pairs = pl.DataFrame(
+        schema={
+            "left_record_key": pl.String,
+            "right_record_key": pl.String,
+            "score": pl.Float64,
+            "decision": pl.String,
+        }
+    )
+    metrics = {
+        "candidate_pairs_by_rule": {r["rule"]: 0 for r in cfg["blocking"]},
+        "candidate_pairs": 0,
+        "pairs_scored": 0,
+        "auto_matched": 0,
+        "sent_to_review": 0,
+        "clusters": 0,
+        "largest_cluster": 0,
+        "seconds": 0.0,
+        "pairs_per_second": 0.0,
+    }
+    return MatchResult(entity, clusters, pairs, pl.DataFrame(schema=REVIEW_SCHEMA), metrics)
+
+
+def _decide(scored: pl.DataFrame, cfg: dict) -> pl.DataFrame:
+    """Steward first, then the holder link, then vetoes, then the two thresholds."""
+    upper, lower = cfg["thresholds"]["upper"], cfg["thresholds"]["lower"]
+    decision = (
+        pl.when(pl.col("steward") == "MATCH")
+        .then(pl.lit("STEWARD_MATCH"))
+        .when(pl.col("steward") == "NO_MATCH")
+        .then(pl.lit("STEWARD_NO_MATCH"))
+        .when(pl.col("forced"))
+        .then(pl.lit("MATCH"))
+        .when(pl.col("veto"))
+        .then(pl.lit("NO_MATCH"))
+        .when(pl.col("score") >= upper)
+        .then(pl.lit("MATCH"))
+        .when(pl.col("score") >= lower)
+        .then(pl.lit("REVIEW"))
+        .otherwise(pl.lit("NO_MATCH"))
+    )
+    return scored.with_columns(decision.alias("decision"))
+
+
+def _constraints(scored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """MATCH edges (stewards strongest, then holder links, then by log-odds) and cannot-links
+    (steward NO_MATCH and vetoed pairs)."""
+    strength = (
+        pl.when(pl.col("decision") == "STEWARD_MATCH")
+        .then(pl.lit(np.inf))
+        .when(pl.col("forced"))
+        .then(pl.lit(1e6))
+        .otherwise(pl.col("log2_odds"))
+    )
+    edges = scored.filter(pl.col("decision").is_in(["MATCH", "STEWARD_MATCH"])).select(
+        "l", "r", strength.alias("strength")
+    )
+    cannot = scored.filter(
+        (pl.col("decision") == "STEWARD_NO_MATCH")
+        | ((pl.col("decision") == "NO_MATCH") & pl.col("veto"))
+    ).select("l", "r")
+    return edges, cannot

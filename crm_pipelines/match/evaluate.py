@@ -1,0 +1,112 @@
+"""Pairwise precision / recall / F1 of the matching engine on a generated landing folder.
+
+    python -m crm_pipelines.match.evaluate <landing_dir> [--as-of YYYY-MM-DD]
+
+Truth is `<landing>/_truth/records.parquet` (party_id per source record) and
+`_truth/hard_negatives.parquet` (pairs that must never share a cluster). Records without a
+truth row (the person frame's customer-holder records) take part in matching but not in
+the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import time
+from pathlib import Path
+
+import polars as pl
+
+from crm_pipelines.match.engine import MatchResult, match_entity
+from crm_pipelines.staged import MATCHED_ENTITIES
+
+log = logging.getLogger(__name__)
+
+
+def _pair_count(frame: pl.DataFrame, by: list[str]) -> int:
+    sizes = frame.group_by(by).len()["len"].cast(pl.Int64)
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+def pairwise_scores(clusters: pl.DataFrame, truth: pl.DataFrame) -> dict[str, float]:
+    """clusters: record_key, cluster_id; truth: record_key, party_id."""
+    joined = clusters.join(truth, on="record_key", how="inner")
+    tp = _pair_count(joined, ["cluster_id", "party_id"])
+    predicted = _pair_count(joined, ["cluster_id"])
+    actual = _pair_count(joined, ["party_id"])
+    precision = tp / predicted if predicted else 1.0
+    recall = tp / actual if actual else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "records": joined.height,
+        "true_pairs": actual,
+        "predicted_pairs": predicted,
+        "precision": round(precision, 5),
+        "recall": round(recall, 5),
+        "f1": round(f1, 5),
+    }
+
+
+def hard_negatives_merged(entity: str, clusters: pl.DataFrame, hard: pl.DataFrame) -> dict:
+    pairs = hard.filter(pl.col("entity") == entity).select(
+        (pl.col("left_source_system") + "|" + pl.col("left_source_id")).alias("a"),
+        (pl.col("right_source_system") + "|" + pl.col("right_source_id")).alias("b"),
+        "kind",
+    )
+    lookup = clusters.select("record_key", "cluster_id")
+    joined = pairs.join(lookup.rename({"record_key": "a", "cluster_id": "ca"}), on="a").join(
+        lookup.rename({"record_key": "b", "cluster_id": "cb"}), on="b"
+    )
+    merged = joined.filter(pl.col("ca") == pl.col("cb"))
+    return {
+        "hard_negatives": joined.height,
+        "hard_negatives_merged": merged.height,
+        "merged_by_kind": dict(merged.group_by("kind").len().iter_rows()),
+    }
+
+
+def evaluate(landing_dir: Path | str, as_of: dt.date | None = None) -> dict[str, dict]:
+    """Stage the landing folder, match every entity, score the clusters against _truth."""
+    from crm_pipelines.validate.pipeline import stage_landing  # the stage before matching
+
+    landing = Path(landing_dir)
+    staged = stage_landing(landing, as_of=as_of).staged
+    truth = pl.read_parquet(landing / "_truth" / "records.parquet").select(
+        "entity",
+        (pl.col("source_system") + "|" + pl.col("source_id")).alias("record_key"),
+        "party_id",
+    )
+    hard = pl.read_parquet(landing / "_truth" / "hard_negatives.parquet")
+    decisions = staged.get("steward_decision")
+    report: dict[str, dict] = {}
+    total = 0.0
+    for entity in MATCHED_ENTITIES:
+        started = time.perf_counter()
+        result: MatchResult = match_entity(entity, staged[entity], decisions)
+        seconds = time.perf_counter() - started
+        total += seconds
+        entity_truth = truth.filter(pl.col("entity") == entity).drop("entity")
+        report[entity] = {
+            **pairwise_scores(result.clusters, entity_truth),
+            **hard_negatives_merged(entity, result.clusters, hard),
+            "seconds": round(seconds, 2),
+            "sent_to_review": result.metrics["sent_to_review"],
+            "clusters": result.metrics["clusters"],
+        }
+    report["all"] = {"seconds": round(total, 2)}
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("landing_dir", type=Path)
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    print(json.dumps(evaluate(args.landing_dir, args.as_of), indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

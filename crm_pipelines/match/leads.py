@@ -1,0 +1,139 @@
+"""Lead -> customer linking: the best existing customer for each lead, if clear enough.
+
+A customer is reachable through its own contacts and, when persons are given, through the
+contacts of its persons (holder, billing contact, ...). Weights are fixed log2 Bayes factors
+from match_settings.yaml (lead_to_customer), since leads and customers are different
+populations with no per-run training signal.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from crm_pipelines.match.comparisons import JW, similarity
+from crm_pipelines.match.config import lead_to_customer_settings
+from crm_pipelines.match.standardize import customer_features, lead_features, person_features
+
+OUTPUT_SCHEMA = {
+    "lead_record_key": pl.String,
+    "customer_record_key": pl.String,
+    "score": pl.Float64,
+    "reason": pl.String,
+}
+CONTACT_COLUMNS = ["customer_record_key", "email", "phone", "fn_canon", "ln_stem", "org_norm"]
+MAX_FANOUT = 50  # a contact value shared by more customers than this is not evidence
+
+
+def _contacts(customers: pl.DataFrame, persons: pl.DataFrame | None) -> pl.DataFrame:
+    own = (
+        customer_features(customers)
+        .rename({"record_key": "customer_record_key"})
+        .select(CONTACT_COLUMNS)
+    )
+    if persons is None or persons.height == 0:
+        return own
+    people = person_features(persons).filter(pl.col("customer_source_id").is_not_null())
+    people = people.with_columns(
+        (pl.col("source_system") + "|" + pl.col("customer_source_id")).alias("customer_record_key"),
+        pl.lit(None, dtype=pl.String).alias("org_norm"),
+    ).select(CONTACT_COLUMNS)
+    known = own.select("customer_record_key")
+    return pl.concat([own, people.join(known, on="customer_record_key", how="semi")])
+
+
+def match_leads_to_customers(
+    leads: pl.DataFrame, customers: pl.DataFrame, persons: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """lead_record_key, customer_record_key, score (probability), reason -- best per lead."""
+    if leads.height == 0 or customers.height == 0:
+        return pl.DataFrame(schema=OUTPUT_SCHEMA)
+    cfg = lead_to_customer_settings()
+    w = cfg["weights"]
+    lead = lead_features(leads).select(
+        pl.col("record_key").alias("lead_record_key"),
+        "email",
+        "phone",
+        "fn_canon",
+        "ln_stem",
+        "org_norm",
+    )
+    contacts = _contacts(customers, persons)
+    candidates = []
+    for key in ("email", "phone", "org_norm"):
+        side = contacts.drop_nulls(key)
+        fanout = side.group_by(key).agg(pl.col("customer_record_key").n_unique().alias("n"))
+        side = side.join(fanout.filter(pl.col("n") <= MAX_FANOUT), on=key, how="semi")
+        candidates.append(
+            lead.drop_nulls(key)
+            .join(side.select(key, "customer_record_key"), on=key)
+            .select("lead_record_key", "customer_record_key")
+        )
+    pairs = pl.concat(candidates).unique()
+    if pairs.height == 0:
+        return pl.DataFrame(schema=OUTPUT_SCHEMA)
+    p = pairs.join(lead, on="lead_record_key").join(contacts, on="customer_record_key", suffix="_c")
+    org_sim = similarity(p["org_norm"], p["org_norm_c"], JW)
+    p = p.with_columns(org_sim.alias("org_sim"))
+    email = (pl.col("email") == pl.col("email_c")).fill_null(False)
+    phone = (pl.col("phone") == pl.col("phone_c")).fill_null(False)
+    name_present = pl.col("ln_stem").is_not_null() & pl.col("ln_stem_c").is_not_null()
+    name_same = (
+        name_present
+        & (pl.col("ln_stem") == pl.col("ln_stem_c"))
+        & (pl.col("fn_canon") == pl.col("fn_canon_c")).fill_null(False)
+    )
+    name_alike = (
+        name_present
+        & (pl.col("ln_stem") == pl.col("ln_stem_c"))
+        & (pl.col("fn_canon").str.slice(0, 1) == pl.col("fn_canon_c").str.slice(0, 1)).fill_null(
+            False
+        )
+    )
+    org_same = (pl.col("org_sim") >= 0.999).fill_null(False)
+    org_similar = (pl.col("org_sim") >= 0.9).fill_null(False)
+    log2_odds = (
+        pl.lit(float(cfg["prior_log2_odds"]))
+        + pl.when(email).then(w["email_same"]).otherwise(0)
+        + pl.when(phone).then(w["phone_same"]).otherwise(0)
+        + pl.when(name_same)
+        .then(w["name_same"])
+        .when(name_alike)
+        .then(w["name_alike"])
+        .when(name_present)
+        .then(w["name_different"])
+        .otherwise(0)
+        + pl.when(org_same)
+        .then(w["org_name_same"])
+        .when(org_similar)
+        .then(w["org_name_similar"])
+        .otherwise(0)
+    )
+    reason = pl.concat_str(
+        [
+            pl.when(email).then(pl.lit("same e-mail")),
+            pl.when(phone).then(pl.lit("same phone")),
+            pl.when(name_same)
+            .then(pl.lit("same name"))
+            .when(name_alike)
+            .then(pl.lit("similar name"))
+            .when(name_present)
+            .then(pl.lit("name differs")),
+            pl.when(org_same)
+            .then(pl.lit("same organisation name"))
+            .when(org_similar)
+            .then(pl.lit("similar organisation name")),
+        ],
+        separator="; ",
+        ignore_nulls=True,
+    )
+    scored = p.with_columns(log2_odds.alias("log2_odds"), reason.alias("reason")).with_columns(
+        (1.0 / (1.0 + 2.0 ** (-pl.col("log2_odds")))).alias("score")
+    )
+    best = (
+        scored.sort(
+            ["lead_record_key", "score", "customer_record_key"], descending=[False, True, False]
+        )
+        .unique("lead_record_key", keep="first", maintain_order=True)
+        .filter(pl.col("score") >= cfg["threshold"])
+    )
+    return best.select(list(OUTPUT_SCHEMA)).cast(OUTPUT_SCHEMA)

@@ -1,0 +1,199 @@
+"""Fellegi-Sunter scoring: u from random record pairs, m and the match share by EM.
+
+Score convention: `score` is the posterior match probability (0..1); `log2_odds` is the sum of
+the prior log-odds and the per-field log2 Bayes factors kept in the `w_<field>` columns.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs
+from crm_pipelines.match.encode import Encoded
+
+log = logging.getLogger(__name__)
+
+TF_ADJUSTMENT_LIMIT = 5.0  # log2 units a value's rarity/commonness may move an agreement
+PROB_FLOOR = 1e-6
+
+
+@dataclass
+class FieldModel:
+    m: np.ndarray  # per level, level 0 (missing) unused
+    u: np.ndarray
+
+    @property
+    def weights(self) -> np.ndarray:
+        w = np.log2(np.maximum(self.m, PROB_FLOOR) / np.maximum(self.u, PROB_FLOOR))
+        w[0] = 0.0
+        return w
+
+
+@dataclass
+class Model:
+    fields: dict[str, FieldModel]
+    match_share: float  # among candidate pairs
+    iterations: int
+    candidate_pairs: int = 0
+
+    def prior_log2_odds(self, records: int) -> float:
+        """Prior odds that two *random* records match (the u are random-pair frequencies)."""
+        all_pairs = max(records * (records - 1) / 2, 1.0)
+        p = min(max(self.match_share * self.candidate_pairs / all_pairs, 1e-12), 0.5)
+        return math.log2(p / (1 - p))
+
+
+def estimate_u(
+    enc: Encoded, fields: list[str], sample_pairs: int, seed: int
+) -> dict[str, np.ndarray]:
+    """Level frequencies among random record pairs: what agreement looks like by chance."""
+    n = enc.codes.height
+    rng = np.random.default_rng(seed)
+    count = min(sample_pairs, max(n * (n - 1) // 2, 1))
+    left = rng.integers(0, n, count, dtype=np.uint32)
+    right = rng.integers(0, n, count, dtype=np.uint32)
+    keep = left != right
+    pairs = pl.DataFrame({"l": left[keep], "r": right[keep]})
+    levels = compare_pairs(enc, pairs, fields)
+    u = {}
+    for f in fields:
+        k = len(COMPARISONS[f].levels)
+        counts = np.bincount(levels[f].to_numpy(), minlength=k)[:k].astype(float)
+        counts[0] = 0.0
+        present = counts[1:].sum()
+        u[f] = (
+            np.concatenate([[0.0], (counts[1:] + 0.5) / (present + 0.5 * (k - 1))])
+            if present
+            else np.full(k, 1.0 / k)
+        )
+    return u
+
+
+def _initial_m(levels: tuple[str, ...]) -> np.ndarray:
+    """Agreement levels likely among matches, disagreement unlikely."""
+    k = len(levels)
+    raw = np.array([0.0] + [2.0**i for i in range(k - 1)])
+    raw[1] = 0.05 * raw[1:].sum()
+    return raw / raw.sum()
+
+
+def train(
+    levels: pl.DataFrame, u: dict[str, np.ndarray], prior: float, iterations: int, tolerance: float
+) -> Model:
+    """EM over the distinct comparison patterns (weighted by count).
+
+    Both m and u are re-estimated on the candidates (u starts from the random-pair u):
+    candidates hold "same name, other person" pairs that random pairs never show, and a fixed
+    random u would push them into the match class. The returned model keeps the random-pair
+    u for weights, so weights answer "how much likelier among matches than by chance".
+    """
+    fields = list(levels.columns)
+    patterns = levels.group_by(fields).len()
+    counts = patterns["len"].to_numpy().astype(float)
+    codes = {f: patterns[f].to_numpy().astype(np.int64) for f in fields}
+    m = {f: _initial_m(COMPARISONS[f].levels) for f in fields}
+    u_c = {f: u[f].copy() for f in fields}
+    share = prior
+    done = 0
+    for iteration in range(1, iterations + 1):
+        done = iteration
+        log_m = np.zeros(len(counts))
+        log_u = np.zeros(len(counts))
+        for f in fields:
+            present = codes[f] > 0
+            log_m += np.where(present, np.log(np.maximum(m[f][codes[f]], PROB_FLOOR)), 0.0)
+            log_u += np.where(present, np.log(np.maximum(u_c[f][codes[f]], PROB_FLOOR)), 0.0)
+        odds = math.log(share / (1 - share)) + log_m - log_u
+        post = 1.0 / (1.0 + np.exp(-np.clip(odds, -50, 50)))
+        weighted = counts * post
+        new_share = float(np.clip(weighted.sum() / counts.sum(), 1e-6, 1 - 1e-6))
+        delta = abs(new_share - share)
+        for f in fields:
+            k = len(COMPARISONS[f].levels)
+            mass = np.bincount(codes[f], weights=weighted, minlength=k)[:k]
+            mass[0] = 0.0
+            total = mass.sum()
+            new_m = (
+                np.concatenate([[0.0], np.maximum(mass[1:] / total, PROB_FLOOR)]) if total else m[f]
+            )
+            delta = max(delta, float(np.abs(new_m - m[f]).max()))
+            m[f] = new_m
+            mass_u = np.bincount(codes[f], weights=counts - weighted, minlength=k)[:k]
+            mass_u[0] = 0.0
+            if mass_u.sum():
+                u_c[f] = np.concatenate([[0.0], np.maximum(mass_u[1:] / mass_u.sum(), PROB_FLOOR)])
+        share = new_share
+        if delta < tolerance:
+            break
+    log.info("EM converged after %d iterations, match share %.4f", done, share)
+    return Model({f: FieldModel(m[f], u[f]) for f in fields}, share, done, int(counts.sum()))
+
+
+def term_frequencies(features: pl.DataFrame, column: str) -> pl.DataFrame:
+    return (
+        features.select(pl.col(column).alias("value"))
+        .drop_nulls()
+        .group_by("value")
+        .len()
+        .with_columns((pl.col("len") / pl.col("len").sum()).alias("freq"))
+        .select("value", "freq")
+    )
+
+
+def score_pairs(
+    features: pl.DataFrame,
+    pairs: pl.DataFrame,
+    levels: pl.DataFrame,
+    model: Model,
+    tf_fields: list[str],
+) -> pl.DataFrame:
+    """pairs + level columns + w_<field> contributions + log2_odds + score (probability)."""
+    prior = model.prior_log2_odds(features.height)
+    out = pl.concat(
+        [pairs, levels.rename({f: f"level_{f}" for f in levels.columns})], how="horizontal"
+    )
+    weight_cols = []
+    for f, fm in model.fields.items():
+        weights = pl.Series(fm.weights.astype(np.float64))
+        w = weights.gather(levels[f].cast(pl.UInt32)).alias(f"w_{f}")
+        out = out.with_columns(w)
+        comparison = COMPARISONS[f]
+        if f in tf_fields and comparison.tf_column:
+            out = _tf_adjust(out, features, f, comparison, fm)
+        weight_cols.append(f"w_{f}")
+    return out.with_columns(
+        (pl.lit(prior) + pl.sum_horizontal(weight_cols)).alias("log2_odds")
+    ).with_columns((1.0 / (1.0 + (2.0 ** (-pl.col("log2_odds"))))).alias("score"))
+
+
+def _tf_adjust(
+    out: pl.DataFrame, features: pl.DataFrame, field: str, comparison, fm: FieldModel
+) -> pl.DataFrame:
+    """A shared rare value counts more than a shared common one (Novák vs Zvonař)."""
+    same = comparison.levels.index("same")
+    agree = [same] + ([comparison.levels.index("alike")] if "alike" in comparison.levels else [])
+    column = comparison.tf_column
+    freq = term_frequencies(features, column)
+    value = features[column].gather(out["l"]).alias("_value")
+    u_same = float(fm.u[same])
+    adjusted = (
+        out.with_columns(value)
+        .join(freq, left_on="_value", right_on="value", how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col(f"level_{field}").is_in(agree) & pl.col("freq").is_not_null())
+            .then(
+                pl.col(f"w_{field}")
+                + (pl.lit(u_same) / pl.col("freq"))
+                .log(2)
+                .clip(-TF_ADJUSTMENT_LIMIT, TF_ADJUSTMENT_LIMIT)
+            )
+            .otherwise(pl.col(f"w_{field}"))
+            .alias(f"w_{field}")
+        )
+    )
+    return adjusted.drop("_value", "freq")

@@ -1,0 +1,277 @@
+"""Comparison features per entity, derived by vectorised polars expressions.
+
+Folding (lower case, no diacritics, punctuation as spaces) is for comparison only: the
+features live in a separate frame keyed by the row index `rid`, never in the records.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import polars as pl
+
+from crm_pipelines.match.config import nickname_pairs, standardization
+
+
+def fold(expr: pl.Expr, keep: str = "") -> pl.Expr:
+    """Lower-case, strip diacritics, turn punctuation (except `keep`) into single spaces."""
+    extra = standardization()["extra_folds"]
+    out = expr.str.to_lowercase().str.normalize("NFKD").str.replace_all(r"\p{M}", "")
+    out = out.str.replace_many(list(extra), list(extra.values()))
+    out = out.str.replace_all(rf"[^a-z0-9{keep}]+", " ").str.strip_chars()
+    return pl.when(out != "").then(out)
+
+
+def _strip_suffix(expr: pl.Expr, suffix: str, replace: str) -> pl.Expr:
+    return expr.str.slice(0, expr.str.len_chars() - len(suffix)) + replace
+
+
+def _suffix_applies(expr: pl.Expr, suffix: str) -> pl.Expr:
+    return expr.str.ends_with(suffix) & (expr.str.len_chars() > len(suffix) + 2)
+
+
+def with_surname_stem(frame: pl.DataFrame, folded: str, out: str) -> pl.DataFrame:
+    """Gender-neutral stem: Nováková, Novák -> novak; Novotná, Novotný -> novotn.
+
+    Applied column by column (not as one nested expression) to keep the plan small.
+    """
+    rules = standardization()["surname"]
+    col = pl.col(folded)
+    chain = None
+    for rule in rules["stem_suffix_rules"]:
+        cond, new = (
+            _suffix_applies(col, rule["suffix"]),
+            _strip_suffix(col, rule["suffix"], rule["replace"]),
+        )
+        chain = pl.when(cond).then(new) if chain is None else chain.when(cond).then(new)
+    frame = frame.with_columns((col if chain is None else chain.otherwise(col)).alias(out))
+    for rule in rules["stem_vowel_drop_rules"]:
+        stem = pl.col(out)
+        frame = frame.with_columns(
+            pl.when(_suffix_applies(stem, rule["suffix"]))
+            .then(_strip_suffix(stem, rule["suffix"], rule["replace"]))
+            .otherwise(stem)
+            .alias(out)
+        )
+    return frame
+
+
+def surname_gender(original: pl.Expr, folded: pl.Expr) -> pl.Expr:
+    """F for a female form (-ová, -á), M for a male form, U when unknown (Svoboda, ASCII -a)."""
+    rules = standardization()["surname"]
+    lower = original.str.strip_chars().str.to_lowercase()
+    female = pl.any_horizontal(
+        *[folded.str.ends_with(e) for e in rules["female_folded_endings"]],
+        *[lower.str.ends_with(e) for e in rules["female_original_endings"]],
+    )
+    male = pl.any_horizontal(
+        *[lower.str.ends_with(e) for e in rules["male_original_endings"]],
+        ~folded.str.ends_with("a"),
+    )
+    return (
+        pl.when(folded.is_null())
+        .then(None)
+        .when(female)
+        .then(pl.lit("F"))
+        .when(male)
+        .then(pl.lit("M"))
+        .otherwise(pl.lit("U"))
+    )
+
+
+@cache
+def nickname_table() -> pl.DataFrame:
+    """Folded (nick, name) pairs from quality_rules/nicknames.csv."""
+    pairs = nickname_pairs()
+    frame = pl.DataFrame({"nick": [n for n, _ in pairs], "name": [m for _, m in pairs]})
+    return frame.select(
+        fold(pl.col("nick")).alias("nick"), fold(pl.col("name")).alias("name")
+    ).unique()
+
+
+def canonical_first_name(folded: pl.Expr) -> pl.Expr:
+    """Nickname -> formal name (Honza -> jan), compared folded.
+
+    Only unambiguous nicknames are rewritten: not one listed for two names (Péťa: Petr,
+    Petra) and not one that is itself a formal name (Dana); the comparison still knows them.
+    """
+    table = nickname_table()
+    formal = set(table["name"].to_list())
+    single = table.group_by("nick").agg(pl.col("name").first(), pl.len()).filter(pl.col("len") == 1)
+    single = single.filter(~pl.col("nick").is_in(list(formal)))
+    mapping = dict(zip(single["nick"].to_list(), single["name"].to_list(), strict=True))
+    return folded.replace(mapping)
+
+
+def first_name_is_female(canon: pl.Expr) -> pl.Expr:
+    rules = standardization()["first_name"]
+    return (canon.str.ends_with("a") & ~canon.is_in(rules["male_names_ending_in_a"])) | canon.is_in(
+        rules["female_names_not_ending_in_a"]
+    )
+
+
+def organization_name(original: pl.Expr) -> pl.Expr:
+    """Folded name without its legal-form suffix (ACME s.r.o. ~ ACME spol. s r.o.)."""
+    suffixes = standardization()["organization"]["legal_form_suffixes"]
+    pattern = r"(\s|^)(" + "|".join(s.replace(" ", r"\s") for s in suffixes) + r")$"
+    out = fold(original).str.replace(pattern, "").str.strip_chars()
+    out = out.str.replace(r"\s+(spol|a)$", "").str.strip_chars()
+    return pl.when(out == "").then(fold(original)).otherwise(out)
+
+
+def organization_token(org_norm: pl.Expr) -> pl.Expr:
+    """The first identity-carrying token: a cheap blocking key for organisation names."""
+    stop = standardization()["organization"]["stop_tokens"]
+    tokens = org_norm.str.split(" ").list.filter(
+        ~pl.element().is_in(stop) & (pl.element().str.len_chars() > 1)
+    )
+    return tokens.list.first()
+
+
+def with_name_features(frame: pl.DataFrame) -> pl.DataFrame:
+    """Name features computed once per distinct first / last name, then joined back."""
+    first = frame.select("first_name").unique().drop_nulls()
+    first = first.with_columns(fold(pl.col("first_name")).alias("fn_fold"))
+    first = with_surname_stem(first, "fn_fold", "fn_as_ln_stem").with_columns(
+        canonical_first_name(pl.col("fn_fold")).alias("fn_canon")
+    )
+    first = first.with_columns(first_name_is_female(pl.col("fn_canon")).alias("fn_female"))
+    last = frame.select("last_name").unique().drop_nulls()
+    last = last.with_columns(fold(pl.col("last_name")).alias("ln_fold"))
+    last = with_surname_stem(last, "ln_fold", "ln_stem").with_columns(
+        canonical_first_name(pl.col("ln_fold")).alias("ln_as_fn_canon"),
+        surname_gender(pl.col("last_name"), pl.col("ln_fold")).alias("ln_gender"),
+    )
+    frame = frame.join(first, on="first_name", how="left", maintain_order="left")
+    frame = frame.join(last, on="last_name", how="left", maintain_order="left")
+    return frame.with_columns(*_derived_name_features())
+
+
+def _derived_name_features() -> list[pl.Expr]:
+    fn_i = pl.col("fn_canon").str.slice(0, 1)
+    ln_i = pl.col("ln_stem").str.slice(0, 1)
+    return [
+        pl.col("ln_stem").str.slice(0, 3).alias("ln_stem3"),
+        pl.when(fn_i < ln_i).then(fn_i + ln_i).otherwise(ln_i + fn_i).alias("name_initials"),
+    ]
+
+
+def _birth_features() -> list[pl.Expr]:
+    return [
+        pl.col("birth_date").dt.year().alias("birth_year"),
+        (
+            pl.col("birth_date").dt.year() * 10000
+            + pl.col("birth_date").dt.month().cast(pl.Int32) * 100
+            + pl.col("birth_date").dt.day().cast(pl.Int32)
+        ).alias("bd_int"),
+        pl.col("birth_date").cast(pl.Int32).alias("bd_days"),
+        pl.col("birth_date").dt.strftime("%Y%m").alias("bd_year_month"),
+        pl.col("birth_date").dt.strftime("%m%d").alias("bd_month_day"),
+        # year + {month, day} unordered: the same key for a day/month transposition
+        pl.format(
+            "{}-{}-{}",
+            pl.col("birth_date").dt.year(),
+            pl.min_horizontal(pl.col("birth_date").dt.month(), pl.col("birth_date").dt.day()),
+            pl.max_horizontal(pl.col("birth_date").dt.month(), pl.col("birth_date").dt.day()),
+        ).alias("bd_unordered"),
+    ]
+
+
+def _base(frame: pl.DataFrame) -> pl.DataFrame:
+    """Row index `rid` (the pair key) and e-mail parts (local part, digits)."""
+    frame = frame.with_row_index("rid")
+    if "email" in frame.columns:
+        local = pl.col("email").str.split("@").list.first()
+        # a short local part (info@, jan@) says little about who the owner is
+        frame = frame.with_columns(
+            pl.when(local.str.len_chars() >= 6).then(local).alias("email_local"),
+            # jan.novak.3@ and jan.novak.4@ are two people, not a typo
+            pl.col("email").str.replace_all(r"[^0-9]", "").alias("email_digits"),
+        )
+    return frame
+
+
+def person_features(records: pl.DataFrame) -> pl.DataFrame:
+    holder_key = (
+        pl.when(pl.col("origin") == "customer_holder")
+        .then(pl.col("record_key"))
+        .when((pl.col("role_type") == "OWNER") & pl.col("customer_source_id").is_not_null())
+        .then(pl.col("source_system") + "|customer:" + pl.col("customer_source_id"))
+    )
+    frame = _base(records).with_columns(*_birth_features(), holder_key.alias("holder_link_key"))
+    return with_name_features(frame)
+
+
+def customer_features(records: pl.DataFrame) -> pl.DataFrame:
+    org = organization_name(pl.col("organization_name"))
+    frame = _base(records).with_columns(*_birth_features(), org.alias("org_norm"))
+    frame = frame.with_columns(organization_token(pl.col("org_norm")).alias("org_token"))
+    return with_name_features(frame)
+
+
+def lead_features(records: pl.DataFrame) -> pl.DataFrame:
+    org = organization_name(pl.col("organization_name"))
+    frame = _base(records).with_columns(
+        org.alias("org_norm"),
+        pl.col("postcode").str.replace_all(r"\s", "").alias("postcode_norm"),
+        city_name(pl.col("city")).alias("city_norm"),
+    )
+    return with_name_features(frame)
+
+
+def city_name(original: pl.Expr) -> pl.Expr:
+    """Folded city without its district: Praha 1, Praha 10 - Strašnice -> praha."""
+    pattern = standardization()["address"]["city_district_pattern"]
+    out = fold(original, keep=r"\-,").str.replace(pattern, "")
+    out = out.str.replace_all(r"[\-,]", " ").str.replace_all(r"\s+", " ").str.strip_chars()
+    return pl.when(out != "").then(out)
+
+
+def street_name(original: pl.Expr) -> pl.Expr:
+    """Folded street with abbreviations spelt out and the 'ul.'/'ulice' noise word dropped."""
+    words = standardization()["address"]["street_words"]
+    out = fold(original)
+    for word, replacement in words.items():
+        out = out.str.replace_all(rf"\b{word}\b", replacement)
+    out = out.str.replace_all(r"\s+", " ").str.strip_chars()
+    return pl.when(out != "").then(out)
+
+
+def building_number(house_number: pl.Expr) -> pl.Expr:
+    """The building part of a Czech house number: 1234/5a -> 1234; 12a -> 12a; č.p. 7 -> 7."""
+    before_slash = house_number.str.to_lowercase().str.split("/").list.first()
+    return (
+        before_slash.str.replace_all(r"\s", "")
+        .str.extract(r"(\d+[a-z]?)$", 1)
+        .fill_null(before_slash.str.extract(r"(\d+[a-z]?)", 1))
+    )
+
+
+def address_features(records: pl.DataFrame) -> pl.DataFrame:
+    trailing = r"\s+(\d+[a-zA-Z]?(?:\s*/\s*\d+[a-zA-Z]?)?)$"
+    street_raw = pl.col("street").fill_null(pl.col("address_line").str.split(",").list.first())
+    house = pl.col("house_number").fill_null(street_raw.str.extract(trailing, 1))
+    street_only = street_raw.str.replace(trailing, "")
+    frame = _base(records).with_columns(
+        street_name(street_only).alias("street_norm"),
+        building_number(house).alias("building"),
+        pl.col("postcode").str.replace_all(r"\s", "").alias("postcode_norm"),
+        city_name(pl.col("city")).alias("city_norm"),
+    )
+    # A village without streets: the village name stands in for the street (Lhota 12).
+    frame = frame.with_columns(pl.col("street_norm").fill_null(pl.col("city_norm")))
+    place = pl.coalesce(pl.col("postcode_norm"), pl.col("city_norm"))
+    return frame.with_columns(
+        pl.concat_str(
+            [pl.col("country"), place, pl.col("street_norm"), pl.col("building")], separator="|"
+        ).alias("building_key"),
+        pl.col("street_norm").str.slice(0, 4).alias("street_prefix"),
+    )
+
+
+FEATURES = {
+    "person": person_features,
+    "customer": customer_features,
+    "lead": lead_features,
+    "address": address_features,
+}

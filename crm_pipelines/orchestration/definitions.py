@@ -1,0 +1,54 @@
+"""The Dagster code location: assets by stage, the nightly job, its schedule and landing sensor."""
+
+from __future__ import annotations
+
+from dagster import (
+    AssetSelection,
+    DefaultScheduleStatus,
+    Definitions,
+    ScheduleDefinition,
+    define_asset_job,
+    in_process_executor,
+)
+
+from crm_pipelines.orchestration.marketing_assets import campaign_targets
+from crm_pipelines.orchestration.master_assets import master_data
+from crm_pipelines.orchestration.match_assets import MATCH_ASSETS, lead_customer_link, match_review
+from crm_pipelines.orchestration.publish_assets import warehouse
+from crm_pipelines.orchestration.resources import FrameStore, PipelineSettings
+from crm_pipelines.orchestration.sensors import landing_sensor
+from crm_pipelines.orchestration.staging_assets import landing_feeds
+
+NIGHTLY_JOB = "nightly_master_data"
+
+nightly_master_data = define_asset_job(
+    NIGHTLY_JOB,
+    selection=AssetSelection.all(),
+    executor_def=in_process_executor,
+    description="Landing feeds -> validated staging -> matching -> golden records -> campaign targets -> DuckDB.",
+)
+
+nightly_schedule = ScheduleDefinition(
+    name="nightly_master_data_0200_prague",
+    job=nightly_master_data,
+    cron_schedule="0 2 * * *",
+    execution_timezone="Europe/Prague",
+    default_status=DefaultScheduleStatus.STOPPED,
+)
+
+defs = Definitions(
+    assets=[
+        landing_feeds,
+        *MATCH_ASSETS,
+        lead_customer_link,
+        match_review,
+        master_data,
+        campaign_targets,
+        warehouse,
+    ],
+    jobs=[nightly_master_data],
+    schedules=[nightly_schedule],
+    sensors=[landing_sensor(nightly_master_data)],
+    resources={"settings": PipelineSettings(), "io_manager": FrameStore()},
+    executor=in_process_executor,
+)

@@ -1,0 +1,219 @@
+"""staging -> match: clusters per entity, scored review pairs, lead-to-customer links."""
+
+import polars as pl
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetIn,
+    AssetKey,
+    AssetOut,
+    MetadataValue,
+    Output,
+    asset,
+    multi_asset,
+)
+
+from crm_pipelines.match import match_entity, match_leads_to_customers
+from crm_pipelines.match.config import entity_settings
+from crm_pipelines.orchestration.metadata import frame_table
+from crm_pipelines.staged import MATCHED_ENTITIES
+
+REVIEW_COLUMNS = [
+    "entity",
+    "left_source_system",
+    "left_source_id",
+    "right_source_system",
+    "right_source_id",
+    "score",
+    "reason",
+]
+
+
+def clusters_key(entity: str) -> AssetKey:
+    return AssetKey(["match", f"{entity}_clusters"])
+
+
+def review_key(entity: str) -> AssetKey:
+    return AssetKey(["match", f"{entity}_review"])
+
+
+def no_match_violations(
+    clusters: pl.DataFrame, decisions: pl.DataFrame, entity: str
+) -> pl.DataFrame:
+    """NO_MATCH pairs whose two records ended up in one cluster."""
+    no_match = decisions.filter((pl.col("entity") == entity) & (pl.col("decision") == "NO_MATCH"))
+    return (
+        no_match.join(
+            clusters.rename({"record_key": "left_record_key", "cluster_id": "left_cluster"}),
+            on="left_record_key",
+        )
+        .join(
+            clusters.rename({"record_key": "right_record_key", "cluster_id": "right_cluster"}),
+            on="right_record_key",
+        )
+        .filter(pl.col("left_cluster") == pl.col("right_cluster"))
+        .select("left_record_key", "right_record_key", "left_cluster")
+    )
+
+
+def _match_asset(entity: str):
+    @multi_asset(
+        name=f"match_{entity}",
+        outs={
+            "clusters": AssetOut(
+                key=clusters_key(entity),
+                group_name="match",
+                description=f"Which {entity} records are one real-world {entity}.",
+            ),
+            "review": AssetOut(
+                key=review_key(entity),
+                group_name="match",
+                description=f"Uncertain {entity} pairs for stewards.",
+            ),
+        },
+        ins={
+            "records": AssetIn(key=AssetKey(["staging", entity])),
+            "decisions": AssetIn(key=AssetKey(["staging", "steward_decision"])),
+        },
+        check_specs=[
+            AssetCheckSpec(
+                "no_no_match_pair_in_one_golden_record",
+                asset=clusters_key(entity),
+                blocking=True,
+                description="A steward NO_MATCH pair never ends up in one golden record, not even through a chain.",
+            ),
+            AssetCheckSpec(
+                "largest_cluster_below_limit",
+                asset=clusters_key(entity),
+                description="Chaining guard: no golden record gathers more source records than match_settings allows.",
+            ),
+            AssetCheckSpec(
+                "review_queue_not_exploding",
+                asset=review_key(entity),
+                description="The review queue stays below the share of records match_settings allows.",
+            ),
+        ],
+        can_subset=False,
+    )
+    def _match(context: AssetExecutionContext, records: pl.DataFrame, decisions: pl.DataFrame):
+        result = match_entity(entity, records, decisions)
+        metrics = result.metrics
+        context.log.info(f"{entity} matching: {metrics}")
+        meta: dict = {
+            k: (MetadataValue.int(int(v)) if isinstance(v, int) else MetadataValue.float(float(v)))
+            for k, v in metrics.items()
+            if isinstance(v, int | float)
+        }
+        meta["records"] = MetadataValue.int(records.height)
+        for rule, count in (metrics.get("candidate_pairs_by_rule") or {}).items():
+            meta[f"candidate_pairs.{rule}"] = MetadataValue.int(int(count))
+        yield Output(result.clusters, output_name="clusters", metadata=meta)
+        yield Output(
+            result.review,
+            output_name="review",
+            metadata={
+                "pairs": MetadataValue.int(result.review.height),
+                "sample": frame_table(result.review.select(REVIEW_COLUMNS)),
+            },
+        )
+        settings = entity_settings(entity)
+        violations = no_match_violations(result.clusters, decisions, entity)
+        yield AssetCheckResult(
+            asset_key=clusters_key(entity),
+            check_name="no_no_match_pair_in_one_golden_record",
+            passed=violations.height == 0,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={
+                "violations": MetadataValue.int(violations.height),
+                "sample": frame_table(violations),
+            },
+        )
+        sizes = result.clusters.group_by("cluster_id").len().sort("len", descending=True)
+        largest = int(sizes["len"][0]) if sizes.height else 0
+        limit = int(settings.get("max_cluster_size", 50))
+        yield AssetCheckResult(
+            asset_key=clusters_key(entity),
+            check_name="largest_cluster_below_limit",
+            passed=largest <= limit,
+            severity=AssetCheckSeverity.WARN,
+            metadata={
+                "largest_cluster": MetadataValue.int(largest),
+                "limit": MetadataValue.int(limit),
+                "largest_clusters": frame_table(sizes.head(10)),
+            },
+        )
+        share = result.review.height / max(records.height, 1)
+        max_share = float(settings.get("max_review_share", 0.05))
+        yield AssetCheckResult(
+            asset_key=review_key(entity),
+            check_name="review_queue_not_exploding",
+            passed=share <= max_share,
+            severity=AssetCheckSeverity.WARN,
+            metadata={
+                "review_pairs": MetadataValue.int(result.review.height),
+                "records": MetadataValue.int(records.height),
+                "share": MetadataValue.float(share),
+                "max_share": MetadataValue.float(max_share),
+            },
+        )
+
+    return _match
+
+
+MATCH_ASSETS = [_match_asset(entity) for entity in MATCHED_ENTITIES]
+
+
+@asset(
+    key=AssetKey(["match", "lead_customer_link"]),
+    group_name="match",
+    ins={
+        "leads": AssetIn(key=AssetKey(["staging", "lead"])),
+        "customers": AssetIn(key=AssetKey(["staging", "customer"])),
+        "persons": AssetIn(key=AssetKey(["staging", "person"])),
+    },
+)
+def lead_customer_link(
+    context: AssetExecutionContext,
+    leads: pl.DataFrame,
+    customers: pl.DataFrame,
+    persons: pl.DataFrame,
+) -> Output:
+    """Leads that already are customers: they are not targeted as leads."""
+    links = match_leads_to_customers(leads, customers, persons)
+    return Output(
+        links,
+        metadata={
+            "links": MetadataValue.int(links.height),
+            "leads": MetadataValue.int(leads.height),
+        },
+    )
+
+
+@asset(
+    key=AssetKey(["quality", "match_review"]),
+    group_name="quality",
+    ins={f"review_{e}": AssetIn(key=review_key(e)) for e in MATCHED_ENTITIES},
+)
+def match_review(
+    context: AssetExecutionContext,
+    review_customer: pl.DataFrame,
+    review_person: pl.DataFrame,
+    review_address: pl.DataFrame,
+    review_lead: pl.DataFrame,
+) -> Output:
+    """The stewards' queue: every uncertain pair of every entity, strongest first."""
+    frames = [f for f in (review_customer, review_person, review_address, review_lead) if f.height]
+    review = pl.concat(frames, how="diagonal_relaxed") if frames else review_customer
+    review = review.sort(["entity", "score"], descending=[False, True])
+    counts = (
+        {e: int((review["entity"] == e).sum()) for e in MATCHED_ENTITIES} if review.height else {}
+    )
+    return Output(
+        review,
+        metadata={
+            "pairs": MetadataValue.int(review.height),
+            **{f"pairs.{k}": MetadataValue.int(v) for k, v in counts.items()},
+        },
+    )

@@ -1,0 +1,84 @@
+"""Everything -> the published DuckDB warehouse and the campaign export files, atomically."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+from dagster import (
+    AssetExecutionContext,
+    AssetIn,
+    AssetKey,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from crm_pipelines.marketing import write_campaign_exports
+from crm_pipelines.marketing.targeting import CampaignTargets
+from crm_pipelines.orchestration.master_assets import MASTER_TABLES
+from crm_pipelines.orchestration.resources import PipelineSettings
+from crm_pipelines.publish.warehouse import publish_warehouse, read_previous
+
+PUBLISHED = (
+    [("master", t) for t in MASTER_TABLES]
+    + [("quality", t) for t in ("rejected", "finding", "rule_result", "file_load", "match_review")]
+    + [("marketing", t) for t in ("campaign_target", "campaign_exclusion", "campaign_summary")]
+)
+
+
+def run_row(
+    context_run_id: str, settings: PipelineSettings, tables: dict[str, pl.DataFrame]
+) -> pl.DataFrame:
+    counts = {name.replace(".", "_"): frame.height for name, frame in tables.items()}
+    return pl.DataFrame(
+        [
+            {
+                "run_id": context_run_id,
+                "published_at": datetime.now(UTC),
+                "as_of": settings.as_of_date(),
+                "landing_dir": str(Path(settings.landing_dir).resolve()),
+                **counts,
+            }
+        ]
+    )
+
+
+@asset(
+    key=AssetKey(["publish", "warehouse"]),
+    group_name="publish",
+    ins={
+        f"{schema}__{table}": AssetIn(key=AssetKey([schema, table])) for schema, table in PUBLISHED
+    },
+)
+def warehouse(
+    context: AssetExecutionContext, settings: PipelineSettings, **frames: pl.DataFrame
+) -> MaterializeResult:
+    """Build the new warehouse beside the published one and swap it in with os.replace."""
+    tables = {name.replace("__", "."): frame for name, frame in frames.items()}
+    run = run_row(context.run_id, settings, tables)
+    history = read_previous(Path(settings.warehouse_path), "SELECT * FROM meta.run_log")
+    tables["meta.run"] = run
+    tables["meta.run_log"] = (
+        pl.concat([history, run], how="diagonal_relaxed") if history is not None else run
+    )
+    targets = CampaignTargets(
+        tables["marketing.campaign_target"],
+        tables["marketing.campaign_exclusion"],
+        tables["marketing.campaign_summary"],
+        settings.as_of_date(),
+    )
+    exports = write_campaign_exports(targets, tables["master.campaign"], settings.export_dir())
+    path = publish_warehouse(tables, Path(settings.warehouse_path))
+    context.log.info(f"published {path} and {len(exports)} campaign exports")
+    return MaterializeResult(
+        metadata={
+            "path": MetadataValue.path(str(path)),
+            "tables": MetadataValue.int(len(tables)),
+            "exports": MetadataValue.int(len(exports)),
+            **{
+                f"rows.{name}": MetadataValue.int(frame.height)
+                for name, frame in tables.items()
+                if not name.startswith("meta.")
+            },
+        }
+    )

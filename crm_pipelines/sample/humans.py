@@ -1,0 +1,254 @@
+"""Real people and the buildings they live in, including deliberate look-alikes.
+
+Hard negatives are made by overwriting some holders so they resemble another holder:
+twins (same surname, birth date and home), father and son (same full name and home,
+25+ years apart) and namesakes in the same city.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from crm_pipelines.sample import identifiers as ids
+from crm_pipelines.sample.text import ascii_lower, choose, reference
+
+EPOCH = np.datetime64("1970-01-01", "D")
+EMAIL_DOMAINS = {
+    "CZ": ["seznam.cz", "email.cz", "gmail.com", "centrum.cz", "post.cz", "volny.cz"],
+    "SK": ["azet.sk", "gmail.com", "centrum.sk", "zoznam.sk"],
+}
+
+
+def _days(date: str) -> int:
+    return int((np.datetime64(date, "D") - EPOCH).astype(np.int64))
+
+
+def _sample_names(rng: np.random.Generator, female: np.ndarray, country: np.ndarray) -> np.ndarray:
+    names = reference("first_names")
+    out = np.zeros(len(female), dtype=np.int64)
+    for sex in ("M", "F"):
+        for cc in ("CZ", "SK"):
+            rows = np.flatnonzero(
+                (names["sex"] == sex).to_numpy() & (names["country"] == cc).to_numpy()
+            )
+            w = names["weight"].cast(pl.Float64).to_numpy()[rows]
+            mask = (female == (sex == "F")) & (country == cc)
+            out[mask] = rng.choice(rows, size=int(mask.sum()), p=w / w.sum())
+    return out
+
+
+def _sample_surnames(rng: np.random.Generator, country: np.ndarray) -> np.ndarray:
+    surnames = reference("surnames")
+    out = np.zeros(len(country), dtype=np.int64)
+    for cc in ("CZ", "SK"):
+        rows = np.flatnonzero((surnames["country"] == cc).to_numpy())
+        w = surnames["weight"].cast(pl.Float64).to_numpy()[rows]
+        mask = country == cc
+        out[mask] = rng.choice(rows, size=int(mask.sum()), p=w / w.sum())
+    return out
+
+
+def _buildings(rng: np.random.Generator, n: int, country: np.ndarray) -> pl.DataFrame:
+    cities, streets = reference("cities"), reference("streets")
+    city_idx = np.zeros(n, dtype=np.int64)
+    street_idx = np.zeros(n, dtype=np.int64)
+    for cc in ("CZ", "SK"):
+        mask = country == cc
+        rows = np.flatnonzero((cities["country"] == cc).to_numpy())
+        w = cities["weight"].cast(pl.Float64).to_numpy()[rows]
+        city_idx[mask] = rng.choice(rows, size=int(mask.sum()), p=w / w.sum())
+        srows = np.flatnonzero((streets["country"] == cc).to_numpy())
+        street_idx[mask] = rng.choice(srows, size=int(mask.sum()))
+    city = cities[city_idx]
+    descriptive = pl.Series(rng.integers(1, 3500, size=n)).cast(pl.String)
+    orientation = pl.Series(rng.integers(1, 90, size=n)).cast(pl.String)
+    has_orientation = pl.Series(rng.random(n) < 0.6)
+    lat = city["lat"].cast(pl.Float64) + pl.Series(rng.normal(0, 0.02, n))
+    lon = city["lon"].cast(pl.Float64) + pl.Series(rng.normal(0, 0.03, n))
+    return pl.DataFrame(
+        {
+            "building_id": pl.Series(np.arange(n)).cast(pl.String).str.zfill(8),
+            "street": streets["street"].gather(street_idx),
+            "descriptive": descriptive,
+            "house_number": pl.select(
+                pl.when(has_orientation)
+                .then(descriptive + "/" + orientation)
+                .otherwise(descriptive)
+            ).to_series(),
+            "city": city["city"],
+            "plain_city": city["plain_city"],
+            "postcode": city["postcode"],
+            "country": country,
+            "latitude": lat.round(6),
+            "longitude": lon.round(6),
+        }
+    ).with_columns(building_id="B" + pl.col("building_id"))
+
+
+def distinct_emails(emails: pl.Series) -> pl.Series:
+    """Two people never share an address: later holders of a taken one get ".2", ".3", …"""
+    rank = pl.int_range(pl.len()).over("e")
+    parts = pl.col("e").str.split_exact("@", 1)
+    return (
+        pl.DataFrame({"e": emails})
+        .select(
+            pl.when(rank == 0)
+            .then(pl.col("e"))
+            .otherwise(
+                pl.concat_str(
+                    parts.struct[0],
+                    pl.lit("."),
+                    (rank + 1).cast(pl.String),
+                    pl.lit("@"),
+                    parts.struct[1],
+                )
+            )
+        )
+        .to_series()
+    )
+
+
+def _hard_negative_humans(
+    rng: np.random.Generator,
+    a: dict[str, np.ndarray],
+    n_holders: int,
+    counterpart: np.ndarray,
+    first_index: dict[str, int],
+) -> tuple[list[tuple[str, int, int]], np.ndarray]:
+    """Overwrite some holders so they look like another holder; returns (kind, left, right)."""
+    k = max(2, round(0.003 * n_holders))
+    picks = rng.permutation(n_holders)[: 6 * k].reshape(3, 2, k)
+    pairs: list[tuple[str, int, int]] = []
+    namesakes = picks[2, 1]
+    cz_jan, sk_jan = first_index["Jan|CZ"], first_index["Ján|SK"]
+    for kind, (left, right) in zip(
+        ("TWINS", "FATHER_SON", "NAMESAKE_SAME_CITY"), picks, strict=True
+    ):
+        a["surname"][right] = a["surname"][left]
+        a["country"][right] = a["country"][left]
+        if kind == "TWINS":
+            a["birth"][right] = a["birth"][left]
+            a["building"][right] = a["building"][left]
+            similar = (rng.random(k) < 0.4) & (counterpart[a["first"][left]] >= 0)
+            a["first"][right] = np.where(similar, counterpart[a["first"][left]], a["first"][right])
+            a["female"][right] = np.where(similar, ~a["female"][left], a["female"][right])
+            same = a["first"][right] == a["first"][left]
+            a["first"][right[same]] = counterpart[a["first"][left[same]]].clip(min=0)
+            a["female"][right[same]] = ~a["female"][left[same]]
+        elif kind == "FATHER_SON":
+            male_first = np.where(a["country"][left] == "SK", sk_jan, cz_jan)
+            a["first"][left] = np.where(a["female"][left], male_first, a["first"][left])
+            a["female"][left] = False
+            a["female"][right] = False
+            a["first"][right] = a["first"][left]
+            a["building"][right] = a["building"][left]
+            too_old = a["birth"][left] < _days("1972-01-01")  # the father must be born too
+            young = _days("1972-01-01") + rng.integers(0, 30 * 365, size=k)
+            a["birth"][left] = np.where(too_old, young, a["birth"][left])
+            a["birth"][right] = a["birth"][left] - rng.integers(25 * 365, 36 * 365, size=k)
+        else:
+            a["first"][right] = a["first"][left]
+            a["female"][right] = a["female"][left]
+        pairs += [(kind, int(x), int(y)) for x, y in zip(left, right, strict=True)]
+    return pairs, namesakes
+
+
+def humans_and_buildings(
+    rng: np.random.Generator, n: int, n_holders: int
+) -> tuple[pl.DataFrame, pl.DataFrame, list]:
+    names, surnames = reference("first_names"), reference("surnames")
+    key = names["name"] + "|" + names["country"]
+    position = {k: i for i, k in enumerate(key.to_list())}
+    pairs = zip(names["counterpart"], names["country"], strict=True)
+    counterpart = np.array([position.get(f"{c}|{cc}", -1) for c, cc in pairs])
+    country = choose(rng, ["CZ", "SK"], [0.86, 0.14], n).astype("<U2")
+    female = rng.random(n) < 0.51
+    a = {
+        "country": country,
+        "female": female,
+        "first": _sample_names(rng, female, country),
+        "surname": _sample_surnames(rng, country),
+        "birth": rng.integers(_days("1938-01-01"), _days("2006-06-30"), size=n),
+        "building": np.zeros(n, dtype=np.int64),
+    }
+    n_buildings = int(n * 0.75) + 10
+    b_country = choose(rng, ["CZ", "SK"], [0.86, 0.14], n_buildings).astype("<U2")
+    for cc in ("CZ", "SK"):
+        pool = np.flatnonzero(b_country == cc)
+        mask = a["country"] == cc
+        a["building"][mask] = rng.choice(pool, size=int(mask.sum()))
+    pairs, namesakes = _hard_negative_humans(rng, a, n_holders, counterpart, position)
+    for cc in ("CZ", "SK"):  # hard-negative copies may have moved country: rehouse them
+        pool = np.flatnonzero(b_country == cc)
+        wrong = (a["country"] == cc) & (b_country[a["building"]] != cc)
+        a["building"][wrong] = rng.choice(pool, size=int(wrong.sum()))
+    buildings = _buildings(rng, n_buildings, b_country)
+    # namesakes live in the same city as their look-alike, in another building
+    left = np.array([p[1] for p in pairs if p[0] == "NAMESAKE_SAME_CITY"], dtype=np.int64)
+    extra = _buildings(rng, len(left), a["country"][left])
+    extra = extra.with_columns(
+        building_id=pl.Series([f"BX{i:07d}" for i in range(len(left))]),
+        city=buildings["city"].gather(a["building"][left]),
+        plain_city=buildings["plain_city"].gather(a["building"][left]),
+        postcode=buildings["postcode"].gather(a["building"][left]),
+    )
+    a["building"][namesakes] = n_buildings + np.arange(len(left))
+    buildings = pl.concat([buildings, extra])
+
+    birth = (EPOCH + a["birth"]).astype("datetime64[D]")
+    first = names["name"].gather(a["first"])
+    last = pl.select(
+        pl.when(pl.Series(a["female"]))
+        .then(surnames["female"].gather(a["surname"]))
+        .otherwise(surnames["male"].gather(a["surname"]))
+    ).to_series()
+    domain_idx = rng.integers(0, 4, size=n)
+    domains = np.where(
+        a["country"] == "SK",
+        np.array(EMAIL_DOMAINS["SK"])[domain_idx],
+        np.array(EMAIL_DOMAINS["CZ"])[domain_idx + rng.integers(0, 3, size=n)],
+    )
+    suffix = pl.Series(rng.integers(1, 99, size=n)).cast(pl.String)
+    humans = pl.DataFrame(
+        {
+            "human_id": pl.Series(np.arange(n)).cast(pl.String).str.zfill(8),
+            "female": a["female"],
+            "country": a["country"],
+            "first_name": first,
+            "nickname": names["nickname"].gather(a["first"]),
+            "last_name": last,
+            "birth_date": birth,
+            "national_id": ids.birth_numbers(birth, a["female"], rng),
+            "building": a["building"],
+            "phone": ids.mobile_e164(rng, a["country"]),
+            "domain": domains,
+            "with_suffix": rng.random(n) < 0.4,
+            "suffix": suffix,
+            "consent_email": rng.random(n) < 0.55,
+            "consent_sms": rng.random(n) < 0.45,
+            "consent_post": rng.random(n) < 0.3,
+        }
+    ).with_columns(human_id="H" + pl.col("human_id"))
+    humans = humans.with_columns(
+        email=pl.concat_str(
+            ascii_lower(pl.col("first_name")),
+            pl.lit("."),
+            ascii_lower(pl.col("last_name")),
+            pl.when(pl.col("with_suffix")).then(pl.col("suffix")).otherwise(pl.lit("")),
+            pl.lit("@"),
+            pl.col("domain"),
+        )
+    ).drop("domain", "with_suffix", "suffix")
+    humans = humans.with_columns(
+        email=distinct_emails(humans["email"]),
+        alt_email=pl.concat_str(
+            ascii_lower(pl.col("first_name").str.head(1)),
+            ascii_lower(pl.col("last_name")),
+            pl.lit("."),
+            pl.col("human_id").str.slice(3).str.strip_chars_start("0"),
+            pl.lit("@gmail.com"),
+        ),
+    )
+    hn = pl.DataFrame(pairs, schema=["kind", "left", "right"], orient="row")
+    return humans, buildings, hn

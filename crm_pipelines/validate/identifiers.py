@@ -1,0 +1,143 @@
+"""Identifier validators: compacted first, invalid only for a wrong length or check digit.
+
+feeds.md: spaces, dots, dashes and slashes are removed before checking, IČO is left-padded
+to 8 digits and VAT numbers are upper-cased. The normalised output is null when invalid,
+because staged data carries only values downstream stages may trust.
+"""
+
+from __future__ import annotations
+
+import logging
+from types import ModuleType
+
+import polars as pl
+import stdnum
+from stdnum import iban as stdnum_iban
+from stdnum.cz import rc as cz_rc
+from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import ValidationError
+from stdnum.gb import vat as gb_vat
+from stdnum.sk import rc as sk_rc
+
+from crm_pipelines.validate.parsing import clean_text, map_distinct
+
+logger = logging.getLogger(__name__)
+
+_SEPARATORS = r"[\s./\-]"
+_ICO_COUNTRIES = frozenset({"CZ", "SK"})
+_ICO_WEIGHTS = (8, 7, 6, 5, 4, 3, 2)
+_MAX_ID_CHARS = 64  # a longer compacted value is a wrong length for any identifier
+
+
+def compact(values: pl.Series) -> pl.Series:
+    """Trimmed, blank -> null, separators (spaces, dots, dashes, slashes) removed."""
+    return clean_text(values).str.replace_all(_SEPARATORS, "")
+
+
+def _country(countries: pl.Series) -> pl.Series:
+    return clean_text(countries).str.to_uppercase().alias("country")
+
+
+def ico_is_valid(digits: str) -> bool:
+    """CZ/SK IČO: 8 digits, the last a mod-11 check digit over weights 8..2."""
+    if len(digits) != 8 or not digits.isascii() or not digits.isdigit():
+        return False
+    remainder = sum(w * int(d) for w, d in zip(_ICO_WEIGHTS, digits, strict=False)) % 11
+    return int(digits[7]) == (11 - remainder) % 10
+
+
+def _registration_no(text: str, country: str | None) -> tuple[str | None, bool]:
+    if not text or len(text) > _MAX_ID_CHARS:
+        return None, False
+    if country not in _ICO_COUNTRIES:
+        return text, True
+    padded = text.rjust(8, "0") if text.isascii() and text.isdigit() else text
+    return (padded, True) if ico_is_valid(padded) else (None, False)
+
+
+def check_registration_no(values: pl.Series, countries: pl.Series) -> pl.DataFrame:
+    """CZ/SK IČO (padded to 8 digits, mod-11); other countries' ids accepted compacted."""
+    return map_distinct(
+        {"value": compact(values), "country": _country(countries)},
+        _registration_no,
+        {"registration_no": pl.String, "valid": pl.Boolean},
+    )
+
+
+def _vat_module(prefix: str) -> ModuleType | None:
+    if prefix == "GB":
+        return gb_vat
+    if prefix.lower() in eu_vat.MEMBER_STATES or prefix == "EL":  # Greece's VAT prefix
+        return eu_vat
+    if not prefix.isascii() or not prefix.isalpha():
+        return None
+    try:
+        return stdnum.get_cc_module(prefix.lower(), "vat")
+    except (ImportError, ValueError):
+        return None
+
+
+def _vat(text: str) -> tuple[str | None, bool]:
+    number = text.upper()
+    module = _vat_module(number[:2]) if len(number) <= _MAX_ID_CHARS else None
+    if module is None:
+        return None, False
+    # non-EU modules may not expect the prefix; eu.vat and gb.vat need/strip it themselves
+    candidates = (number,) if module in (eu_vat, gb_vat) else (number, number[2:])
+    for candidate in candidates:
+        try:
+            module.validate(candidate)
+        except ValidationError:
+            continue
+        return number, True
+    return None, False
+
+
+def check_vat(values: pl.Series) -> pl.DataFrame:
+    """VAT number with its country prefix: eu.vat, gb.vat, else stdnum's module for the prefix.
+
+    An unknown prefix is invalid; Greek numbers are accepted with EL (and GR) as sent.
+    """
+    return map_distinct(
+        {"value": compact(values)}, _vat, {"vat_no": pl.String, "valid": pl.Boolean}
+    )
+
+
+def _birth_number(text: str, country: str | None) -> tuple[str | None, bool, object]:
+    if len(text) > _MAX_ID_CHARS:
+        return None, False, None
+    module = {"CZ": cz_rc, "SK": sk_rc, None: cz_rc}.get(country)
+    if module is None:
+        # A foreign national id cannot be checked: kept as sent, unless it is a valid
+        # Czech birth number, whose birth date is worth having.
+        if cz_rc.is_valid(text):
+            return text, True, cz_rc.get_birth_date(text)
+        return text, True, None
+    if not module.is_valid(text):
+        return None, False, None
+    # sk.rc has no get_birth_date; the Slovak number has the Czech structure
+    return text, True, cz_rc.get_birth_date(text)
+
+
+def check_birth_number(values: pl.Series, countries: pl.Series) -> pl.DataFrame:
+    """CZ/SK birth number (cz.rc / sk.rc; cz.rc when the country is null) with its birth date.
+
+    Other countries' national ids are accepted compacted (valid, no birth date) because no
+    check for them is configured; a valid Czech birth number still yields its date.
+    """
+    return map_distinct(
+        {"value": compact(values), "country": _country(countries)},
+        _birth_number,
+        {"national_id": pl.String, "valid": pl.Boolean, "birth_date": pl.Date},
+    )
+
+
+def _iban(text: str) -> tuple[str | None, bool]:
+    if len(text) > _MAX_ID_CHARS or not stdnum_iban.is_valid(text):
+        return None, False
+    return stdnum_iban.compact(text), True
+
+
+def check_iban(values: pl.Series) -> pl.DataFrame:
+    """IBAN, compacted and upper-cased, with its mod-97 and national format checked."""
+    return map_distinct({"value": compact(values)}, _iban, {"iban": pl.String, "valid": pl.Boolean})
