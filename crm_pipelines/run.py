@@ -71,6 +71,13 @@ def _summarise(outcome: RunOutcome) -> None:
         ).fetchall()
 
 
+def _root_cause(error) -> str:
+    """The innermost error message: what went wrong, not Dagster's wrapper around it."""
+    while getattr(error, "cause", None) is not None or getattr(error, "context", None) is not None:
+        error = error.cause or error.context
+    return error.message.strip().splitlines()[-1] if error.message.strip() else error.cls_name
+
+
 def run_nightly(landing: Path, warehouse: Path, as_of: dt.date | None = None) -> RunOutcome:
     from dagster import DagsterInstance
 
@@ -97,7 +104,7 @@ def run_nightly(landing: Path, warehouse: Path, as_of: dt.date | None = None) ->
     outcome = RunOutcome(result.success, result.run_id, warehouse, as_of)
     if not result.success:
         failures = [
-            f"{event.step_key}: {event.event_specific_data.error.message.strip()}"  # type: ignore[union-attr]
+            f"{event.step_key}: {_root_cause(event.event_specific_data.error)}"  # type: ignore[union-attr]
             for event in result.all_events
             if event.is_step_failure
             and event.event_specific_data is not None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs
+from crm_pipelines.match.comparisons import COMPARISONS, Comparison, compare_pairs
 from crm_pipelines.match.encode import Encoded
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,11 @@ def score_pairs(
 
 
 def _tf_adjust(
-    out: pl.DataFrame, features: pl.DataFrame, field: str, comparison, fm: FieldModel
+    out: pl.DataFrame,
+    features: pl.DataFrame,
+    field: str,
+    comparison: Comparison,
+    fm: FieldModel,
 ) -> pl.DataFrame:
     """A shared rare value counts more than a shared common one (Novák vs Zvonař)."""
     same = comparison.levels.index("same")

@@ -74,7 +74,7 @@ def master_data(context: AssetExecutionContext, settings: PipelineSettings, **in
         + ("none (first run)" if previous is None else f"{previous.xref.height} xref rows")
     )
     master = build_master(
-        staged, clusters, inputs["lead_customer_link"], previous, context.run_id, datetime.now(UTC)
+        staged, clusters, inputs["lead_customer_link"], previous, context.run.run_id, datetime.now(UTC)
     )
     for name in MASTER_TABLES:
         frame = getattr(master, name)

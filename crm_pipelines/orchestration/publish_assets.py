@@ -55,8 +55,10 @@ def warehouse(
 ) -> MaterializeResult:
     """Build the new warehouse beside the published one and swap it in with os.replace."""
     tables = {name.replace("__", "."): frame for name, frame in frames.items()}
-    run = run_row(context.run_id, settings, tables)
+    run = run_row(context.run.run_id, settings, tables)
     history = read_previous(Path(settings.warehouse_path), "SELECT * FROM meta.run_log")
+    if history is not None:  # DuckDB hands timestamps back as Etc/UTC
+        history = history.with_columns(pl.col(pl.Datetime("us", "Etc/UTC")).dt.convert_time_zone("UTC"))
     tables["meta.run"] = run
     tables["meta.run_log"] = (
         pl.concat([history, run], how="diagonal_relaxed") if history is not None else run

@@ -171,7 +171,7 @@ def _plain(
 
 
 def check_string(spec: ColumnSpec, raw: pl.Series, ctx: RowContext) -> ColumnOutcome:
-    return ColumnOutcome(spec.name, raw, pl.Series([False] * len(raw)), "", "")
+    return ColumnOutcome(spec.name, raw, pl.Series([False] * len(raw), dtype=pl.Boolean), "", "")
 
 
 def check_chars(spec: ColumnSpec, raw: pl.Series, ctx: RowContext) -> ColumnOutcome:

@@ -51,7 +51,7 @@ def check_reference(
 def check_owner_reference(result: FeedValidation, owners: dict[str, pl.DataFrame]) -> None:
     """Addresses: owner_source_id must name an accepted record of the feed owner_kind names."""
     w = result.winners
-    known = pl.Series([False] * w.height)
+    known = pl.Series([False] * w.height, dtype=pl.Boolean)
     for kind, targets in owners.items():
         known = known | (
             (w["t_owner_kind"] == kind).fill_null(False)
@@ -100,9 +100,9 @@ def check_decision_references(result: FeedValidation, accepted: dict[str, pl.Dat
     """WARNING: a steward decision naming an unknown record is reported and ignored."""
     w = result.winners
     entity = w["t_entity"].str.to_lowercase()
-    known = pl.Series([True] * w.height)
+    known = pl.Series([True] * w.height, dtype=pl.Boolean)
     for side in ("left", "right"):
-        side_known = pl.Series([False] * w.height)
+        side_known = pl.Series([False] * w.height, dtype=pl.Boolean)
         for name, targets in accepted.items():
             hits = (
                 w.select(

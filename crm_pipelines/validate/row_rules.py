@@ -23,7 +23,7 @@ def _required(result: FeedValidation, spec: FeedSpec) -> None:
     w = result.winners
     for column in spec.columns.values():
         if column.required:
-            applies = pl.Series([True] * w.height)
+            applies = pl.Series([True] * w.height, dtype=pl.Boolean)
             why = ""
         elif column.required_when:
             ((other, value),) = column.required_when.items()
