@@ -94,7 +94,9 @@ def run_nightly(landing: Path, warehouse: Path, as_of: dt.date | None = None) ->
                 }
             },
             "io_manager": {"config": {"base_dir": str(warehouse.parent / "frames")}},
-        }
+        },
+        # Step progress and our own log lines on the console, without Dagster's DEBUG event stream.
+        "loggers": {"console": {"config": {"log_level": "INFO"}}},
     }
     job = defs.resolve_job_def(NIGHTLY_JOB)
     with DagsterInstance.get() as instance:

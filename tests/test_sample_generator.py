@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from stdnum import iban
 from stdnum.cz import dic, rc
 
 from crm_pipelines.sample import generate_landing
+from crm_pipelines.sample.population import World, build_world
 
 FEEDS = ("customer", "person", "account", "address", "lead", "campaign", "steward_decision")
 MATCHED = ("customer", "person", "address", "lead")
@@ -200,3 +202,66 @@ def test_valid_identifiers_pass_their_check_digits(landing):
     assert icos.len() > 0 and all(dic.is_valid("CZ" + v) for v in icos)
     assert all(rc.is_valid(v) for v in clean("person")["national_id"].drop_nulls())
     assert all(iban.is_valid(v) for v in clean("account")["iban"].drop_nulls())
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return build_world(np.random.default_rng(11), 100_000)
+
+
+def test_one_building_per_street_descriptive_number_and_city(world, tmp_path):
+    """warehouse.md: `1234/5` and `1234` are one building, so one party per číslo popisné."""
+    buildings = world.buildings.with_columns(number=pl.col("house_number").str.extract(r"^(\d+)"))
+    assert (buildings["number"] == buildings["descriptive"]).all()
+    assert buildings["house_number"].str.contains("/").any()
+    for city in ("city", "plain_city"):  # Praha 1 or just Praha: still the same building
+        key = ["country", city, "street", "descriptive"]
+        assert not buildings.select(pl.struct(key).is_duplicated().any()).item(), city
+
+    generate_landing(tmp_path, customers=20_000, seed=3)
+    truth = pl.read_parquet(tmp_path / "_truth" / "records.parquet")
+    addresses = read_feed(tmp_path / "address").join(truth, on=["source_system", "source_id"])
+    keyed = addresses.filter(pl.col("defect").is_null()).select(
+        "party_id",
+        "country",
+        "street",
+        city=pl.col("city").str.replace(r"( \d+| - .*)$", ""),
+        number=pl.col("house_number").str.extract(r"^(\d+)"),
+    )
+    parties = keyed.drop_nulls().group_by(pl.exclude("party_id")).agg(pl.col("party_id").n_unique())
+    assert parties.height > 1000
+    assert parties["party_id"].max() == 1, parties.filter(pl.col("party_id") > 1)
+
+
+def _spellings(world: World, side: str, kind: str) -> pl.DataFrame:
+    pairs = world.hard_negatives.filter((pl.col("entity") == "person") & (pl.col("kind") == kind))
+    humans = world.humans[pairs[side]]
+    folded = pl.concat_list(
+        humans["first_name"].str.to_lowercase(), humans["nickname"].str.to_lowercase()
+    ).list.drop_nulls()
+    return humans.select("first_name", "last_name", "birth_date", "building").with_columns(
+        spellings=folded
+    )
+
+
+def test_twins_never_share_a_first_name_or_nickname(world):
+    """Twins share surname, birth date and home; only the first name tells them apart."""
+    left, right = _spellings(world, "left", "TWINS"), _spellings(world, "right", "TWINS")
+    assert left.height > 100
+    assert (left["birth_date"] == right["birth_date"]).all()
+    assert (left["building"] == right["building"]).all()
+    shared = left["spellings"].list.set_intersection(right["spellings"]).list.len() > 0
+    assert not shared.any(), pl.DataFrame({"l": left["first_name"], "r": right["first_name"]})
+    pairs = set(zip(left["first_name"], right["first_name"], strict=True))
+    assert pairs & {("Jan", "Jana"), ("Jana", "Jan")}, "similar names are welcome"
+
+
+def test_father_son_and_namesakes_share_the_full_name(world):
+    father, son = _spellings(world, "left", "FATHER_SON"), _spellings(world, "right", "FATHER_SON")
+    assert (father["first_name"] == son["first_name"]).all()
+    assert ((father["birth_date"] - son["birth_date"]).dt.total_days() >= 25 * 365).all()
+    one, other = (_spellings(world, side, "NAMESAKE_SAME_CITY") for side in ("left", "right"))
+    assert (one["first_name"] == other["first_name"]).all()
+    assert (one["last_name"] == other["last_name"]).all()
+    assert (one["birth_date"] != other["birth_date"]).all()
+    assert (one["building"] != other["building"]).all()

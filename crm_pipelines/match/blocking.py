@@ -20,7 +20,12 @@ def block_rule(
         raise KeyError(f"blocking rule {rule}: unknown feature columns {missing}")
     # one 64-bit hash per key tuple: joins on an integer instead of several strings (a rare
     # hash collision only adds a candidate pair, which scoring then rejects)
-    keyed = features.select("rid", *keys).drop_nulls(keys)
+    keyed = features.select("rid", *keys)
+    # a list feature (the building keys a record owns) blocks on each of its values
+    listed = [k for k in keys if isinstance(features.schema[k], pl.List)]
+    for k in listed:
+        keyed = keyed.explode(k)
+    keyed = keyed.drop_nulls(keys)
     keyed = keyed.select("rid", pl.struct(keys).hash(seed=7).alias("_k"))
     keyed = keyed.with_columns(pl.len().over("_k").alias("_n"))
     oversized = keyed.filter(pl.col("_n") > max_block_size)
@@ -40,6 +45,8 @@ def block_rule(
         .filter(pl.col("rid") < pl.col("rid_r"))
         .select(pl.col("rid").alias("l"), pl.col("rid_r").alias("r"), pl.lit(rule).alias("rule"))
     )
+    if listed:  # two records sharing two values meet twice
+        pairs = pairs.unique(["l", "r"])
     return pairs.cast(PAIR_SCHEMA)
 
 

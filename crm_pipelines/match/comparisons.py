@@ -221,6 +221,13 @@ def compare_email(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     )
 
 
+def compare_email_number(p: pl.DataFrame, enc: Encoded) -> pl.Series:
+    """Conflicting: another mailbox under the same name-based local part (jan.novak.3@ vs
+    jan.novak@seznam, jan.novak@gmail): the name is shared, the mailbox is not."""
+    conflicting = (_l("email_letters") == _r("email_letters")) & (_l("email") != _r("email"))
+    return _levels(p, [~conflicting], _missing("email_letters"))
+
+
 def compare_org_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     p = p.with_columns(
         _sim(p, enc, "org_norm", fuzz.token_sort_ratio).alias("_tsr"),
@@ -235,6 +242,22 @@ def compare_org_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
         ],
         _missing("org_norm"),
     )
+
+
+def compare_shared(column: str) -> Callable[[pl.DataFrame, Encoded], pl.Series]:
+    """Sets of keys (a record's building keys): same when they share one, else different."""
+
+    def compare(p: pl.DataFrame, enc: Encoded) -> pl.Series:
+        missing = (
+            _l(column).is_null()
+            | _r(column).is_null()
+            | (_l(column).list.len() == 0)
+            | (_r(column).list.len() == 0)
+        )
+        shared = _l(column).list.set_intersection(_r(column)).list.len() > 0
+        return _levels(p, [shared], missing)
+
+    return compare
 
 
 def compare_fuzzy(column: str, threshold: float) -> Callable[[pl.DataFrame, Encoded], pl.Series]:
@@ -281,6 +304,13 @@ COMPARISONS: dict[str, Comparison] = {
     ),
     "national_id": Comparison("national id", EXACT, ("national_id",), compare_exact("national_id")),
     "email": Comparison("e-mail", FUZZY, ("email", "email_digits"), compare_email, "email"),
+    # for vetoes only (not in EM: namesakes' name-based mailboxes would dominate it)
+    "email_number": Comparison(
+        "e-mail number",
+        ("missing", "conflicting", "other"),
+        ("email_letters", "email"),
+        compare_email_number,
+    ),
     "phone": Comparison("phone", EXACT, ("phone",), compare_exact("phone"), "phone"),
     "party_type": Comparison("party type", EXACT, ("party_type",), compare_exact("party_type")),
     "registration_no": Comparison(
@@ -299,6 +329,7 @@ COMPARISONS: dict[str, Comparison] = {
     "postcode": Comparison("postcode", EXACT, ("postcode_norm",), compare_exact("postcode_norm")),
     "city": Comparison("city", FUZZY, ("city_norm",), compare_fuzzy("city_norm", 0.9)),
     "country": Comparison("country", EXACT, ("country",), compare_exact("country")),
+    "address": Comparison("address", EXACT, ("address_keys",), compare_shared("address_keys")),
 }
 
 NAME_FIELDS = ("first_name", "last_name")

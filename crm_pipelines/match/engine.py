@@ -15,7 +15,7 @@ from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_f
 from crm_pipelines.match.config import entity_settings
 from crm_pipelines.match.reasons import reason_expr
 from crm_pipelines.match.scoring import estimate_u, score_pairs, train
-from crm_pipelines.match.standardize import FEATURES
+from crm_pipelines.match.standardize import FEATURES, with_owner_addresses
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +122,13 @@ def match_entity(
     records: pl.DataFrame,
     decisions: pl.DataFrame | None = None,
     settings: dict | None = None,
+    addresses: pl.DataFrame | None = None,
 ) -> MatchResult:
-    """Match one staged entity frame into clusters of the same real-world thing."""
+    """Match one staged entity frame into clusters of the same real-world thing.
+
+    addresses: the staged address frame (optional); customers and leads then also compare
+    the buildings they own, which separates namesakes from one person with two contacts.
+    """
     started = time.perf_counter()
     stages: dict[str, float] = {}
     last = [started]
@@ -138,6 +143,8 @@ def match_entity(
         return _empty_result(entity, cfg)
     fields: list[str] = cfg["comparisons"]
     features = FEATURES[entity](records)
+    if "address" in fields or any("address_keys" in r["keys"] for r in cfg["blocking"]):
+        features = with_owner_addresses(features, entity, addresses)
     stages["features"] = _lap()
     keys = features.select("rid", "record_key", "source_system", "source_id")
 
@@ -163,8 +170,16 @@ def match_entity(
     scored = score_pairs(enc.codes, pairs, levels, model, cfg.get("term_frequency") or [])
     stages["score"] = _lap()
 
+    vetoes = cfg.get("vetoes") or []
+    veto_only = sorted(
+        {f for v in vetoes for part in ("when", "unless") for f in v.get(part) or {}}
+    )
+    veto_only = [f for f in veto_only if f not in fields]
+    if veto_only:  # checks a steward rule reads that are no evidence for EM
+        extra = compare_pairs(encode_for(features, veto_only), pairs, veto_only)
+        scored = scored.with_columns(extra.rename({f: f"level_{f}" for f in veto_only}))
     scored = scored.with_columns(
-        _forced_link(entity, features, pairs), _veto_expr(cfg.get("vetoes") or []).alias("veto")
+        _forced_link(entity, features, pairs), _veto_expr(vetoes).alias("veto")
     )
     scored = _decide(scored.join(steward, on=["l", "r"], how="left", maintain_order="left"), cfg)
     edges, cannot = _constraints(scored)

@@ -84,7 +84,9 @@ def evaluate(landing_dir: Path | str, as_of: dt.date | None = None) -> dict[str,
     total = 0.0
     for entity in MATCHED_ENTITIES:
         started = time.perf_counter()
-        result: MatchResult = match_entity(entity, staged[entity], decisions)
+        result: MatchResult = match_entity(
+            entity, staged[entity], decisions, addresses=staged.get("address")
+        )
         seconds = time.perf_counter() - started
         total += seconds
         entity_truth = truth.filter(pl.col("entity") == entity).drop("entity")

@@ -184,7 +184,10 @@ def _tf_adjust(
     column = comparison.tf_column
     freq = term_frequencies(features, column)
     value = features[column].gather(out["l"]).alias("_value")
-    u_same = float(fm.u[same])
+    # the chance that two random values agree, from the same frequencies as `freq`: the
+    # sampled u of "same" is mostly smoothing for rare-valued fields and would turn every
+    # rare value's adjustment negative
+    u_same = float((freq["freq"] ** 2).sum()) if freq.height else float(fm.u[same])
     adjusted = (
         out.with_columns(value)
         .join(freq, left_on="_value", right_on="value", how="left", maintain_order="left")

@@ -153,6 +153,11 @@ def _derived_name_features() -> list[pl.Expr]:
     return [
         pl.col("ln_stem").str.slice(0, 3).alias("ln_stem3"),
         pl.when(fn_i < ln_i).then(fn_i + ln_i).otherwise(ln_i + fn_i).alias("name_initials"),
+        # both names as surname stems, sorted: the same key when first and last are swapped
+        pl.when(pl.col("fn_as_ln_stem") < pl.col("ln_stem"))
+        .then(pl.col("fn_as_ln_stem") + "|" + pl.col("ln_stem"))
+        .otherwise(pl.col("ln_stem") + "|" + pl.col("fn_as_ln_stem"))
+        .alias("name_pair"),
     ]
 
 
@@ -187,6 +192,10 @@ def _base(frame: pl.DataFrame) -> pl.DataFrame:
             pl.when(local.str.len_chars() >= 6).then(local).alias("email_local"),
             # jan.novak.3@ and jan.novak.4@ are two people, not a typo
             pl.col("email").str.replace_all(r"[^0-9]", "").alias("email_digits"),
+            # jan.novak.3@ and jan.novak@: a mailbox numbered because the name was taken
+            pl.when(local.str.replace_all(r"[^a-z]", "").str.len_chars() >= 4)
+            .then(local.str.replace_all(r"[^a-z]", ""))
+            .alias("email_letters"),
         )
     return frame
 
@@ -275,3 +284,35 @@ FEATURES = {
     "lead": lead_features,
     "address": address_features,
 }
+
+
+OWNER_KIND = {"customer": "CUSTOMER", "lead": "LEAD", "person": "PERSON"}
+
+
+def with_owner_addresses(
+    features: pl.DataFrame, entity: str, addresses: pl.DataFrame | None
+) -> pl.DataFrame:
+    """`address_keys`: hashed building keys of the staged addresses a record owns.
+
+    Two records at one building are strong evidence when their names agree; the address
+    rows join by (source_system, owner_source_id) as feeds.md defines. Null when unknown.
+    """
+    kind = OWNER_KIND.get(entity)
+    empty = pl.lit(None, dtype=pl.List(pl.UInt64)).alias("address_keys")
+    if kind is None or addresses is None or addresses.height == 0:
+        return features.with_columns(empty)
+    owned = addresses.filter(pl.col("owner_kind") == kind)
+    if owned.height == 0:
+        return features.with_columns(empty)
+    keys = (
+        address_features(owned)
+        .drop_nulls("building_key")
+        .select(
+            "source_system",
+            pl.col("owner_source_id").alias("source_id"),
+            pl.col("building_key").hash(seed=13).alias("address_key"),
+        )
+        .group_by("source_system", "source_id")
+        .agg(pl.col("address_key").unique().sort().alias("address_keys"))
+    )
+    return features.join(keys, on=["source_system", "source_id"], how="left", maintain_order="left")

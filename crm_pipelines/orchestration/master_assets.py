@@ -27,6 +27,9 @@ from crm_pipelines.staged import MATCHED_ENTITIES
 
 MASTER_TABLES = [f.name for f in fields(MasterData) if f.name != "metrics"]
 XREF_KEY = AssetKey(["master", "xref"])
+TABLE_ENTITY = {
+    "crm_address": "address"
+}  # identity metrics (merges, splits vs the previous run) per table
 
 
 def unaccounted_records(staged: dict[str, pl.DataFrame], xref: pl.DataFrame) -> pl.DataFrame:
@@ -74,12 +77,17 @@ def master_data(context: AssetExecutionContext, settings: PipelineSettings, **in
         + ("none (first run)" if previous is None else f"{previous.xref.height} xref rows")
     )
     master = build_master(
-        staged, clusters, inputs["lead_customer_link"], previous, context.run.run_id, datetime.now(UTC)
+        staged,
+        clusters,
+        inputs["lead_customer_link"],
+        previous,
+        context.run.run_id,
+        datetime.now(UTC),
     )
     for name in MASTER_TABLES:
         frame = getattr(master, name)
         meta = {"rows": MetadataValue.int(frame.height)}
-        for metric, value in (master.metrics.get(name) or {}).items():
+        for metric, value in (master.metrics.get(TABLE_ENTITY.get(name, name)) or {}).items():
             if isinstance(value, int | float):
                 meta[metric] = (
                     MetadataValue.int(int(value))

@@ -58,7 +58,9 @@ def warehouse(
     run = run_row(context.run.run_id, settings, tables)
     history = read_previous(Path(settings.warehouse_path), "SELECT * FROM meta.run_log")
     if history is not None:  # DuckDB hands timestamps back as Etc/UTC
-        history = history.with_columns(pl.col(pl.Datetime("us", "Etc/UTC")).dt.convert_time_zone("UTC"))
+        history = history.with_columns(
+            pl.col(pl.Datetime("us", "Etc/UTC")).dt.convert_time_zone("UTC")
+        )
     tables["meta.run"] = run
     tables["meta.run_log"] = (
         pl.concat([history, run], how="diagonal_relaxed") if history is not None else run

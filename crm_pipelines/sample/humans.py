@@ -1,8 +1,11 @@
 """Real people and the buildings they live in, including deliberate look-alikes.
 
 Hard negatives are made by overwriting some holders so they resemble another holder:
-twins (same surname, birth date and home), father and son (same full name and home,
-25+ years apart) and namesakes in the same city.
+twins (same surname, birth date and home, never the same first name or nickname), father
+and son (same full name and home, 25+ years apart) and namesakes in the same city.
+
+Buildings follow the warehouse contract: one building per street + číslo popisné (the
+number before the slash) + city, whatever the orientation number after the slash.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ EMAIL_DOMAINS = {
     "CZ": ["seznam.cz", "email.cz", "gmail.com", "centrum.cz", "post.cz", "volny.cz"],
     "SK": ["azet.sk", "gmail.com", "centrum.sk", "zoznam.sk"],
 }
+DESCRIPTIVE_END = 3500  # čísla popisná are drawn from 1 .. DESCRIPTIVE_END - 1
+MAX_REDRAWS = 200
 
 
 def _days(date: str) -> int:
@@ -61,7 +66,7 @@ def _buildings(rng: np.random.Generator, n: int, country: np.ndarray) -> pl.Data
         srows = np.flatnonzero((streets["country"] == cc).to_numpy())
         street_idx[mask] = rng.choice(srows, size=int(mask.sum()))
     city = cities[city_idx]
-    descriptive = pl.Series(rng.integers(1, 3500, size=n)).cast(pl.String)
+    descriptive = pl.Series(rng.integers(1, DESCRIPTIVE_END, size=n)).cast(pl.String)
     orientation = pl.Series(rng.integers(1, 90, size=n)).cast(pl.String)
     has_orientation = pl.Series(rng.random(n) < 0.6)
     lat = city["lat"].cast(pl.Float64) + pl.Series(rng.normal(0, 0.02, n))
@@ -84,6 +89,70 @@ def _buildings(rng: np.random.Generator, n: int, country: np.ndarray) -> pl.Data
             "longitude": lon.round(6),
         }
     ).with_columns(building_id="B" + pl.col("building_id"))
+
+
+def _unique_descriptive_numbers(rng: np.random.Generator, buildings: pl.DataFrame) -> pl.DataFrame:
+    """Redraw the číslo popisné of later buildings that repeat one on their street and city.
+
+    Keyed on the plain city (Praha, not Praha 1): sources write either, so two buildings
+    there would be one address to a reader. Streets too crowded for 1..3499 get a longer range.
+    """
+    street = pl.concat_str("country", "plain_city", "street", separator="|")
+    # categorical codes are only a cheap grouping label here; their values never reach the output
+    codes = buildings.select(street.cast(pl.Categorical).to_physical()).to_series().to_numpy()
+    _, group = np.unique(codes, return_inverse=True)
+    end = np.maximum(DESCRIPTIVE_END, 2 * np.bincount(group) + 1)  # per street, > 2x its buildings
+    offset = np.r_[0, np.cumsum(end)[:-1]]
+    number = buildings["descriptive"].cast(pl.Int64).to_numpy().copy()
+    slot = offset[group] + number  # one slot per (street, number)
+    taken = np.zeros(int(end.sum()), dtype=bool)
+    first = pl.Series(slot).is_first_distinct().to_numpy()
+    taken[slot[first]] = True
+    pending = np.flatnonzero(~first)
+    for _ in range(MAX_REDRAWS):
+        if not pending.size:
+            break
+        drawn = rng.integers(1, end[group[pending]])
+        wanted = offset[group[pending]] + drawn
+        free = np.flatnonzero(~taken[wanted])
+        _, winner = np.unique(wanted[free], return_index=True)  # first claim of a slot wins
+        won = free[winner]
+        number[pending[won]] = drawn[won]
+        taken[wanted[won]] = True
+        pending = np.delete(pending, won)
+    else:
+        raise RuntimeError("could not give every building its own číslo popisné")
+    descriptive = pl.Series(number).cast(pl.String)
+    orientation = buildings["house_number"].str.extract(r"(/.*)$").fill_null("")
+    return buildings.with_columns(descriptive=descriptive, house_number=descriptive + orientation)
+
+
+def _name_clashes(names: pl.DataFrame) -> np.ndarray:
+    """[i, j]: first names i and j share a spelling or nickname once diacritics are gone."""
+    folded = names.select(
+        name=ascii_lower(pl.col("name")), nickname=ascii_lower(pl.col("nickname"))
+    )
+    spellings = [
+        {v for v in pair if v} for pair in zip(folded["name"], folded["nickname"], strict=True)
+    ]
+    return np.array([[bool(a & b) for b in spellings] for a in spellings])
+
+
+def _separate_twin_names(
+    rng: np.random.Generator,
+    a: dict[str, np.ndarray],
+    left: np.ndarray,
+    right: np.ndarray,
+    clashes: np.ndarray,
+) -> None:
+    """Redraw the second twin's first name until it differs from the first twin's."""
+    for _ in range(MAX_REDRAWS):
+        clash = clashes[a["first"][left], a["first"][right]]
+        if not clash.any():
+            return
+        twin = right[clash]
+        a["first"][twin] = _sample_names(rng, a["female"][twin], a["country"][twin])
+    raise RuntimeError("could not give twins different first names")
 
 
 def distinct_emails(emails: pl.Series) -> pl.Series:
@@ -116,7 +185,11 @@ def _hard_negative_humans(
     counterpart: np.ndarray,
     first_index: dict[str, int],
 ) -> tuple[list[tuple[str, int, int]], np.ndarray]:
-    """Overwrite some holders so they look like another holder; returns (kind, left, right)."""
+    """Overwrite some holders so they look like another holder; returns (kind, left, right).
+
+    Fixes draw from a child generator so the rest of the world stays as it was per seed.
+    """
+    fix_rng = rng.spawn(1)[0]
     k = max(2, round(0.003 * n_holders))
     picks = rng.permutation(n_holders)[: 6 * k].reshape(3, 2, k)
     pairs: list[tuple[str, int, int]] = []
@@ -133,9 +206,8 @@ def _hard_negative_humans(
             similar = (rng.random(k) < 0.4) & (counterpart[a["first"][left]] >= 0)
             a["first"][right] = np.where(similar, counterpart[a["first"][left]], a["first"][right])
             a["female"][right] = np.where(similar, ~a["female"][left], a["female"][right])
-            same = a["first"][right] == a["first"][left]
-            a["first"][right[same]] = counterpart[a["first"][left[same]]].clip(min=0)
-            a["female"][right[same]] = ~a["female"][left[same]]
+            clashes = _name_clashes(reference("first_names"))
+            _separate_twin_names(fix_rng, a, left, right, clashes)
         elif kind == "FATHER_SON":
             male_first = np.where(a["country"][left] == "SK", sk_jan, cz_jan)
             a["first"][left] = np.where(a["female"][left], male_first, a["first"][left])
@@ -150,6 +222,8 @@ def _hard_negative_humans(
         else:
             a["first"][right] = a["first"][left]
             a["female"][right] = a["female"][left]
+            same_day = a["birth"][right] == a["birth"][left]  # namesakes, not one person
+            a["birth"][right[same_day]] -= fix_rng.integers(1, 3650, size=int(same_day.sum()))
         pairs += [(kind, int(x), int(y)) for x, y in zip(left, right, strict=True)]
     return pairs, namesakes
 
@@ -194,7 +268,7 @@ def humans_and_buildings(
         postcode=buildings["postcode"].gather(a["building"][left]),
     )
     a["building"][namesakes] = n_buildings + np.arange(len(left))
-    buildings = pl.concat([buildings, extra])
+    buildings = _unique_descriptive_numbers(rng.spawn(1)[0], pl.concat([buildings, extra]))
 
     birth = (EPOCH + a["birth"]).astype("datetime64[D]")
     first = names["name"].gather(a["first"])

@@ -34,8 +34,12 @@ def check_email(values: pl.Series) -> pl.DataFrame:
     feeds.md compares addresses lower-cased as a whole, so the local part is lower-cased
     too (after email-validator's Unicode NFC normalisation); ``email`` is null when invalid.
     """
+    # Case does not change validity, so lower-casing first merges case variants into one value.
     return map_distinct(
-        {"value": clean_text(values)}, _email, {"email": pl.String, "valid": pl.Boolean}
+        {"value": clean_text(values).str.to_lowercase()},
+        _email,
+        {"email": pl.String, "valid": pl.Boolean},
+        memo=True,
     )
 
 
@@ -66,8 +70,11 @@ def check_phone(values: pl.Series, regions: pl.Series) -> pl.DataFrame:
         .otherwise(pl.lit(DEFAULT_PHONE_REGION))
         .alias("region")
     ).to_series()
+    # Separators mean nothing to phonenumbers: dropping them first merges format variants.
+    dialled = clean_text(values).str.replace_all(r"[\s().\-/]", "").str.replace(r"^00", "+")
     return map_distinct(
-        {"value": clean_text(values), "region": region},
+        {"value": dialled, "region": region},
         _phone,
         {"phone": pl.String, "valid": pl.Boolean, "is_mobile": pl.Boolean},
+        memo=True,
     )

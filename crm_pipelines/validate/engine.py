@@ -16,7 +16,7 @@ from crm_pipelines.validate import values
 from crm_pipelines.validate.codes import canonical_codes
 from crm_pipelines.validate.column_checks import ColumnOutcome, RowContext, run_column_check
 from crm_pipelines.validate.row_rules import apply_row_rules
-from crm_pipelines.validate.rules import rule_severity
+from crm_pipelines.validate.rules import error_rule_ids
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +41,14 @@ class FeedValidation:
         self.issues = pl.concat([self.issues, issues.select(list(ISSUE_SCHEMA))])
         self.checked[rule_id] = self.checked.get(rule_id, 0) + checked
 
+    def slim(self) -> FeedValidation:
+        """Drop the raw text columns once every check that quotes them has run."""
+        keep = [c for c in self.winners.columns if c.startswith(("t_", "__"))]
+        self.winners = self.winners.select(keep)
+        return self
+
     def error_rows(self) -> pl.Series:
-        errors = self.issues.filter(
-            pl.col("rule_id").map_elements(rule_severity, return_dtype=pl.String) == "ERROR"
-        )
+        errors = self.issues.filter(pl.col("rule_id").is_in(error_rule_ids()))
         return errors["__row"].unique()
 
 

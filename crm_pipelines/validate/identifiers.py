@@ -140,4 +140,6 @@ def _iban(text: str) -> tuple[str | None, bool]:
 
 def check_iban(values: pl.Series) -> pl.DataFrame:
     """IBAN, compacted and upper-cased, with its mod-97 and national format checked."""
-    return map_distinct({"value": compact(values)}, _iban, {"iban": pl.String, "valid": pl.Boolean})
+    return map_distinct(
+        {"value": compact(values)}, _iban, {"iban": pl.String, "valid": pl.Boolean}, memo=True
+    )

@@ -12,6 +12,8 @@ import datetime as dt
 import json
 import logging
 import math
+import multiprocessing
+import os
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -35,6 +37,7 @@ _TIMESTAMP = (
     r" ?(?P<offset>[Zz]|(?P<sign>[+-])(?P<off_h>[0-9]{2})(?::?(?P<off_m>[0-9]{2}))?)?)?$"
 )
 _EARLIEST_BIRTH = dt.date(1900, 1, 1)
+PARALLEL_MIN_VALUES = 20_000
 
 
 def clean_text(values: pl.Series) -> pl.Series:
@@ -45,23 +48,79 @@ def clean_text(values: pl.Series) -> pl.Series:
     ).to_series()
 
 
+def _value_workers() -> int:
+    return max(1, int(os.environ.get("CRM_MDM_VALUE_WORKERS", os.cpu_count() or 1)))
+
+
+# What forked workers compute: set just before the fork, so nothing needs pickling on the way in.
+_FORK_TASK: tuple[Callable[..., tuple[Any, ...]], list[tuple]] | None = None
+
+
+def _run_slice(bounds: tuple[int, int]) -> list[tuple[Any, ...]]:
+    compute, keys = _FORK_TASK  # type: ignore[misc]
+    return [compute(*key) for key in keys[bounds[0] : bounds[1]]]
+
+
+def _compute_all(compute: Callable[..., tuple[Any, ...]], keys: list[tuple]) -> list[tuple]:
+    """Python validators are the slowest part of validation: spread large batches over cores.
+
+    Forked workers only run the pure-Python validator (no polars, no logging), which keeps
+    fork safe; small batches stay in-process.
+    """
+    global _FORK_TASK
+    workers = _value_workers()
+    if workers < 2 or len(keys) < PARALLEL_MIN_VALUES:
+        return [compute(*key) for key in keys]
+    step = -(-len(keys) // (workers * 4))
+    slices = [(start, min(start + step, len(keys))) for start in range(0, len(keys), step)]
+    _FORK_TASK = (compute, keys)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_run_slice, slices)
+    finally:
+        _FORK_TASK = None
+    return [row for part in parts for row in part]
+
+
+# Run-scoped memo of pure validators: the same phone or e-mail arrives in several feeds.
+_MEMO: dict[Callable[..., tuple[Any, ...]], pl.DataFrame] = {}
+
+
+def clear_value_memo() -> None:
+    _MEMO.clear()
+
+
 def map_distinct(
     keys: Mapping[str, pl.Series],
     compute: Callable[..., tuple[Any, ...]],
     schema: Mapping[str, pl.DataType],
+    memo: bool = False,
 ) -> pl.DataFrame:
     """Run ``compute`` once per distinct key tuple and spread the results back over the rows.
 
     The first key is the value: rows where it is null are not computed and get nulls.
-    Further keys (e.g. a region) may be null and are passed through as None.
+    Further keys (e.g. a region) may be null and are passed through as None. With ``memo``
+    (only for pure functions of the keys) results are kept until ``clear_value_memo``.
     """
     key_names = [f"__key{i}" for i in range(len(keys))]
     frame = pl.DataFrame(dict(zip(key_names, keys.values(), strict=True)))
     distinct = frame.filter(pl.col(key_names[0]).is_not_null()).unique()
-    logger.debug("%d distinct of %d rows", distinct.height, frame.height)
-    rows = [compute(*key) for key in distinct.iter_rows()]
+    known = _MEMO.get(compute) if memo else None
+    todo = (
+        distinct
+        if known is None
+        else distinct.join(known, on=key_names, how="anti", nulls_equal=True)
+    )
+    logger.debug(
+        "%d distinct of %d rows, %d to compute", distinct.height, frame.height, todo.height
+    )
+    rows = _compute_all(compute, todo.rows())
     results = pl.DataFrame(rows, schema=dict(schema), orient="row")
-    lookup = pl.concat([distinct, results], how="horizontal")
+    lookup = pl.concat([todo, results], how="horizontal")
+    if known is not None:
+        lookup = pl.concat([known, lookup])
+    if memo:
+        _MEMO[compute] = lookup
     return frame.join(
         lookup, on=key_names, how="left", nulls_equal=True, maintain_order="left"
     ).select(list(schema))

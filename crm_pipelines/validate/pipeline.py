@@ -9,10 +9,11 @@ from pathlib import Path
 
 import polars as pl
 
-from crm_pipelines.ingest.landing import RawFeed, read_feed
+from crm_pipelines.ingest.landing import read_feed
 from crm_pipelines.ingest.readers import FileRead
 from crm_pipelines.ingest.specs import FEEDS
 from crm_pipelines.validate.engine import FeedValidation, validate_feed
+from crm_pipelines.validate.parsing import clear_value_memo
 from crm_pipelines.validate.quality_tables import (
     file_load_table,
     quality_rows,
@@ -42,8 +43,12 @@ class StagedLanding:
     feed_stats: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-def ingest_landing(landing: Path) -> dict[str, RawFeed]:
-    return {feed: read_feed(landing, feed) for feed in FEEDS}
+@dataclass
+class FeedInput:
+    """What is left of a raw feed once it is validated: its files and row count."""
+
+    files: list[FileRead]
+    rows_in: int
 
 
 def _countries(result: FeedValidation) -> pl.DataFrame:
@@ -54,65 +59,75 @@ def _countries(result: FeedValidation) -> pl.DataFrame:
     ).unique(subset=["source_system", "source_id"])
 
 
-def validate_landing(raw: dict[str, RawFeed], as_of: dt.date) -> dict[str, FeedValidation]:
-    """Feeds in reference order, so a reference can only name an already accepted record."""
+def validate_landing(
+    landing: Path, as_of: dt.date
+) -> tuple[dict[str, FeedValidation], dict[str, FeedInput]]:
+    """Feeds in reference order, so a reference can only name an already accepted record.
+
+    Each feed is read just before it is validated and slimmed to its typed columns once its
+    last reference check ran: at a million customers holding every raw feed at once costs
+    gigabytes.
+    """
     results: dict[str, FeedValidation] = {}
-    results["customer"] = validate_feed(raw["customer"], as_of)
-    customers = accepted_keys(results["customer"])
-    customer_country = _countries(results["customer"])
-    results["person"] = validate_feed(raw["person"], as_of, owner_country=customer_country)
-    check_reference(results["person"], "customer_source_id", customers, "customer")
-    results["account"] = validate_feed(raw["account"], as_of)
-    check_reference(results["account"], "customer_source_id", customers, "customer")
-    persons = accepted_keys(results["person"])
+    inputs: dict[str, FeedInput] = {}
+
+    def validate(feed: str, **context: pl.DataFrame) -> FeedValidation:
+        raw = read_feed(landing, feed)
+        inputs[feed] = FeedInput(raw.files, raw.frame.height)
+        results[feed] = validate_feed(raw, as_of, **context)
+        return results[feed]
+
+    customers = accepted_keys(validate("customer").slim())
+    person = validate("person", owner_country=_countries(results["customer"]))
+    check_reference(person, "customer_source_id", customers, "customer")
+    persons = accepted_keys(person.slim())
+    account = validate("account")
+    check_reference(account, "customer_source_id", customers, "customer")
     check_soft_reference(
-        results["account"],
-        "billing_contact_source_id",
-        persons,
-        "UNKNOWN_BILLING_CONTACT",
-        "person",
+        account, "billing_contact_source_id", persons, "UNKNOWN_BILLING_CONTACT", "person"
     )
-    results["lead"] = validate_feed(raw["lead"], as_of)
-    results["campaign"] = validate_feed(raw["campaign"], as_of)
-    results["address"] = validate_feed(raw["address"], as_of)
+    accounts = accepted_keys(account.slim())
+    leads = accepted_keys(validate("lead").slim())
+    validate("campaign").slim()
+    address = validate("address")
     check_owner_reference(
-        results["address"],
-        {
-            "CUSTOMER": customers,
-            "ACCOUNT": accepted_keys(results["account"]),
-            "PERSON": persons,
-            "LEAD": accepted_keys(results["lead"]),
-        },
+        address, {"CUSTOMER": customers, "ACCOUNT": accounts, "PERSON": persons, "LEAD": leads}
     )
-    results["steward_decision"] = validate_feed(raw["steward_decision"], as_of)
+    address.slim()
+    decisions = validate("steward_decision")
     check_decision_references(
-        results["steward_decision"],
+        decisions,
         {
-            entity: accepted_keys(results[entity])
-            for entity in ("customer", "person", "address", "lead")
+            "customer": customers,
+            "person": persons,
+            "address": accepted_keys(address),
+            "lead": leads,
         },
     )
-    return results
+    decisions.slim()
+    return results, inputs
 
 
 def stage_landing(landing: Path, as_of: dt.date | None = None) -> StagedLanding:
     as_of = as_of or dt.date.today()
-    raw = ingest_landing(Path(landing))
-    reads: list[FileRead] = [read for feed in raw.values() for read in feed.files]
-    results = validate_landing(raw, as_of)
+    try:
+        results, inputs = validate_landing(Path(landing), as_of)
+    finally:
+        clear_value_memo()
+    reads: list[FileRead] = [read for feed in inputs.values() for read in feed.files]
     staged = {feed: validate_staged(feed, frame) for feed, frame in staged_frames(results).items()}
     rejected, finding = quality_rows(results)
     rejected = pl.concat([unreadable_file_rows(reads), rejected])
     stats = {
         feed: {
-            "rows_in": raw[feed].frame.height,
+            "rows_in": inputs[feed].rows_in,
             "superseded": results[feed].superseded,
             "records": results[feed].winners.height,
             "accepted": results[feed].winners.height - results[feed].error_rows().len(),
             "rejected": results[feed].error_rows().len(),
             "findings": int(finding.filter(pl.col("feed") == feed).height),
-            "files": len(raw[feed].files),
-            "unreadable_files": sum(1 for r in raw[feed].files if r.status == "UNREADABLE"),
+            "files": len(inputs[feed].files),
+            "unreadable_files": sum(1 for r in inputs[feed].files if r.status == "UNREADABLE"),
         }
         for feed in FEEDS
     }

@@ -38,3 +38,7 @@ def rule_severity(rule_id: str) -> str:
 
 def rules_for(entity: str) -> list[Rule]:
     return [rule for rule in rule_catalogue().values() if entity in rule.entities]
+
+
+def error_rule_ids() -> list[str]:
+    return [rule.id for rule in rule_catalogue().values() if rule.severity == "ERROR"]

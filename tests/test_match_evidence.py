@@ -1,0 +1,112 @@
+"""Address evidence for customers, contact conflicts between namesakes, swapped lead names."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from crm_pipelines.match import match_entity
+from crm_pipelines.match.synthetic import synthetic_people_as
+from crm_pipelines.staged import conform
+
+
+def _frame(entity: str, rows: list[dict]) -> pl.DataFrame:
+    frame = pl.DataFrame(rows, infer_schema_length=None).with_columns(
+        pl.lit("TEST").alias("source_system"), pl.lit("CZ").alias("country")
+    )
+    frame = frame.with_columns(
+        (pl.col("source_system") + "|" + pl.col("source_id")).alias("record_key")
+    )
+    return conform(entity, frame)
+
+
+def _home(owner: str, street: str, number: str, kind: str = "CUSTOMER") -> dict:
+    return {
+        "source_id": f"a-{owner}",
+        "owner_kind": kind,
+        "owner_source_id": owner,
+        "role_type": "SERVICE",
+        "street": street,
+        "house_number": number,
+        "city": "Kolín",
+        "postcode": "280 02",
+    }
+
+
+def _person(sid: str, first: str, last: str, **kw) -> dict:
+    return {"source_id": sid, "party_type": "INDIVIDUAL", "first_name": first, "last_name": last}
+
+
+CUSTOMERS = [
+    # one woman: the birth date in one system, the contacts in the other, one home
+    _person("eva1", "Eva", "Bartošová") | {"birth_date": dt.date(1965, 6, 13)},
+    _person("eva2", "Eva", "Bartosova")
+    | {"email": "eva.bartosova56@post.cz", "phone": "+420602401644"},
+    # father and son of one name at one home: the son's phone differs
+    _person("dad", "Josef", "Svoboda")
+    | {"birth_date": dt.date(1950, 1, 5), "phone": "+420608431100"},
+    _person("son", "Josef", "Svoboda") | {"phone": "+420728352880"},
+    # ... and another pair whose name-based mailboxes differ only by their number
+    _person("dad2", "Jan", "Novotný")
+    | {"birth_date": dt.date(1952, 3, 8), "email": "jan.novotny.4@gmail.com"},
+    _person("son2", "Jan", "Novotný") | {"email": "jan.novotny.3@centrum.cz"},
+]
+ADDRESSES = [
+    _home("eva1", "Palackého", "12"),
+    _home("eva2", "Palackého", "12/3"),
+    _home("dad", "Husova", "7"),
+    _home("son", "Husova", "7"),
+    _home("dad2", "Nová", "1"),
+    _home("son2", "Nová", "1"),
+]
+
+
+def _match_customers(addresses: pl.DataFrame | None):
+    crowd = synthetic_people_as("customer", 800)
+    records = pl.concat([crowd, _frame("customer", CUSTOMERS)])
+    result = match_entity("customer", records, addresses=addresses)
+    return result, dict(
+        zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True)
+    )
+
+
+def test_a_shared_building_links_a_name_split_across_systems() -> None:
+    result, clusters = _match_customers(_frame("address", ADDRESSES))
+    assert clusters["TEST|eva1"] == clusters["TEST|eva2"]
+    assert result.metrics["candidate_pairs_by_rule"]["surname_address"] > 0
+    pair = result.pairs.filter(
+        (pl.col("left_record_key") == "TEST|eva1") | (pl.col("right_record_key") == "TEST|eva1")
+    ).filter(
+        pl.col("left_record_key").str.contains("eva2")
+        | pl.col("right_record_key").str.contains("eva2")
+    )
+    assert pair["level_address"].to_list() == [2]  # same building (1234/5 ~ 1234)
+
+
+def test_namesakes_at_one_building_stay_apart_when_a_contact_conflicts() -> None:
+    _, clusters = _match_customers(_frame("address", ADDRESSES))
+    assert clusters["TEST|dad"] != clusters["TEST|son"]
+    assert clusters["TEST|dad2"] != clusters["TEST|son2"]
+
+
+def test_without_addresses_the_address_comparison_is_missing() -> None:
+    result, _ = _match_customers(None)
+    assert set(result.pairs["level_address"].unique().to_list()) == {0}
+
+
+def test_leads_with_first_and_last_name_swapped_meet_at_one_place() -> None:
+    crowd = synthetic_people_as("lead", 600)
+    rows = [
+        {"source_id": "l1", "first_name": "Veronika", "last_name": "Tóthová", "email": "vt@x.sk"},
+        {
+            "source_id": "l2",
+            "first_name": "Tóthová",
+            "last_name": "Veronika",
+            "phone": "+421911397607",
+        },
+    ]
+    rows = [r | {"postcode": "811 01", "city": "Bratislava", "status": "NEW"} for r in rows]
+    result = match_entity("lead", pl.concat([crowd, _frame("lead", rows)]))
+    clusters = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
+    assert clusters["TEST|l1"] == clusters["TEST|l2"]
