@@ -1,53 +1,41 @@
 """`crm-mdm bench`: rows/s and peak memory per stage at realistic sizes.
 
-Runs the engine stages directly (the same functions the Dagster assets call) over a generated
-landing folder, so each stage's time and memory can be told apart. Peak memory is the highest
-resident set size sampled while the stage ran (the process total, not a delta).
+Each stage runs in its own forked process that reads its inputs from Parquet and writes its
+outputs to Parquet -- the way the Dagster assets hand frames over through the FrameStore IO
+manager -- so the peak resident memory printed per stage is that stage's own (ru_maxrss of
+its process), not an accumulation of everything before it.
 """
 
 from __future__ import annotations
 
-import gc
 import json
+import multiprocessing
 import os
-import threading
+import resource
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
+import polars as pl
 
-
-class PeakRss:
-    """Samples /proc/self/statm every 10 ms while a stage runs."""
-
-    def __init__(self) -> None:
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    @staticmethod
-    def current() -> int:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * PAGE
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.current())
-            self._stop.wait(0.01)
-
-    def __enter__(self) -> PeakRss:
-        self.peak = self.current()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self.current())
+MATCHED = ("customer", "person", "address", "lead")
+MASTER_TABLES = (
+    "customer",
+    "person",
+    "person_role",
+    "account",
+    "crm_address",
+    "crm_address_role",
+    "lead",
+    "campaign",
+    "xref",
+    "attribute_lineage",
+    "identity_registry",
+    "identity_retired",
+)
 
 
 @dataclass
@@ -61,176 +49,231 @@ class StageFigure:
 
     @property
     def rows_per_second(self) -> float:
-        return self.rows / self.seconds if self.seconds else float("inf")
+        return self.rows / self.seconds if self.seconds else 0.0
 
     def line(self) -> str:
         extra = "  ".join(
             f"{k}={v:,}" if isinstance(v, int) else f"{k}={v}" for k, v in self.extra.items()
         )
         return (
-            f"{self.customers:>9,}  {self.stage:<22} {self.rows:>11,} rows {self.seconds:>8.1f} s "
-            f"{self.rows_per_second:>12,.0f} rows/s  peak {self.peak_rss_mib:>7,.0f} MiB  {extra}"
+            f"{self.customers:>9,}  {self.stage:<24} {self.rows:>11,} rows {self.seconds:>7.1f} s "
+            f"{self.rows_per_second:>11,.0f} rows/s  peak {self.peak_rss_mib:>7,.0f} MiB  {extra}"
         )
 
 
-def measure(
-    customers: int, stage: str, rows: Callable[[Any], int], work: Callable[[], Any], **extra: Any
-) -> tuple[Any, StageFigure]:
-    gc.collect()
-    with PeakRss() as rss:
+def _read(folder: Path, name: str) -> pl.DataFrame:
+    return pl.read_parquet(folder / f"{name}.parquet")
+
+
+def _write(folder: Path, frames: dict[str, pl.DataFrame]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in frames.items():
+        frame.write_parquet(folder / f"{name}.parquet", compression="lz4")
+
+
+def stage_generate(work: Path, customers: int, seed: int) -> tuple[int, dict]:
+    from crm_pipelines.sample import generate_landing
+
+    summary = generate_landing(work / "landing", customers=customers, seed=seed)
+    return sum(
+        v
+        for k, v in summary.items()
+        if k in ("customer", "person", "account", "address", "lead", "campaign")
+    ), {}
+
+
+def stage_validate(work: Path, as_of: date) -> tuple[int, dict]:
+    from crm_pipelines.validate.pipeline import stage_landing
+
+    staged = stage_landing(work / "landing", as_of)
+    _write(work / "staged", staged.staged)
+    _write(
+        work / "quality",
+        {
+            "rejected": staged.rejected,
+            "finding": staged.finding,
+            "rule_result": staged.rule_result,
+            "file_load": staged.file_load,
+        },
+    )
+    rows_in = sum(v["rows_in"] for v in staged.feed_stats.values())
+    return rows_in, {
+        "accepted": sum(v["accepted"] for v in staged.feed_stats.values()),
+        "rejected": staged.rejected.height,
+    }
+
+
+def stage_match(work: Path, entity: str) -> tuple[int, dict]:
+    from crm_pipelines.match import match_entity
+
+    records = _read(work / "staged", entity)
+    result = match_entity(entity, records, _read(work / "staged", "steward_decision"))
+    _write(
+        work / "match", {f"{entity}_clusters": result.clusters, f"{entity}_review": result.review}
+    )
+    m = result.metrics
+    return int(m.get("pairs_scored", 0)), {
+        "records": records.height,
+        "candidate_pairs": int(m.get("candidate_pairs", 0)),
+        "auto_matched": int(m.get("auto_matched", 0)),
+        "review": int(m.get("sent_to_review", 0)),
+        "clusters": int(m.get("clusters", 0)),
+        "largest_cluster": int(m.get("largest_cluster", 0)),
+    }
+
+
+def stage_lead_link(work: Path) -> tuple[int, dict]:
+    from crm_pipelines.match import match_leads_to_customers
+
+    leads = _read(work / "staged", "lead")
+    links = match_leads_to_customers(
+        leads, _read(work / "staged", "customer"), _read(work / "staged", "person")
+    )
+    _write(work / "match", {"lead_customer_link": links})
+    return leads.height, {"links": links.height}
+
+
+def stage_golden(work: Path) -> tuple[int, dict]:
+    from crm_pipelines.golden.assemble import build_master
+    from crm_pipelines.staged import STAGED_SCHEMAS
+
+    staged = {name: _read(work / "staged", name) for name in STAGED_SCHEMAS}
+    clusters = {e: _read(work / "match", f"{e}_clusters") for e in MATCHED}
+    master = build_master(
+        staged,
+        clusters,
+        _read(work / "match", "lead_customer_link"),
+        None,
+        "bench",
+        datetime.now(UTC),
+    )
+    _write(work / "master", {name: getattr(master, name) for name in MASTER_TABLES})
+    return sum(f.height for f in staged.values()), {
+        "golden_customers": master.customer.height,
+        "golden_persons": master.person.height,
+    }
+
+
+def stage_marketing(work: Path, as_of: date) -> tuple[int, dict]:
+    from crm_pipelines.marketing import build_campaign_targets, target_violations
+
+    inputs = (
+        "customer",
+        "person",
+        "person_role",
+        "crm_address",
+        "crm_address_role",
+        "lead",
+        "campaign",
+        "attribute_lineage",
+    )
+    master = {name: _read(work / "master", name) for name in inputs}
+    started = time.perf_counter()
+    targets = build_campaign_targets(master, as_of)
+    targeting_seconds = time.perf_counter() - started
+    violations = target_violations(targets, master)
+    _write(
+        work / "marketing",
+        {
+            "campaign_target": targets.campaign_target,
+            "campaign_exclusion": targets.campaign_exclusion,
+            "campaign_summary": targets.summary,
+        },
+    )
+    return master["customer"].height + master["lead"].height, {
+        "targets": targets.campaign_target.height,
+        "exclusions": targets.campaign_exclusion.height,
+        "targeting_s": round(targeting_seconds, 1),
+        "violations": sum(v.height for v in violations.values()),
+    }
+
+
+def stage_publish(work: Path) -> tuple[int, dict]:
+    from crm_pipelines.publish.warehouse import publish_warehouse
+
+    tables = {f"master.{n}": _read(work / "master", n) for n in MASTER_TABLES}
+    tables |= {
+        f"quality.{n}": _read(work / "quality", n)
+        for n in ("rejected", "finding", "rule_result", "file_load")
+    }
+    tables |= {
+        f"marketing.{n}": _read(work / "marketing", n)
+        for n in ("campaign_target", "campaign_exclusion", "campaign_summary")
+    }
+    path = publish_warehouse(tables, work / "warehouse.duckdb")
+    return sum(f.height for f in tables.values()), {"file_mib": round(path.stat().st_size / 2**20)}
+
+
+def _child(work: Callable[[], tuple[int, dict]], queue: multiprocessing.Queue) -> None:
+    try:
         started = time.perf_counter()
-        result = work()
+        rows, extra = work()
         seconds = time.perf_counter() - started
-    figure = StageFigure(customers, stage, rows(result), seconds, rss.peak / 2**20, dict(extra))
+        peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        queue.put((rows, seconds, peak_kib / 1024, extra, None))
+    except BaseException as exc:  # report, the parent decides
+        queue.put((0, 0.0, 0.0, {}, f"{type(exc).__name__}: {exc}"))
+
+
+def measure(customers: int, stage: str, work: Callable[[], tuple[int, dict]]) -> StageFigure:
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    process = context.Process(target=_child, args=(work, queue))
+    process.start()
+    process.join()
+    if queue.empty():
+        raise RuntimeError(f"stage {stage} died (exit code {process.exitcode}; out of memory?)")
+    rows, seconds, peak_mib, extra, error = queue.get()
+    if error:
+        raise RuntimeError(f"stage {stage} failed: {error}")
+    figure = StageFigure(customers, stage, rows, seconds, peak_mib, extra)
     print(figure.line(), flush=True)
-    return result, figure
+    return figure
 
 
 def bench_size(customers: int, workdir: Path, seed: int) -> list[StageFigure]:
-    import datetime as dt
-
-    from crm_pipelines.golden.assemble import build_master
-    from crm_pipelines.marketing import build_campaign_targets
-    from crm_pipelines.match import match_entity, match_leads_to_customers
-    from crm_pipelines.publish.warehouse import publish_warehouse
-    from crm_pipelines.sample import generate_landing
-    from crm_pipelines.staged import MATCHED_ENTITIES
-    from crm_pipelines.validate.pipeline import stage_landing
-
-    figures: list[StageFigure] = []
-    landing = workdir / f"landing_{customers}"
-    if not (landing / "_truth").is_dir():
-        _, fig = measure(
-            customers,
-            "sample (generator)",
-            lambda s: sum(v for v in s.values() if isinstance(v, int)),
-            lambda: generate_landing(landing, customers=customers, seed=seed),
+    work = workdir / f"size_{customers}"
+    as_of = date(2026, 11, 28)
+    figures = []
+    if not (work / "landing" / "_truth").is_dir():
+        figures.append(
+            measure(customers, "sample (generator)", lambda: stage_generate(work, customers, seed))
         )
-        figures.append(fig)
-    as_of = dt.date.today()
-    staged, fig = measure(
-        customers,
-        "ingest+validate",
-        lambda s: sum(v["rows_in"] for v in s.feed_stats.values()),
-        lambda: stage_landing(landing, as_of),
-    )
-    figures.append(fig)
-    clusters = {}
-    for entity in MATCHED_ENTITIES:
-        records = staged.staged[entity]
-        result, fig = measure(
-            customers,
-            f"match {entity}",
-            lambda r: r.metrics.get("pairs_scored", 0),
-            lambda records=records, entity=entity: match_entity(
-                entity, records, staged.staged["steward_decision"]
-            ),
+    figures.append(measure(customers, "ingest+validate", lambda: stage_validate(work, as_of)))
+    for entity in MATCHED:
+        figure = measure(
+            customers, f"match {entity}", lambda entity=entity: stage_match(work, entity)
         )
-        fig.extra = {
-            "records": records.height,
-            "candidate_pairs": int(result.metrics.get("candidate_pairs", 0)),
-            "auto_matched": int(result.metrics.get("auto_matched", 0)),
-            "review": int(result.metrics.get("sent_to_review", 0)),
-            "clusters": int(result.metrics.get("clusters", 0)),
-        }
-        print(
-            f"{'':>11}{entity} pairs/s scored: {fig.rows_per_second:,.0f}; {fig.extra}", flush=True
-        )
-        figures.append(fig)
-        clusters[entity] = result.clusters
-    links, fig = measure(
-        customers,
-        "match lead->customer",
-        lambda f: staged.staged["lead"].height,
-        lambda: match_leads_to_customers(
-            staged.staged["lead"], staged.staged["customer"], staged.staged["person"]
-        ),
-    )
-    figures.append(fig)
-    master, fig = measure(
-        customers,
-        "golden (survivorship+ids)",
-        lambda m: sum(len(f) for f in staged.staged.values()),
-        lambda: build_master(staged.staged, clusters, links, None, "bench", datetime.now(UTC)),
-    )
-    figures.append(fig)
-    master_frames = {
-        name: getattr(master, name)
-        for name in (
-            "customer",
-            "person",
-            "person_role",
-            "crm_address",
-            "crm_address_role",
-            "lead",
-            "campaign",
-            "attribute_lineage",
-        )
-    }
-    targets, fig = measure(
-        customers,
-        "marketing targeting",
-        lambda t: master.customer.height + master.lead.height,
-        lambda: build_campaign_targets(master_frames, as_of),
-    )
-    fig.extra = {
-        "targets": targets.campaign_target.height,
-        "exclusions": targets.campaign_exclusion.height,
-    }
-    figures.append(fig)
-    tables = {
-        f"master.{n}": getattr(master, n)
-        for n in (
-            "customer",
-            "person",
-            "person_role",
-            "account",
-            "crm_address",
-            "crm_address_role",
-            "lead",
-            "campaign",
-            "xref",
-            "attribute_lineage",
-        )
-    }
-    tables |= {
-        "quality.rejected": staged.rejected,
-        "quality.finding": staged.finding,
-        "marketing.campaign_target": targets.campaign_target,
-    }
-    _, fig = measure(
-        customers,
-        "publish (DuckDB)",
-        lambda _: sum(f.height for f in tables.values()),
-        lambda: publish_warehouse(tables, workdir / f"warehouse_{customers}.duckdb"),
-    )
-    figures.append(fig)
+        figure.extra["pairs_per_s"] = round(figure.rows_per_second)
+        figures.append(figure)
+    figures.append(measure(customers, "match lead->customer", lambda: stage_lead_link(work)))
+    figures.append(measure(customers, "golden (survivorship+ids)", lambda: stage_golden(work)))
+    figures.append(measure(customers, "marketing (+guards)", lambda: stage_marketing(work, as_of)))
+    figures.append(measure(customers, "publish (DuckDB)", lambda: stage_publish(work)))
     return figures
 
 
 def run_benchmark(sizes: list[int], workdir: Path, seed: int = 7) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"crm-mdm bench on {os.cpu_count()} cores; sizes {sizes}; workdir {workdir}", flush=True)
-    all_figures: list[StageFigure] = []
+    everything: list[StageFigure] = []
     for customers in sizes:
         figures = bench_size(customers, workdir, seed)
-        all_figures += figures
-        core = [
-            f
-            for f in figures
-            if f.stage in ("ingest+validate", "golden (survivorship+ids)", "publish (DuckDB)")
-        ]
-        match = [f for f in figures if f.stage.startswith("match")]
+        everything += figures
+        by = {f.stage: f for f in figures}
+        core = [by["ingest+validate"], by["golden (survivorship+ids)"], by["publish (DuckDB)"]]
+        matching = [f for f in figures if f.stage.startswith("match")]
         print(
             f"== {customers:,} customers: ingest+validate+golden+publish {sum(f.seconds for f in core):.1f} s; "
-            f"matching (all entities) {sum(f.seconds for f in match):.1f} s; "
-            f"peak {max(f.peak_rss_mib for f in figures):,.0f} MiB",
+            f"matching, all entities {sum(f.seconds for f in matching):.1f} s "
+            f"(persons {by['match person'].seconds:.1f} s); peak of any stage "
+            f"{max(f.peak_rss_mib for f in figures if f.stage != 'sample (generator)'):,.0f} MiB",
             flush=True,
         )
     report = workdir / "bench.json"
     report.write_text(
         json.dumps(
-            [asdict(f) | {"rows_per_second": f.rows_per_second} for f in all_figures], indent=2
+            [asdict(f) | {"rows_per_second": f.rows_per_second} for f in everything], indent=2
         ),
         encoding="utf-8",
     )
