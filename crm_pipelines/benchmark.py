@@ -107,7 +107,8 @@ def stage_match(work: Path, entity: str) -> tuple[int, dict]:
     from crm_pipelines.match import match_entity
 
     records = _read(work / "staged", entity)
-    result = match_entity(entity, records, _read(work / "staged", "steward_decision"))
+    decisions = _read(work / "staged", "steward_decision")
+    result = match_entity(entity, records, decisions, addresses=_read(work / "staged", "address"))
     _write(
         work / "match", {f"{entity}_clusters": result.clusters, f"{entity}_review": result.review}
     )

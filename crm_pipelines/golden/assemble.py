@@ -17,8 +17,8 @@ from crm_pipelines.golden.identity import (
     PreviousIdentity,
     assign_identity,
     conform_frame,
-    uuid5_text,
 )
+from crm_pipelines.golden.minting import uuid5_series
 from crm_pipelines.golden.relations import (
     address_roles,
     lead_matches,
@@ -203,9 +203,11 @@ def _xref(staged: dict[str, pl.DataFrame], ids: dict[str, IdentityAssignment]) -
             pl.lit("steward_decision").alias("entity"),
             "source_system",
             "source_id",
-            pl.col("record_key")
-            .map_elements(lambda key: uuid5_text(f"steward_decision|{key}"), return_dtype=pl.String)
-            .alias("master_id"),
+            uuid5_series(
+                decisions.select(
+                    pl.concat_str(pl.lit("steward_decision|"), "record_key")
+                ).to_series()
+            ).alias("master_id"),
             "record_key",
         )
     )

@@ -14,7 +14,6 @@ published warehouse used (its xref), so analysts' ids survive re-matching:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,20 +22,19 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from crm_pipelines.golden.minting import (
+    KEY_PREFIX,
+    business_key,
+    business_key_expr,
+    mint_id_series,
+    mint_ids,
+    uuid5_text,
+)
 from crm_pipelines.staged import UTC_TS
 
+__all__ = ["KEY_PREFIX", "business_key", "mint_ids", "uuid5_text"]
+
 log = logging.getLogger(__name__)
-
-IDENTITY_NAMESPACE = bytes.fromhex("6f1c2a528d0e4b7e9a573f0f3c1d2e10")
-
-KEY_PREFIX: dict[str, str] = {
-    "customer": "CUS",
-    "person": "PER",
-    "address": "ADR",
-    "account": "ACC",
-    "lead": "LEA",
-    "campaign": "CMP",
-}
 
 XREF_SCHEMA: dict[str, pl.DataType] = {
     "entity": pl.String(),
@@ -152,56 +150,6 @@ def load_previous_identity(duckdb_path: str | Path) -> PreviousIdentity | None:
     )
 
 
-def uuid5_text(name: str) -> str:
-    """uuid.uuid5(IDENTITY_NAMESPACE, name) as text, without building UUID objects."""
-    digest = bytearray(hashlib.sha1(IDENTITY_NAMESPACE + name.encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def business_key(entity: str, master_id: str) -> str:
-    return f"{KEY_PREFIX[entity]}-{master_id.replace('-', '')[:10].upper()}"
-
-
-def mint_ids(
-    entity: str,
-    seeds: pl.Series,
-    taken_ids: set[str],
-    taken_keys: set[str],
-    keys: pl.Series | None = None,
-) -> tuple[list[str], list[str]]:
-    """New ids (and business keys unless given) for seeds, avoiding everything taken.
-
-    Seeds are processed in sorted order so the outcome of a collision is deterministic.
-    """
-    order = seeds.arg_sort().to_list()
-    seed_list = seeds.to_list()
-    given_keys = keys.to_list() if keys is not None else None
-    ids: list[str] = [""] * len(seed_list)
-    out_keys: list[str] = [""] * len(seed_list)
-    taken_ids = set(taken_ids)
-    taken_keys = set(taken_keys)
-    for position in order:
-        seed = seed_list[position]
-        attempt = 0
-        while True:
-            name = f"{entity}|{seed}" if attempt == 0 else f"{entity}|{seed}|{attempt}"
-            new_id = uuid5_text(name)
-            new_key = given_keys[position] if given_keys else business_key(entity, new_id)
-            if new_id not in taken_ids and (given_keys or new_key not in taken_keys):
-                break
-            attempt += 1
-        if attempt:
-            log.info("%s id for %s re-derived after %d collision(s)", entity, seed, attempt)
-        taken_ids.add(new_id)
-        taken_keys.add(new_key)
-        ids[position] = new_id
-        out_keys[position] = new_key
-    return ids, out_keys
-
-
 def assign_identity(
     entity: str,
     clusters: pl.DataFrame,
@@ -280,18 +228,14 @@ def assign_identity(
         )
         .sort("seed")
     )
-    taken_ids = set(registry["master_id"].to_list()) | set(survivors["master_id"].to_list())
-    taken_keys = set(registry["master_key"].drop_nulls().to_list())
-    new_ids, new_keys = mint_ids(
+    new_ids, new_keys = mint_id_series(
         entity,
         fresh["seed"],
-        taken_ids,
-        taken_keys,
+        pl.concat([registry["master_id"], survivors["master_id"]]),
+        registry["master_key"],
         keys=fresh["cluster_id"] if key_from_cluster_id else None,
     )
-    fresh = fresh.with_columns(
-        pl.Series("master_id", new_ids, pl.String()), pl.Series("master_key", new_keys, pl.String())
-    )
+    fresh = fresh.with_columns(new_ids.alias("master_id"), new_keys.alias("master_key"))
 
     gone = (
         registry.filter(pl.col("status") == "ACTIVE")
@@ -329,9 +273,7 @@ def assign_identity(
                 (
                     pl.col("cluster_id")
                     if key_from_cluster_id
-                    else pl.col("master_id").map_elements(
-                        lambda value: business_key(entity, value), return_dtype=pl.String
-                    )
+                    else business_key_expr(entity, pl.col("master_id"))
                 ).alias("master_key"),
                 pl.lit("ADOPTED").alias("origin"),
                 pl.lit(None, pl.String()).alias("derived_from"),

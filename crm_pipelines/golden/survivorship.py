@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from crm_pipelines.golden.identity import conform_frame
 from crm_pipelines.paths import quality_rules
 from crm_pipelines.staged import UTC_TS
 
@@ -22,11 +23,13 @@ STRATEGIES = ("most_recent", "source_priority", "most_complete", "valid_before_i
 CONSENT_ATTRIBUTES = ("consent_email", "consent_sms", "consent_post")
 RULES_FILE = "survivorship.yaml"
 
+# Tens of millions of rows at scale: the few distinct entity, attribute and source system
+# names are categorical (published as text); the id and key columns share the staged buffers.
 LINEAGE_SCHEMA: dict[str, pl.DataType] = {
-    "entity": pl.String(),
+    "entity": pl.Categorical(),
     "master_id": pl.String(),
-    "attribute": pl.String(),
-    "source_system": pl.String(),
+    "attribute": pl.Categorical(),
+    "source_system": pl.Categorical(),
     "source_id": pl.String(),
     "record_key": pl.String(),
     "updated_at": UTC_TS,
@@ -137,10 +140,21 @@ def _score(rule: AttributeRule) -> pl.Expr:
 
 
 def order_by_recency(records: pl.DataFrame, group: str) -> pl.DataFrame:
-    """Most recent first inside each group (ties: smaller record_key), with a row number."""
-    return records.sort(
-        [group, *ORDER_COLUMNS], descending=[False, True, False], nulls_last=True
-    ).with_row_index("__row")
+    """Most recent first inside each group (ties: smaller record_key), with a row number.
+
+    Groups are sorted by an integer code (first appearance), not by their text."""
+    codes = records.select(pl.col(group).unique(maintain_order=True)).with_row_index("__group")
+    return (
+        records.join(codes, on=group, how="left", maintain_order="left")
+        .sort(
+            ["__group", *ORDER_COLUMNS],
+            descending=[False, True, False],
+            nulls_last=True,
+            maintain_order=False,
+        )
+        .drop("__group")
+        .with_row_index("__row")
+    )
 
 
 def _lineage(
@@ -149,19 +163,33 @@ def _lineage(
     masters: pl.Series,
     winners: dict[str, pl.Series],
 ) -> pl.DataFrame:
+    """One row per (golden record, attribute with a value): gathered once from `ordered`."""
     if not winners:
         return pl.DataFrame(schema=LINEAGE_SCHEMA)
+    picks = pl.concat(
+        [
+            pl.DataFrame(
+                {"__master": pl.int_range(len(rows), dtype=pl.UInt32, eager=True), "__row": rows}
+            )
+            .with_columns(pl.lit(attribute).alias("attribute"))
+            .filter(ordered[attribute].gather(rows).is_not_null())
+            for attribute, rows in winners.items()
+        ]
+    )
     source = ordered.select("source_system", "source_id", "record_key", "updated_at")
-    frames = []
-    for attribute, rows in winners.items():
-        picked = source[rows].with_columns(
-            masters.alias("master_id"),
-            pl.lit(attribute).alias("attribute"),
-            ordered[attribute][rows].is_not_null().alias("__has_value"),
-        )
-        frames.append(picked.filter(pl.col("__has_value")))
-    return (
-        pl.concat(frames).with_columns(pl.lit(entity).alias("entity")).select(list(LINEAGE_SCHEMA))
+    return conform_frame(
+        pl.concat(
+            [
+                picks.select(
+                    pl.lit(entity).alias("entity"),
+                    masters.gather(picks["__master"]).alias("master_id"),
+                    "attribute",
+                ),
+                source.gather(picks["__row"]),
+            ],
+            how="horizontal",
+        ),
+        LINEAGE_SCHEMA,
     )
 
 
@@ -223,7 +251,7 @@ def survive_latest_record(
     latest = ordered.unique(group, keep="first", maintain_order=True)
     golden = latest.select(group, *attributes, "updated_at").join(counts, on=group, how="left")
     sources = ["source_system", "source_id", "record_key", "updated_at"]
-    lineage = (
+    lineage = conform_frame(
         latest.select(
             pl.col(group).alias("master_id"),
             *sources,
@@ -234,6 +262,7 @@ def survive_latest_record(
         .with_columns(
             pl.col("attribute").str.strip_prefix("__has_"), pl.lit(entity).alias("entity")
         )
-        .select(list(LINEAGE_SCHEMA))
+        .select(list(LINEAGE_SCHEMA)),
+        LINEAGE_SCHEMA,
     )
     return golden, lineage

@@ -10,10 +10,13 @@ import numpy as np
 import polars as pl
 
 from crm_pipelines.match.blocking import PAIR_SCHEMA, candidate_pairs
+from crm_pipelines.match.ambiguity import demote_ambiguous_attachments
 from crm_pipelines.match.clustering import cluster
+from crm_pipelines.match.collapse import collapse, compared_columns
 from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_for
 from crm_pipelines.match.config import entity_settings
 from crm_pipelines.match.reasons import reason_expr
+from crm_pipelines.match.encode import Encoded
 from crm_pipelines.match.scoring import estimate_u, score_pairs, train
 from crm_pipelines.match.standardize import FEATURES, with_owner_addresses
 
@@ -90,6 +93,15 @@ def _steward_pairs(entity: str, decisions: pl.DataFrame | None, keys: pl.DataFra
     ).unique(["l", "r"], keep="last", maintain_order=True)
 
 
+def _steward_record_keys(entity: str, decisions: pl.DataFrame | None) -> pl.Series:
+    if decisions is None or decisions.height == 0:
+        return pl.Series("record_key", [], dtype=pl.String)
+    chosen = decisions
+    if "entity" in decisions.columns:
+        chosen = decisions.filter(pl.col("entity") == entity)
+    return pl.concat([chosen["left_record_key"], chosen["right_record_key"]]).unique()
+
+
 def _veto_expr(vetoes: list[dict]) -> pl.Expr:
     def holds(conditions: dict) -> pl.Expr:
         return pl.all_horizontal(
@@ -145,6 +157,13 @@ def match_entity(
     features = FEATURES[entity](records)
     if "address" in fields or any("address_keys" in r["keys"] for r in cfg["blocking"]):
         features = with_owner_addresses(features, entity, addresses)
+    record_keys = features["record_key"]
+    rep_of_record = None
+    if cfg.get("collapse_identical"):
+        if cfg.get("term_frequency"):
+            raise ValueError(f"{entity}: collapse_identical cannot keep term frequencies")
+        named = _steward_record_keys(entity, decisions)
+        features, rep_of_record = collapse(features, compared_columns(cfg, COMPARISONS), named)
     stages["features"] = _lap()
     keys = features.select("rid", "record_key", "source_system", "source_id")
 
@@ -160,7 +179,11 @@ def match_entity(
     levels = compare_pairs(enc, pairs, fields)
     stages["compare"] = _lap()
     em = cfg["em"]
-    u = estimate_u(enc, fields, em["u_sample_pairs"], em["seed"])
+    # chance agreement is a property of records, not of distinct representatives
+    u_enc = enc
+    if rep_of_record is not None:
+        u_enc = Encoded(enc.codes.gather(rep_of_record), enc.dictionaries, enc.groups)
+    u = estimate_u(u_enc, fields, em["u_sample_pairs"], em["seed"])
     stages["u"] = _lap()
     if pairs.height == 0:
         levels = pl.DataFrame([pl.Series(f, [1], dtype=pl.Int8) for f in fields])
@@ -182,12 +205,17 @@ def match_entity(
         _forced_link(entity, features, pairs), _veto_expr(vetoes).alias("veto")
     )
     scored = _decide(scored.join(steward, on=["l", "r"], how="left", maintain_order="left"), cfg)
+    ambiguous = 0
+    if cfg.get("ambiguous_attachments", "review") == "review":
+        scored, ambiguous = demote_ambiguous_attachments(scored)
     edges, cannot = _constraints(scored)
     labels, resplit = cluster(features.height, edges, cannot, cfg["max_cluster_size"])
     stages["cluster"] = _lap()
 
+    if rep_of_record is not None:
+        labels = labels[rep_of_record]
     clusters = (
-        keys.select("record_key")
+        pl.DataFrame({"record_key": record_keys})
         .with_columns(pl.Series("label", labels))
         .with_columns(pl.col("record_key").min().over("label").alias("cluster_id"))
         .select("record_key", "cluster_id")
@@ -198,11 +226,14 @@ def match_entity(
     sizes = clusters.group_by("cluster_id").len()["len"]
     metrics = {
         "candidate_pairs_by_rule": by_rule,
+        "records": record_keys.len(),
+        "representatives": features.height,
         "candidate_pairs": candidates,
         "pairs_scored": scored.height,
         "auto_matched": int(scored.filter(pl.col("decision") == "MATCH").height),
         "steward_decisions_applied": steward.height,
         "vetoed": int(scored["veto"].sum()),
+        "ambiguous_attachments": ambiguous,
         "sent_to_review": review.height,
         "clusters": sizes.len(),
         "largest_cluster": int(sizes.max()) if sizes.len() else 0,
@@ -244,12 +275,24 @@ def _outputs(
     )
     review = (
         named.filter(pl.col("decision") == "REVIEW")
-        .with_columns(pl.lit(entity).alias("entity"), reason_expr(fields).alias("reason"))
+        .with_columns(pl.lit(entity).alias("entity"), _review_reason(fields, named.columns).alias("reason"))
         .select(list(REVIEW_SCHEMA))
         .cast(REVIEW_SCHEMA)
         .sort("score", descending=True)
     )
     return pairs_out, review
+
+
+def _review_reason(fields: list[str], columns: list[str]) -> pl.Expr:
+    reason = reason_expr(fields)
+    if "ambiguous" not in columns:
+        return reason
+    note = pl.lit("ambiguous: also matches a record kept apart from this one")
+    return (
+        pl.when(pl.col("ambiguous"))
+        .then(pl.concat_str([note, reason], separator="; ", ignore_nulls=True))
+        .otherwise(reason)
+    )
 
 
 def _empty_result(entity: str, cfg: dict) -> MatchResult:

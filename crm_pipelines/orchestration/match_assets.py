@@ -31,6 +31,9 @@ REVIEW_COLUMNS = [
 ]
 
 
+OWNS_ADDRESSES = ("customer", "lead")
+
+
 def clusters_key(entity: str) -> AssetKey:
     return AssetKey(["match", f"{entity}_clusters"])
 
@@ -76,6 +79,12 @@ def _match_asset(entity: str):
         ins={
             "records": AssetIn(key=AssetKey(["staging", entity])),
             "decisions": AssetIn(key=AssetKey(["staging", "steward_decision"])),
+            # the buildings a customer or lead owns are evidence too (namesakes vs one party)
+            **(
+                {"addresses": AssetIn(key=AssetKey(["staging", "address"]))}
+                if entity in OWNS_ADDRESSES
+                else {}
+            ),
         },
         check_specs=[
             AssetCheckSpec(
@@ -97,8 +106,13 @@ def _match_asset(entity: str):
         ],
         can_subset=False,
     )
-    def _match(context: AssetExecutionContext, records: pl.DataFrame, decisions: pl.DataFrame):
-        result = match_entity(entity, records, decisions)
+    def _match(
+        context: AssetExecutionContext,
+        records: pl.DataFrame,
+        decisions: pl.DataFrame,
+        **evidence: pl.DataFrame,
+    ):
+        result = match_entity(entity, records, decisions, addresses=evidence.get("addresses"))
         metrics = result.metrics
         context.log.info(f"{entity} matching: {metrics}")
         meta: dict = {

@@ -1,0 +1,51 @@
+"""Ambiguous attachments: a record that two provably different records could each absorb.
+
+A bare record (name + building, nothing else) matches the father and the son of one name
+at one address equally well; whichever edge is stronger would silently decide. When a
+record has MATCH edges to two records kept apart (vetoed or steward NO_MATCH), neither
+edge is auto-merged: both go to review.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+
+def demote_ambiguous_attachments(scored: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """scored with such MATCH edges turned into REVIEW (flagged `ambiguous`); and their count.
+
+    scored: l < r, decision, veto, forced (steward and holder-link decisions are kept).
+    """
+    flagged = scored.with_columns(pl.lit(False).alias("ambiguous"))
+    apart = scored.filter(
+        (pl.col("decision") == "STEWARD_NO_MATCH")
+        | ((pl.col("decision") == "NO_MATCH") & pl.col("veto"))
+    ).select(pl.col("l").alias("a"), pl.col("r").alias("b"))
+    if apart.height == 0:
+        return flagged, 0
+    kept_apart = pl.concat([apart["a"], apart["b"]]).unique().implode()
+    matched = (
+        scored.with_row_index("_edge")
+        .filter((pl.col("decision") == "MATCH") & ~pl.col("forced"))
+        .select("_edge", "l", "r")
+    )
+    ends = pl.concat(
+        [
+            matched.select("_edge", pl.col("l").alias("x"), pl.col("r").alias("other")),
+            matched.select("_edge", pl.col("r").alias("x"), pl.col("l").alias("other")),
+        ]
+    ).filter(pl.col("other").is_in(kept_apart))
+    wedges = (
+        ends.join(ends, on="x", suffix="_2")
+        .filter(pl.col("other") < pl.col("other_2"))
+        .join(apart, left_on=["other", "other_2"], right_on=["a", "b"], how="semi")
+    )
+    edges = pl.concat([wedges["_edge"], wedges["_edge_2"]]).unique()
+    if edges.len() == 0:
+        return flagged, 0
+    hit = pl.int_range(pl.len(), dtype=pl.UInt32).is_in(edges.cast(pl.UInt32).implode())
+    flagged = flagged.with_columns(
+        pl.when(hit).then(pl.lit("REVIEW")).otherwise(pl.col("decision")).alias("decision"),
+        hit.alias("ambiguous"),
+    )
+    return flagged, edges.len()
