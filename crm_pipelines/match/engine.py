@@ -9,14 +9,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from crm_pipelines.match.blocking import PAIR_SCHEMA, candidate_pairs
 from crm_pipelines.match.ambiguity import demote_ambiguous_attachments
+from crm_pipelines.match.blocking import PAIR_SCHEMA, candidate_pairs
 from crm_pipelines.match.clustering import cluster
 from crm_pipelines.match.collapse import collapse, compared_columns
 from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_for
 from crm_pipelines.match.config import entity_settings
 from crm_pipelines.match.reasons import reason_expr
-from crm_pipelines.match.encode import Encoded
 from crm_pipelines.match.scoring import estimate_u, score_pairs, train
 from crm_pipelines.match.standardize import FEATURES, with_owner_addresses
 
@@ -179,11 +178,8 @@ def match_entity(
     levels = compare_pairs(enc, pairs, fields)
     stages["compare"] = _lap()
     em = cfg["em"]
-    # chance agreement is a property of records, not of distinct representatives
-    u_enc = enc
-    if rep_of_record is not None:
-        u_enc = Encoded(enc.codes.gather(rep_of_record), enc.dictionaries, enc.groups)
-    u = estimate_u(u_enc, fields, em["u_sample_pairs"], em["seed"])
+    # u among random representatives, like the prior and the candidate pairs
+    u = estimate_u(enc, fields, em["u_sample_pairs"], em["seed"])
     stages["u"] = _lap()
     if pairs.height == 0:
         levels = pl.DataFrame([pl.Series(f, [1], dtype=pl.Int8) for f in fields])
@@ -275,7 +271,9 @@ def _outputs(
     )
     review = (
         named.filter(pl.col("decision") == "REVIEW")
-        .with_columns(pl.lit(entity).alias("entity"), _review_reason(fields, named.columns).alias("reason"))
+        .with_columns(
+            pl.lit(entity).alias("entity"), _review_reason(fields, named.columns).alias("reason")
+        )
         .select(list(REVIEW_SCHEMA))
         .cast(REVIEW_SCHEMA)
         .sort("score", descending=True)
