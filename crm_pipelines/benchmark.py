@@ -156,7 +156,7 @@ def stage_golden(work: Path) -> tuple[int, dict]:
 
 
 def stage_marketing(work: Path, as_of: date) -> tuple[int, dict]:
-    from crm_pipelines.marketing import build_campaign_targets, target_violations
+    from crm_pipelines.marketing import build_campaign_targets, consent_lineage, target_violations
 
     inputs = (
         "customer",
@@ -168,7 +168,8 @@ def stage_marketing(work: Path, as_of: date) -> tuple[int, dict]:
         "campaign",
         "attribute_lineage",
     )
-    master = {name: _read(work / "master", name) for name in inputs}
+    master = {name: _read(work / "master", name) for name in inputs if name != "attribute_lineage"}
+    master["attribute_lineage"] = consent_lineage(work / "master" / "attribute_lineage.parquet")
     started = time.perf_counter()
     targets = build_campaign_targets(master, as_of)
     targeting_seconds = time.perf_counter() - started
@@ -192,17 +193,20 @@ def stage_marketing(work: Path, as_of: date) -> tuple[int, dict]:
 def stage_publish(work: Path) -> tuple[int, dict]:
     from crm_pipelines.publish.warehouse import publish_warehouse
 
-    tables = {f"master.{n}": _read(work / "master", n) for n in MASTER_TABLES}
-    tables |= {
-        f"quality.{n}": _read(work / "quality", n)
-        for n in ("rejected", "finding", "rule_result", "file_load")
+    # As the Dagster publish asset does: DuckDB streams the stages' Parquet files.
+    folders = {
+        "master": MASTER_TABLES,
+        "quality": ("rejected", "finding", "rule_result", "file_load"),
+        "marketing": ("campaign_target", "campaign_exclusion", "campaign_summary"),
     }
-    tables |= {
-        f"marketing.{n}": _read(work / "marketing", n)
-        for n in ("campaign_target", "campaign_exclusion", "campaign_summary")
+    tables = {
+        f"{schema}.{name}": work / schema / f"{name}.parquet"
+        for schema, names in folders.items()
+        for name in names
     }
     path = publish_warehouse(tables, work / "warehouse.duckdb")
-    return sum(f.height for f in tables.values()), {"file_mib": round(path.stat().st_size / 2**20)}
+    rows = sum(pl.scan_parquet(p).select(pl.len()).collect().item() for p in tables.values())
+    return rows, {"file_mib": round(path.stat().st_size / 2**20)}
 
 
 def _child(work: Callable[[], tuple[int, dict]], queue: multiprocessing.Queue) -> None:

@@ -2,6 +2,7 @@
 
 from crm_pipelines.marketing.checks import target_violations
 from crm_pipelines.marketing.export import write_campaign_exports
+from crm_pipelines.marketing.rules import consent_lineage
 from crm_pipelines.marketing.targeting import (
     CampaignTargets,
     active_campaigns,
@@ -13,6 +14,7 @@ __all__ = [
     "CampaignTargets",
     "active_campaigns",
     "build_campaign_targets",
+    "consent_lineage",
     "default_as_of",
     "target_violations",
     "write_campaign_exports",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import polars as pl
 
@@ -121,3 +122,14 @@ def render(template: str) -> pl.Expr:
 
 def placeholders(template: str) -> set[str]:
     return set(_PLACEHOLDER.findall(template))
+
+
+def consent_lineage(lineage: pl.DataFrame | Path) -> pl.DataFrame:
+    """The consent statements of the lineage -- all targeting needs of it.
+
+    Given the Parquet file, only those rows are read: the whole lineage is tens of millions
+    of rows at a million customers.
+    """
+    consent_columns = sorted(set(load_campaign_rules().consent_attribute.values()))
+    frame = pl.scan_parquet(lineage) if isinstance(lineage, Path) else lineage.lazy()
+    return frame.filter(pl.col("attribute").cast(pl.String).is_in(consent_columns)).collect()

@@ -15,7 +15,7 @@ from dagster import (
     multi_asset,
 )
 
-from crm_pipelines.marketing import build_campaign_targets, target_violations
+from crm_pipelines.marketing import build_campaign_targets, consent_lineage, target_violations
 from crm_pipelines.orchestration.metadata import frame_table
 from crm_pipelines.orchestration.resources import PipelineSettings
 
@@ -54,7 +54,14 @@ VIOLATION_OF_CHECK = {
             key=AssetKey(["marketing", "campaign_summary"]), group_name="marketing"
         ),
     },
-    ins={name: AssetIn(key=AssetKey(["master", name])) for name in MARKETING_INPUTS},
+    ins={
+        name: AssetIn(
+            key=AssetKey(["master", name]),
+            # tens of millions of lineage rows; only the consent statements are read
+            metadata={"as_path": name == "attribute_lineage"},
+        )
+        for name in MARKETING_INPUTS
+    },
     check_specs=[
         AssetCheckSpec(name, asset=TARGET_KEY, blocking=True, description=text)
         for name, text in GUARDS.items()
@@ -65,6 +72,8 @@ def campaign_targets(
     context: AssetExecutionContext, settings: PipelineSettings, **master: pl.DataFrame
 ):
     """Targets for every campaign ACTIVE on the run's as-of date (warehouse.md, schema marketing)."""
+    master = dict(master)
+    master["attribute_lineage"] = consent_lineage(master["attribute_lineage"])
     as_of = settings.as_of_date()
     targets = build_campaign_targets(master, as_of)
     context.log.info(

@@ -26,10 +26,26 @@ PUBLISHED = (
 )
 
 
+EXPORT_INPUTS = (
+    "master.campaign",
+    "marketing.campaign_target",
+    "marketing.campaign_exclusion",
+    "marketing.campaign_summary",
+)
+
+
+def row_count(table: pl.DataFrame | Path) -> int:
+    return (
+        table.height
+        if isinstance(table, pl.DataFrame)
+        else pl.scan_parquet(table).select(pl.len()).collect().item()
+    )
+
+
 def run_row(
-    context_run_id: str, settings: PipelineSettings, tables: dict[str, pl.DataFrame]
+    context_run_id: str, settings: PipelineSettings, tables: dict[str, pl.DataFrame | Path]
 ) -> pl.DataFrame:
-    counts = {name.replace(".", "_"): frame.height for name, frame in tables.items()}
+    counts = {name.replace(".", "_"): row_count(table) for name, table in tables.items()}
     return pl.DataFrame(
         [
             {
@@ -47,14 +63,19 @@ def run_row(
     key=AssetKey(["publish", "warehouse"]),
     group_name="publish",
     ins={
-        f"{schema}__{table}": AssetIn(key=AssetKey([schema, table])) for schema, table in PUBLISHED
+        f"{schema}__{table}": AssetIn(
+            key=AssetKey([schema, table]),
+            # big tables go from their Parquet file straight into DuckDB, never all in memory
+            metadata={"as_path": f"{schema}.{table}" not in EXPORT_INPUTS},
+        )
+        for schema, table in PUBLISHED
     },
 )
 def warehouse(
-    context: AssetExecutionContext, settings: PipelineSettings, **frames: pl.DataFrame
+    context: AssetExecutionContext, settings: PipelineSettings, **inputs: pl.DataFrame | Path
 ) -> MaterializeResult:
     """Build the new warehouse beside the published one and swap it in with os.replace."""
-    tables = {name.replace("__", "."): frame for name, frame in frames.items()}
+    tables = {name.replace("__", "."): table for name, table in inputs.items()}
     run = run_row(context.run.run_id, settings, tables)
     history = read_previous(Path(settings.warehouse_path), "SELECT * FROM meta.run_log")
     if history is not None:  # DuckDB hands timestamps back as Etc/UTC
@@ -80,8 +101,8 @@ def warehouse(
             "tables": MetadataValue.int(len(tables)),
             "exports": MetadataValue.int(len(exports)),
             **{
-                f"rows.{name}": MetadataValue.int(frame.height)
-                for name, frame in tables.items()
+                f"rows.{name}": MetadataValue.int(row_count(table))
+                for name, table in tables.items()
                 if not name.startswith("meta.")
             },
         }

@@ -21,6 +21,7 @@ import yaml
 log = logging.getLogger(__name__)
 
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
+MEMORY_LIMIT = os.environ.get("CRM_MDM_DUCKDB_MEMORY", "2GB")
 
 
 def _quote(text: str) -> str:
@@ -53,8 +54,12 @@ def read_previous(path: Path, query: str) -> pl.DataFrame | None:
         return None
 
 
-def publish_warehouse(tables: Mapping[str, pl.DataFrame], target: Path) -> Path:
-    """Write {"schema.table": frame} to `target` in one go; return the published path."""
+def publish_warehouse(tables: Mapping[str, pl.DataFrame | Path], target: Path) -> Path:
+    """Write {"schema.table": frame or Parquet file} to `target` in one go.
+
+    Parquet files are streamed by DuckDB (bounded by MEMORY_LIMIT, spilling beside the new
+    file), so publishing a million customers does not need every table in memory at once.
+    """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     building = target.with_name(f".{target.name}.building-{os.getpid()}")
@@ -65,14 +70,20 @@ def publish_warehouse(tables: Mapping[str, pl.DataFrame], target: Path) -> Path:
             # Row order carries no meaning in these tables; letting DuckDB ignore it
             # parallelises the load (measured ~35% faster on 2 cores).
             con.execute("SET preserve_insertion_order = false")
+            con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
             for schema in sorted({name.split(".")[0] for name in tables}):
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            for name, frame in tables.items():
-                arrow = frame.to_arrow()
-                con.register("incoming", arrow)
-                con.execute(f"CREATE TABLE {name} AS SELECT * FROM incoming")
-                con.unregister("incoming")
-                _comments(con, name, frame.columns)
+            for name, source in tables.items():
+                if isinstance(source, Path):
+                    con.execute(
+                        f"CREATE TABLE {name} AS SELECT * FROM read_parquet({_quote(str(source))})"
+                    )
+                else:
+                    con.register("incoming", source.to_arrow())
+                    con.execute(f"CREATE TABLE {name} AS SELECT * FROM incoming")
+                    con.unregister("incoming")
+                columns = [row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()]
+                _comments(con, name, columns)
             con.execute("CHECKPOINT")
         finally:
             con.close()
