@@ -44,7 +44,7 @@ def _to_contract_columns(frame: pl.DataFrame, spec: FeedSpec) -> tuple[pl.DataFr
             .alias(c)
             for c in text
         ]
-    ).with_columns(pl.lit(",".join(missing)).alias("__missing"))
+    ).with_columns(pl.lit(",".join(missing), dtype=pl.Categorical).alias("__missing"))
     return frame.select([*spec.columns, "__line", "__missing"]), unknown
 
 
@@ -60,7 +60,8 @@ def read_feed(landing: Path, feed: str) -> RawFeed:
             unknown |= extra
             frames.append(
                 frame.with_columns(
-                    pl.lit(read.file).alias("__file"),
+                    # one value per file: categorical, not a copy of the path on every row
+                    pl.lit(read.file, dtype=pl.Categorical).alias("__file"),
                     pl.lit(rank, dtype=pl.Int32).alias("__file_rank"),
                 )
             )
@@ -74,8 +75,8 @@ def read_feed(landing: Path, feed: str) -> RawFeed:
             schema={
                 **{c: pl.String for c in spec.columns},
                 "__line": pl.Int64,
-                "__missing": pl.String,
-                "__file": pl.String,
+                "__missing": pl.Categorical,
+                "__file": pl.Categorical,
                 "__file_rank": pl.Int32,
             }
         )

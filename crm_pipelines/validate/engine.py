@@ -43,7 +43,11 @@ class FeedValidation:
 
     def slim(self) -> FeedValidation:
         """Drop the raw text columns once every check that quotes them has run."""
-        keep = [c for c in self.winners.columns if c.startswith(("t_", "__"))]
+        # __ss/__sid/__ts already hold source_system, source_id and updated_at
+        duplicates = {"t_source_system", "t_source_id", "__ts", "__missing", "__file_rank"}
+        keep = [
+            c for c in self.winners.columns if c.startswith(("t_", "__")) and c not in duplicates
+        ]
         self.winners = self.winners.select(keep)
         return self
 
@@ -80,7 +84,7 @@ def issues_from(
     return rows.with_columns(pl.lit(rule_id).alias("rule_id"), pl.lit(column).alias("column"))
 
 
-def select_winners(raw: RawFeed) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+def select_winners(raw: RawFeed) -> tuple[pl.DataFrame, int]:
     """The latest version of each (source_system, source_id); superseded ones state nothing.
 
     Rows whose key or updated_at is unusable cannot be ordered: they are kept (and will be
@@ -102,13 +106,24 @@ def select_winners(raw: RawFeed) -> tuple[pl.DataFrame, pl.DataFrame, int]:
         .then(pl.format("\u0000{}", pl.col("__in")))
         .otherwise(pl.concat_str([pl.col("__ss"), pl.col("__sid")], separator="\u0001"))
     )
-    ordered = frame.with_columns(key.alias("__key"), orderable.alias("__orderable")).sort(
-        ["__orderable", "__ts", "__file_rank", "__line"], nulls_last=False
+    # Order and deduplicate on the narrow key columns only, then gather the winning rows
+    # once: sorting the whole wide text frame would copy it twice at a million customers.
+    winning_rows = (
+        frame.select(
+            "__in",
+            "__ts",
+            "__file_rank",
+            "__line",
+            key.alias("__key"),
+            orderable.alias("__orderable"),
+        )
+        .sort(["__orderable", "__ts", "__file_rank", "__line"], nulls_last=False)
+        .unique(subset=["__key"], keep="last")
+        .get_column("__in")
+        .sort()
     )
-    winners = ordered.unique(subset=["__key"], keep="last", maintain_order=True).sort("__in")
-    superseded = frame.height - winners.height
-    winners = winners.drop("__key", "__in").with_row_index("__row")
-    return winners, frame, superseded
+    winners = frame.drop("__in").gather(winning_rows).with_row_index("__row")
+    return winners, frame.height - winners.height
 
 
 def _context_country(
@@ -132,7 +147,8 @@ def validate_feed(
     raw: RawFeed, as_of: dt.date, owner_country: pl.DataFrame | None = None
 ) -> FeedValidation:
     spec = feed_spec(raw.feed)
-    winners, _, superseded = select_winners(raw)
+    winners, superseded = select_winners(raw)
+    raw.frame = raw.frame.clear()  # the winners are all that is needed from here on
     result = FeedValidation(
         raw.feed, winners, pl.DataFrame(schema=ISSUE_SCHEMA), superseded=superseded
     )

@@ -41,7 +41,7 @@ def quality_rows(results: dict[str, FeedValidation]) -> tuple[pl.DataFrame, pl.D
                 pl.lit(feed).alias("feed"),
                 pl.col("__ss").alias("source_system"),
                 pl.col("__sid").alias("source_id"),
-                pl.col("__file").alias("file"),
+                pl.col("__file").cast(pl.String).alias("file"),
                 pl.col("__line").alias("line"),
                 "rule_id",
                 pl.col("message"),

@@ -32,12 +32,14 @@ def _required(result: FeedValidation, spec: FeedSpec) -> None:
         else:
             continue
         failed = applies & w[column.name].is_null()
-        missing_from_file = w["__missing"].str.contains(rf"(^|,){column.name}(,|$)")
+        missing_from_file = w["__missing"].cast(pl.String).str.contains(rf"(^|,){column.name}(,|$)")
         message = pl.select(
             pl.when(missing_from_file)
             .then(
                 pl.format(
-                    "required column {} is missing from file {}", pl.lit(column.name), w["__file"]
+                    "required column {} is missing from file {}",
+                    pl.lit(column.name),
+                    w["__file"].cast(pl.String),
                 )
             )
             .otherwise(pl.lit(f"{column.name} is required{why} but empty"))

@@ -30,7 +30,7 @@ def _accepted(result: FeedValidation) -> pl.DataFrame:
         pl.col("__ss").alias("source_system"),
         pl.col("__sid").alias("source_id"),
         pl.lit(result.feed).alias("feed"),
-        pl.col("__file").alias("file"),
+        pl.col("__file").cast(pl.String).alias("file"),
         pl.col("__line").alias("line"),
         *[pl.col(c).alias(c[2:]) for c in typed if c[2:] not in ("source_system", "source_id")],
     )
