@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import polars as pl
 
 from crm_pipelines.match import match_entity
+from crm_pipelines.match.scoring import train
 from crm_pipelines.match.synthetic import synthetic_people_as
 from crm_pipelines.staged import conform
 
@@ -110,3 +112,30 @@ def test_leads_with_first_and_last_name_swapped_meet_at_one_place() -> None:
     result = match_entity("lead", pl.concat([crowd, _frame("lead", rows)]))
     clusters = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
     assert clusters["TEST|l1"] == clusters["TEST|l2"]
+
+
+def _u(*probs: float) -> np.ndarray:
+    return np.array([0.0, *probs])
+
+
+def test_em_does_not_take_common_namesakes_for_the_match_class() -> None:
+    """Candidates dominated by namesakes (same name and town, other contacts): the match
+    class is the few pairs that also share the contacts, not the name-agreement majority."""
+    namesakes = {"first_name": 4, "last_name": 5, "email": 1, "phone": 1, "city": 3}
+    duplicates = {"first_name": 4, "last_name": 5, "email": 3, "phone": 2, "city": 3}
+    strangers = {"first_name": 1, "last_name": 5, "email": 1, "phone": 1, "city": 1}
+    levels = pl.DataFrame(
+        [namesakes] * 900 + [duplicates] * 30 + [strangers] * 70,
+        schema={f: pl.Int8 for f in namesakes},
+    )
+    u = {
+        "first_name": _u(0.97, 0.005, 0.005, 0.02),
+        "last_name": _u(0.98, 0.005, 0.005, 0.005, 0.005),
+        "email": _u(0.9999, 0.00005, 0.00005),
+        "phone": _u(0.9999, 0.0001),
+        "city": _u(0.9, 0.05, 0.05),
+    }
+    model = train(levels, u, 0.3, 40, 1e-5, non_match_start="candidates")
+    assert model.match_share < 0.1
+    assert model.fields["email"].weights[1] < -1.0
+    assert model.fields["phone"].weights[1] < -1.0

@@ -183,7 +183,14 @@ def match_entity(
     stages["u"] = _lap()
     if pairs.height == 0:
         levels = pl.DataFrame([pl.Series(f, [1], dtype=pl.Int8) for f in fields])
-    model = train(levels, u, cfg["prior_match_probability"], em["max_iterations"], em["tolerance"])
+    model = train(
+        levels,
+        u,
+        cfg["prior_match_probability"],
+        em["max_iterations"],
+        em["tolerance"],
+        em.get("non_match_start", "random_pairs"),
+    )
     stages["em"] = _lap()
     levels = levels.head(pairs.height)
     scored = score_pairs(enc.codes, pairs, levels, model, cfg.get("term_frequency") or [])

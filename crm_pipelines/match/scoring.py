@@ -82,24 +82,66 @@ def _initial_m(levels: tuple[str, ...]) -> np.ndarray:
     return raw / raw.sum()
 
 
+def _candidate_mix(codes: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
+    """Level frequencies among all candidate pairs (missing excluded), smoothed."""
+    mass = np.bincount(codes, weights=counts, minlength=k)[:k].astype(float)
+    mass[0] = 0.0
+    present = mass[1:].sum()
+    if not present:
+        return np.full(k, 1.0 / k)
+    return np.concatenate([[0.0], (mass[1:] + 0.5) / (present + 0.5 * (k - 1))])
+
+
 def train(
-    levels: pl.DataFrame, u: dict[str, np.ndarray], prior: float, iterations: int, tolerance: float
+    levels: pl.DataFrame,
+    u: dict[str, np.ndarray],
+    prior: float,
+    iterations: int,
+    tolerance: float,
+    non_match_start: str = "random_pairs",
 ) -> Model:
     """EM over the distinct comparison patterns (weighted by count).
 
-    Both m and u are re-estimated on the candidates (u starts from the random-pair u):
-    candidates hold "same name, other person" pairs that random pairs never show, and a fixed
-    random u would push them into the match class. The returned model keeps the random-pair
-    u for weights, so weights answer "how much likelier among matches than by chance".
+    Both m and u are re-estimated on the candidates: candidates hold "same name, other
+    person" pairs that random pairs never show, and a fixed random u would push them into
+    the match class. non_match_start: where the non-match class starts. From random-pair u
+    ("random_pairs") any agreement that blocking selected for (a shared name in a name
+    block) looks like a match, and where common names fill the name blocks with namesakes
+    EM settles on "same name" as its match class; from the candidates' own level mix
+    ("candidates") it cannot, but on candidates that are mostly matches it is a poor start.
+    The returned model keeps the random-pair u for weights ("how much likelier among
+    matches than by chance").
     """
     fields = list(levels.columns)
     patterns = levels.group_by(fields).len()
     counts = patterns["len"].to_numpy().astype(float)
     codes = {f: patterns[f].to_numpy().astype(np.int64) for f in fields}
+    if non_match_start == "candidates":
+        u_c = {f: _candidate_mix(codes[f], counts, len(COMPARISONS[f].levels)) for f in fields}
+    elif non_match_start == "random_pairs":
+        u_c = {f: u[f].copy() for f in fields}
+    else:
+        raise ValueError(f"em non_match_start: unknown value {non_match_start!r}")
+    m, share, done, _ = _em(codes, counts, u_c, prior, iterations, tolerance)
+    log.info("EM converged after %d iterations, match share %.4f", done, share)
+    return Model({f: FieldModel(m[f], u[f]) for f in fields}, share, done, int(counts.sum()))
+
+
+def _em(
+    codes: dict[str, np.ndarray],
+    counts: np.ndarray,
+    u_c: dict[str, np.ndarray],
+    prior: float,
+    iterations: int,
+    tolerance: float,
+) -> tuple[dict[str, np.ndarray], float, int, float]:
+    """One EM run: m, the match share, iterations and the final log-likelihood."""
+    fields = list(codes)
     m = {f: _initial_m(COMPARISONS[f].levels) for f in fields}
-    u_c = {f: u[f].copy() for f in fields}
+    u_c = dict(u_c)
     share = prior
     done = 0
+    loglik = -np.inf
     for iteration in range(1, iterations + 1):
         done = iteration
         log_m = np.zeros(len(counts))
@@ -108,8 +150,10 @@ def train(
             present = codes[f] > 0
             log_m += np.where(present, np.log(np.maximum(m[f][codes[f]], PROB_FLOOR)), 0.0)
             log_u += np.where(present, np.log(np.maximum(u_c[f][codes[f]], PROB_FLOOR)), 0.0)
-        odds = math.log(share / (1 - share)) + log_m - log_u
-        post = 1.0 / (1.0 + np.exp(-np.clip(odds, -50, 50)))
+        joint_m = math.log(share) + log_m
+        joint_u = math.log(1 - share) + log_u
+        loglik = float((counts * np.logaddexp(joint_m, joint_u)).sum())
+        post = 1.0 / (1.0 + np.exp(-np.clip(joint_m - joint_u, -50, 50)))
         weighted = counts * post
         new_share = float(np.clip(weighted.sum() / counts.sum(), 1e-6, 1 - 1e-6))
         delta = abs(new_share - share)
@@ -130,8 +174,7 @@ def train(
         share = new_share
         if delta < tolerance:
             break
-    log.info("EM converged after %d iterations, match share %.4f", done, share)
-    return Model({f: FieldModel(m[f], u[f]) for f in fields}, share, done, int(counts.sum()))
+    return m, share, done, loglik
 
 
 def term_frequencies(features: pl.DataFrame, column: str) -> pl.DataFrame:
