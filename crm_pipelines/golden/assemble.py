@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, fields
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 
 import polars as pl
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 GOLDEN_ENTITIES = ("customer", "person", "account", "address", "lead", "campaign")
 XREF_ENTITY_OF_HOLDER = "person_holder"
+SOURCE_COLUMNS = ("source_system", "source_id", "record_key", "updated_at")
 
 
 @dataclass
@@ -78,6 +80,7 @@ def _cluster_frame(
         ).unique("record_key", keep="first"),
         on="record_key",
         how="left",
+        maintain_order="left",
     )
     missing = labelled.filter(pl.col("cluster_id").is_null()).height
     if missing:
@@ -102,6 +105,7 @@ def _identities(
     run_id: str,
     run_at: datetime,
 ) -> dict[str, IdentityAssignment]:
+    """Each entity's identities; its assignment narrowed to record_key, master_id."""
     xref, registry = _previous_by_entity(previous)
     result = {}
     for entity in GOLDEN_ENTITIES:
@@ -112,7 +116,7 @@ def _identities(
             labels = records.select("record_key", pl.col("campaign_code").alias("cluster_id"))
         else:
             labels = records.select("record_key", pl.col("record_key").alias("cluster_id"))
-        result[entity] = assign_identity(
+        identity = assign_identity(
             entity,
             labels,
             xref.filter(pl.col("entity") == entity),
@@ -121,13 +125,47 @@ def _identities(
             run_at,
             key_from_cluster_id=entity == "campaign",
         )
+        # Kept until xref is built: only the ids (keys are in the registry), not the labels.
+        result[entity] = replace(
+            identity, assignment=identity.assignment.select("record_key", "master_id")
+        )
     return result
 
 
-def _with_ids(records: pl.DataFrame, identity: IdentityAssignment) -> pl.DataFrame:
-    return records.join(
-        identity.assignment.select("record_key", "master_id"), on="record_key", how="left"
+def _with_ids(
+    records: pl.DataFrame, identity: IdentityAssignment, columns: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """`columns` of the records (all if None) with their golden master_id.
+
+    The assignment is in staged row order (built from the records' keys), so the ids are
+    attached by position; a join on the text record_key is only the fallback."""
+    assignment = identity.assignment
+    narrow = records if columns is None else records.select(columns)
+    if assignment.height == records.height and assignment["record_key"].equals(
+        records["record_key"]
+    ):
+        return narrow.with_columns(assignment["master_id"])
+    keyed = narrow if "record_key" in narrow.columns else narrow.with_columns(records["record_key"])
+    joined = keyed.join(
+        assignment.select("record_key", "master_id"),
+        on="record_key",
+        how="left",
+        maintain_order="left",
     )
+    return joined if "record_key" in narrow.columns else joined.drop("record_key")
+
+
+def _survivorship_columns(
+    entity: str, records: pl.DataFrame, rules: SurvivorshipRules
+) -> list[str]:
+    """The staged columns survivorship reads: attributes, validity columns, provenance."""
+    wanted = [*SOURCE_COLUMNS, *ATTRIBUTES[entity]]
+    wanted += [
+        rule.validity_column
+        for rule in rules.entities.get(entity, {}).values()
+        if rule.validity_column
+    ]
+    return [name for name in dict.fromkeys(wanted) if name in records.columns]
 
 
 def _golden(
@@ -139,12 +177,14 @@ def _golden(
     key_column: str,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Survived attributes, keyed by the entity's id and business key columns."""
-    with_ids = _with_ids(records, identity)
+    with_ids = _with_ids(records, identity, _survivorship_columns(entity, records, rules))
     if entity in ("account", "campaign"):
-        golden, lineage = survive_latest_record(with_ids, entity, ATTRIBUTES[entity])
+        golden, lineage = survive_latest_record(
+            with_ids, entity, ATTRIBUTES[entity], with_lineage=entity != "account"
+        )
     else:
         golden, lineage = survive(with_ids, entity, ATTRIBUTES[entity], rules)
-    keys = identity.assignment.select("master_id", "master_key").unique("master_id")
+    keys = identity.registry.select("master_id", "master_key").unique("master_id")
     golden = (
         golden.join(keys, on="master_id", how="left")
         .rename({"master_id": id_column, "master_key": key_column})
@@ -182,7 +222,10 @@ def _address_line() -> pl.Expr:
 def _xref(staged: dict[str, pl.DataFrame], ids: dict[str, IdentityAssignment]) -> pl.DataFrame:
     frames = []
     for entity in GOLDEN_ENTITIES:
-        records = _with_ids(staged[entity], ids[entity])
+        columns = ["source_system", "source_id", "record_key"]
+        if entity == "person":
+            columns.append("origin")
+        records = _with_ids(staged[entity], ids[entity], columns)
         entity_name = pl.lit(entity)
         if entity == "person":
             entity_name = (
@@ -211,7 +254,12 @@ def _xref(staged: dict[str, pl.DataFrame], ids: dict[str, IdentityAssignment]) -
             "record_key",
         )
     )
-    return conform_frame(pl.concat(frames), XREF_SCHEMA).sort("entity", "record_key")
+    # Sorted part by part (a person part also holds person_holder, adjacent in entity order),
+    # so the whole table is never sorted as one more copy.
+    parts = [conform_frame(frame, XREF_SCHEMA).sort("entity", "record_key") for frame in frames]
+    del frames
+    parts.sort(key=lambda part: part["entity"].min() or "")
+    return pl.concat(parts, rechunk=False)
 
 
 def build_master(
@@ -246,7 +294,11 @@ def build_master(
     account, _ = _golden(
         "account", staged["account"], ids["account"], rules, "account_id", "account_key"
     )
-    account_refs = _with_ids(staged["account"], ids["account"]).select(
+    account_refs = _with_ids(
+        staged["account"],
+        ids["account"],
+        ["source_system", "customer_source_id", "billing_contact_source_id"],
+    ).select(
         pl.col("master_id").alias("account_id"),
         "source_system",
         "customer_source_id",
@@ -256,7 +308,9 @@ def build_master(
         account_refs, "customer_source_id", assignment["customer"], "customer_id"
     )
     person_feed_ids = assignment["person"].join(
-        staged["person"].filter((pl.col("origin") != "customer_holder").fill_null(True)),
+        staged["person"]
+        .select("record_key", "origin")
+        .filter((pl.col("origin") != "customer_holder").fill_null(True)),
         on="record_key",
         how="semi",
     )
@@ -278,7 +332,7 @@ def build_master(
     lead, lineage = _golden("lead", staged["lead"], ids["lead"], rules, "lead_id", "lead_key")
     lineages.append(lineage)
     first_seen = (
-        _with_ids(staged["lead"], ids["lead"])
+        _with_ids(staged["lead"], ids["lead"], ["created_at"])
         .group_by("master_id")
         .agg(pl.col("created_at").min())
         .rename({"master_id": "lead_id"})

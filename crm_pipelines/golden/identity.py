@@ -161,6 +161,8 @@ def assign_identity(
 ) -> IdentityAssignment:
     """Map this run's clusters (record_key, cluster_id) of one entity onto stable ids.
 
+    The assignment keeps the row order of `clusters`, so callers can attach ids by position.
+
     previous_xref: record_key, master_id of the entity's last published records;
     previous_registry: the entity's registry rows. With key_from_cluster_id the business key
     is the cluster label itself (campaign_code).
@@ -173,6 +175,7 @@ def assign_identity(
         ),
         on="record_key",
         how="left",
+        maintain_order="left",
     )
     registry = conform_frame(previous_registry, REGISTRY_SCHEMA)
     retired_before = registry.filter(pl.col("status") == "RETIRED")["master_id"]
@@ -309,7 +312,9 @@ def assign_identity(
         new_registry.select("master_id", "master_key"), on="master_id", how="left"
     )
     assignment = conform_frame(
-        members.select("record_key", "cluster_id").join(ids, on="cluster_id", how="left"),
+        members.select("record_key", "cluster_id").join(
+            ids, on="cluster_id", how="left", maintain_order="left"
+        ),
         ASSIGNMENT_SCHEMA,
     )
     split_ids = parts.group_by("prev_id").len().filter(pl.col("len") > 1).height

@@ -82,30 +82,40 @@ def person_roles(
 def address_roles(
     addresses: pl.DataFrame, address_ids: pl.DataFrame, owner_ids: dict[str, pl.DataFrame]
 ) -> pl.DataFrame:
-    """Distinct (address, owner kind, owner golden id, role) over all address records."""
-    lookup = pl.concat(
-        [
-            owner_ids[entity].select(
-                pl.lit(kind).alias("owner_kind"),
-                pl.col("record_key").alias("__ref_key"),
-                pl.col("master_id").alias("owner_id"),
-            )
-            for kind, entity in OWNER_KINDS.items()
-        ]
+    """Distinct (address, owner kind, owner golden id, role) over all address records.
+
+    Resolved one owner kind at a time, so no lookup of every owner record is built."""
+    records = addresses.select(
+        "record_key",
+        "owner_kind",
+        "role_type",
+        reference_key("owner_source_id").alias("__ref_key"),
     )
-    records = (
-        addresses.select(
-            "record_key",
-            "owner_kind",
-            "role_type",
-            reference_key("owner_source_id").alias("__ref_key"),
-        )
-        .join(lookup, on=["owner_kind", "__ref_key"], how="left")
-        .join(
+    if address_ids.height == records.height and address_ids["record_key"].equals(
+        records["record_key"]
+    ):
+        records = records.with_columns(address_ids["master_id"].alias("address_id"))
+    else:
+        records = records.join(
             address_ids.select("record_key", pl.col("master_id").alias("address_id")),
             on="record_key",
             how="left",
         )
+    records = records.drop("record_key")
+    parts = [
+        records.filter(pl.col("owner_kind") == kind).join(
+            owner_ids[entity].select(
+                pl.col("record_key").alias("__ref_key"), pl.col("master_id").alias("owner_id")
+            ),
+            on="__ref_key",
+            how="left",
+        )
+        for kind, entity in OWNER_KINDS.items()
+    ]
+    other = records.filter(~pl.col("owner_kind").is_in(list(OWNER_KINDS)).fill_null(True))
+    records = pl.concat(
+        [*parts, other.with_columns(pl.lit(None, pl.String()).alias("owner_id"))],
+        how="diagonal_relaxed",
     )
     unresolved = records.filter(pl.col("owner_id").is_null()).height
     if unresolved:

@@ -143,9 +143,9 @@ def order_by_recency(records: pl.DataFrame, group: str) -> pl.DataFrame:
     """Most recent first inside each group (ties: smaller record_key), with a row number.
 
     Groups are sorted by an integer code (first appearance), not by their text."""
-    codes = records.select(pl.col(group).unique(maintain_order=True)).with_row_index("__group")
+    first_row = pl.int_range(pl.len(), dtype=pl.UInt32).min().over(group).alias("__group")
     return (
-        records.join(codes, on=group, how="left", maintain_order="left")
+        records.with_columns(first_row)
         .sort(
             ["__group", *ORDER_COLUMNS],
             descending=[False, True, False],
@@ -212,20 +212,30 @@ def survive(
     ordered = ordered.with_columns(
         block_start.fill_null(True).cast(pl.Int64).cum_sum().alias("__recency_block")
     )
-    ordered = ordered.with_columns(
-        [_score(rule).alias(f"__score_{rule.attribute}") for rule in attribute_rules]
-    )
     row = pl.col("__row").cast(pl.Int64)
-    best = ordered.group_by(group, maintain_order=True).agg(
-        pl.len().alias("source_count"),
-        pl.col("updated_at").max(),
-        *[
-            (pl.col(f"__score_{rule.attribute}") * (1 << _ROW_BITS) + row)
-            .min()
-            .alias(f"__best_{rule.attribute}")
-            for rule in attribute_rules
-        ],
+    # Scores are computed batch by batch (streaming), never as whole columns.
+    best = (
+        ordered.lazy()
+        .select(
+            group,
+            "updated_at",
+            row.alias("__first"),
+            *[
+                (_score(rule) * (1 << _ROW_BITS) + row).alias(f"__best_{rule.attribute}")
+                for rule in attribute_rules
+            ],
+        )
+        .group_by(group)
+        .agg(
+            pl.len().alias("source_count"),
+            pl.col("updated_at").max(),
+            pl.col("__first").min(),
+            *[pl.col(f"__best_{rule.attribute}").min() for rule in attribute_rules],
+        )
+        .collect(engine="streaming")
     )
+    # Golden rows in the order of the groups' first rows (as a maintain_order group_by).
+    best = best.sort("__first").drop("__first")
     winners = {
         rule.attribute: (best[f"__best_{rule.attribute}"] % (1 << _ROW_BITS)).cast(pl.UInt32)
         for rule in attribute_rules
@@ -243,13 +253,22 @@ def survive(
 
 
 def survive_latest_record(
-    records: pl.DataFrame, entity: str, attributes: Sequence[str], group: str = "master_id"
+    records: pl.DataFrame,
+    entity: str,
+    attributes: Sequence[str],
+    group: str = "master_id",
+    with_lineage: bool = True,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The whole latest record wins (campaigns, accounts): no mixing of versions."""
+    """The whole latest record wins (campaigns, accounts): no mixing of versions.
+
+    Without lineage (accounts, whose xref row is their lineage) the lineage frame is empty."""
     ordered = order_by_recency(records, group)
     counts = ordered.group_by(group, maintain_order=True).agg(pl.len().alias("source_count"))
     latest = ordered.unique(group, keep="first", maintain_order=True)
+    del ordered
     golden = latest.select(group, *attributes, "updated_at").join(counts, on=group, how="left")
+    if not with_lineage:
+        return golden, pl.DataFrame(schema=LINEAGE_SCHEMA)
     sources = ["source_system", "source_id", "record_key", "updated_at"]
     lineage = conform_frame(
         latest.select(
