@@ -116,8 +116,6 @@ def stage_landing(landing: Path, as_of: dt.date | None = None) -> StagedLanding:
         clear_value_memo()
     reads: list[FileRead] = [read for feed in inputs.values() for read in feed.files]
     staged = {feed: validate_staged(feed, frame) for feed, frame in staged_frames(results).items()}
-    for result in results.values():  # the typed values live on in `staged` now
-        result.winners = result.winners.select("__row", "__ss", "__sid", "__file", "__line")
     rejected, finding = quality_rows(results)
     rejected = pl.concat([unreadable_file_rows(reads), rejected])
     stats = {

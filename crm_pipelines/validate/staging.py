@@ -78,6 +78,8 @@ def staged_frames(results: dict[str, FeedValidation]) -> dict[str, pl.DataFrame]
                 ).alias("right_record_key"),
             )
         staged[feed] = conform(feed, frame)
+        # From here on only the quality tables need the winners, and only their keys.
+        result.winners = result.winners.select("__row", "__ss", "__sid", "__file", "__line")
     staged["person"] = pl.concat(
         [staged["person"], conform("person", holder_persons(staged["customer"]))]
     )
