@@ -108,7 +108,9 @@ def stage_match(work: Path, entity: str) -> tuple[int, dict]:
 
     records = _read(work / "staged", entity)
     decisions = _read(work / "staged", "steward_decision")
-    result = match_entity(entity, records, decisions, addresses=_read(work / "staged", "address"))
+    # as the Dagster asset does: only customers and leads take owned buildings as evidence
+    addresses = _read(work / "staged", "address") if entity in ("customer", "lead") else None
+    result = match_entity(entity, records, decisions, addresses=addresses)
     _write(
         work / "match", {f"{entity}_clusters": result.clusters, f"{entity}_review": result.review}
     )

@@ -349,11 +349,27 @@ def pair_frame(codes: pl.DataFrame, pairs: pl.DataFrame, columns: set[str]) -> p
     )
 
 
+# pairs compared at a time: every comparison is row-wise, so chunks only bound the memory of
+# the gathered values and their temporaries (distinct value pairs are scored once per chunk)
+COMPARE_CHUNK_PAIRS = 2_000_000
+
+
 def compare_pairs(enc: Encoded, pairs: pl.DataFrame, fields: list[str]) -> pl.DataFrame:
     """One Int8 level column per field, aligned with `pairs`.
 
-    Values are gathered per field and dropped after, to keep peak memory low.
+    Values are gathered per chunk of pairs and per field and dropped after, to keep peak
+    memory low.
     """
+    if pairs.height <= COMPARE_CHUNK_PAIRS:
+        return _compare_chunk(enc, pairs, fields)
+    chunks = [
+        _compare_chunk(enc, pairs.slice(start, COMPARE_CHUNK_PAIRS), fields)
+        for start in range(0, pairs.height, COMPARE_CHUNK_PAIRS)
+    ]
+    return pl.concat(chunks, rechunk=True)
+
+
+def _compare_chunk(enc: Encoded, pairs: pl.DataFrame, fields: list[str]) -> pl.DataFrame:
     swap = None
     if set(NAME_FIELDS) & set(fields):
         side = pair_frame(enc.codes, pairs, set(NAME_COLUMNS))

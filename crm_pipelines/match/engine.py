@@ -119,6 +119,21 @@ def _veto_expr(vetoes: list[dict]) -> pl.Expr:
     return pl.any_horizontal(exprs) if exprs else pl.lit(False)
 
 
+def _not_yet_paired(extra: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+    """Rows of the (few) extra pairs not among the candidate pairs, without hashing all pairs."""
+    pair_id = pl.col("l").cast(pl.UInt64) * (1 << 32) + pl.col("r").cast(pl.UInt64)
+    extra_ids = extra.select(pair_id).to_series()
+    known = pairs.filter(pair_id.is_in(extra_ids.implode())).select(pair_id).to_series()
+    return extra.filter(~extra_ids.is_in(known.implode()))
+
+
+def _veto_only_fields(cfg: dict, fields: list[str]) -> list[str]:
+    """Fields a veto reads that are no evidence for EM (compared after scoring)."""
+    vetoes = cfg.get("vetoes") or []
+    read = sorted({f for v in vetoes for part in ("when", "unless") for f in v.get(part) or {}})
+    return [f for f in read if f not in fields]
+
+
 def _forced_link(entity: str, features: pl.DataFrame, pairs: pl.DataFrame) -> pl.Series:
     """Near-certain links: a person-feed OWNER row and its customer's holder record."""
     if entity != "person":
@@ -172,9 +187,15 @@ def match_entity(
     steward = _steward_pairs(entity, decisions, keys)
     extra = steward.select("l", "r", pl.lit("steward").alias("rule")).cast(PAIR_SCHEMA)
     if extra.height:
-        pairs = pl.concat([pairs, extra]).unique(["l", "r"], keep="first", maintain_order=True)
+        pairs = pl.concat([pairs, _not_yet_paired(extra, pairs)])
 
     enc = encode_for(features, fields)
+    veto_only = _veto_only_fields(cfg, fields)
+    # later stages read only these: dropping the rest frees the derived feature columns
+    features = features.select(
+        "holder_link_key" if "holder_link_key" in features.columns else "rid",
+        *{c for f in veto_only for c in COMPARISONS[f].columns},
+    )
     levels = compare_pairs(enc, pairs, fields)
     stages["compare"] = _lap()
     em = cfg["em"]
@@ -194,20 +215,21 @@ def match_entity(
     stages["em"] = _lap()
     levels = levels.head(pairs.height)
     scored = score_pairs(enc.codes, pairs, levels, model, cfg.get("term_frequency") or [])
+    del levels, enc
     stages["score"] = _lap()
 
     vetoes = cfg.get("vetoes") or []
-    veto_only = sorted(
-        {f for v in vetoes for part in ("when", "unless") for f in v.get(part) or {}}
-    )
-    veto_only = [f for f in veto_only if f not in fields]
     if veto_only:  # checks a steward rule reads that are no evidence for EM
         extra = compare_pairs(encode_for(features, veto_only), pairs, veto_only)
         scored = scored.with_columns(extra.rename({f: f"level_{f}" for f in veto_only}))
     scored = scored.with_columns(
         _forced_link(entity, features, pairs), _veto_expr(vetoes).alias("veto")
     )
-    scored = _decide(scored.join(steward, on=["l", "r"], how="left", maintain_order="left"), cfg)
+    # the (few) steward decisions joined on the pair columns alone, not on every scored column
+    steward_col = scored.select("l", "r").join(
+        steward, on=["l", "r"], how="left", maintain_order="left"
+    )
+    scored = _decide(scored.hstack([steward_col["steward"]]), cfg)
     ambiguous = 0
     if cfg.get("ambiguous_attachments", "review") == "review":
         scored, ambiguous = demote_ambiguous_attachments(scored)
@@ -226,20 +248,21 @@ def match_entity(
     pairs_out, review = _outputs(entity, scored, keys, fields, cfg.get("pairs_min_score", 0.0))
     stages["outputs"] = _lap()
     seconds = time.perf_counter() - started
-    sizes = clusters.group_by("cluster_id").len()["len"]
+    sizes = np.bincount(labels)  # a label per cluster_id, so the same sizes
+    sizes = sizes[sizes > 0]
     metrics = {
         "candidate_pairs_by_rule": by_rule,
         "records": record_keys.len(),
         "representatives": features.height,
         "candidate_pairs": candidates,
         "pairs_scored": scored.height,
-        "auto_matched": int(scored.filter(pl.col("decision") == "MATCH").height),
+        "auto_matched": int((scored["decision"] == "MATCH").sum()),
         "steward_decisions_applied": steward.height,
         "vetoed": int(scored["veto"].sum()),
         "ambiguous_attachments": ambiguous,
         "sent_to_review": review.height,
-        "clusters": sizes.len(),
-        "largest_cluster": int(sizes.max()) if sizes.len() else 0,
+        "clusters": len(sizes),
+        "largest_cluster": int(sizes.max()) if len(sizes) else 0,
         "resplit_components": resplit,
         "em_iterations": model.iterations,
         "em_match_share": round(model.match_share, 6),
@@ -259,13 +282,14 @@ def _outputs(
     entity: str, scored: pl.DataFrame, keys: pl.DataFrame, fields: list[str], min_score: float
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Pairs worth explaining (not the clear non-matches below min_score) and the review queue."""
-    kept = scored.filter((pl.col("score") >= min_score) | (pl.col("decision") != "NO_MATCH"))
-    named = kept.with_columns(
-        *[keys[c].gather(kept["l"]).alias(f"left_{c}") for c in keys.columns if c != "rid"],
-        *[keys[c].gather(kept["r"]).alias(f"right_{c}") for c in keys.columns if c != "rid"],
-    )
     weight_cols = [f"w_{f}" for f in fields]
     level_cols = [f"level_{f}" for f in fields]
+    needed = ["l", "r", "score", "decision", "log2_odds", "rule", *weight_cols, *level_cols]
+    needed += [c for c in ("ambiguous",) if c in scored.columns]
+    kept = scored.select(needed).filter(
+        (pl.col("score") >= min_score) | (pl.col("decision") != "NO_MATCH")
+    )
+    named = _with_record_columns(kept, keys, ["record_key"])
     pairs_out = named.select(
         "left_record_key",
         "right_record_key",
@@ -277,7 +301,9 @@ def _outputs(
         *level_cols,
     )
     review = (
-        named.filter(pl.col("decision") == "REVIEW")
+        _with_record_columns(
+            named.filter(pl.col("decision") == "REVIEW"), keys, ["source_system", "source_id"]
+        )
         .with_columns(
             pl.lit(entity).alias("entity"), _review_reason(fields, named.columns).alias("reason")
         )
@@ -286,6 +312,16 @@ def _outputs(
         .sort("score", descending=True)
     )
     return pairs_out, review
+
+
+def _with_record_columns(
+    pairs: pl.DataFrame, keys: pl.DataFrame, columns: list[str]
+) -> pl.DataFrame:
+    """left_<c> / right_<c> of each pair's records, gathered by row index."""
+    return pairs.with_columns(
+        *[keys[c].gather(pairs["l"]).alias(f"left_{c}") for c in columns],
+        *[keys[c].gather(pairs["r"]).alias(f"right_{c}") for c in columns],
+    )
 
 
 def _review_reason(fields: list[str], columns: list[str]) -> pl.Expr:

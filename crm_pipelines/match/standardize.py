@@ -142,8 +142,10 @@ def with_name_features(frame: pl.DataFrame) -> pl.DataFrame:
         canonical_first_name(pl.col("ln_fold")).alias("ln_as_fn_canon"),
         surname_gender(pl.col("last_name"), pl.col("ln_fold")).alias("ln_gender"),
     )
-    frame = frame.join(first, on="first_name", how="left", maintain_order="left")
-    frame = frame.join(last, on="last_name", how="left", maintain_order="left")
+    # join on the key column alone: a join of the whole frame would copy every column
+    for key, table in (("first_name", first), ("last_name", last)):
+        found = frame.select(key).join(table, on=key, how="left", maintain_order="left")
+        frame = frame.hstack(found.drop(key))
     return frame.with_columns(*_derived_name_features())
 
 
