@@ -32,10 +32,6 @@ def rule_catalogue() -> dict[str, Rule]:
     return rules
 
 
-def rule_severity(rule_id: str) -> str:
-    return rule_catalogue()[rule_id].severity
-
-
 def rules_for(entity: str) -> list[Rule]:
     return [rule for rule in rule_catalogue().values() if entity in rule.entities]
 
