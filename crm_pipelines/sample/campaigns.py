@@ -7,23 +7,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-CAMPAIGN_COLUMNS = (
-    "source_system",
-    "source_id",
-    "updated_at",
-    "campaign_code",
-    "name",
-    "status",
-    "channel",
-    "start_date",
-    "end_date",
-    "target_customer_types",
-    "target_segments",
-    "target_countries",
-    "include_customers",
-    "include_leads",
-    "chars",
-)
+from crm_pipelines.ingest.specs import feed_spec
+
+# The contract columns of the campaign feed, from its spec under assets/feeds/.
+CAMPAIGN_COLUMNS = tuple(feed_spec("campaign").columns)
 # code, name, status, channel, start, end, types, segments, countries, incl_cust, incl_leads, defect
 CAMPAIGNS = [
     (
