@@ -139,3 +139,94 @@ def test_em_does_not_take_common_namesakes_for_the_match_class() -> None:
     assert model.match_share < 0.1
     assert model.fields["email"].weights[1] < -1.0
     assert model.fields["phone"].weights[1] < -1.0
+
+
+def _pair(result, a: str, b: str) -> dict:
+    keys = {f"TEST|{a}", f"TEST|{b}"}
+    rows = result.pairs.filter(
+        pl.col("left_record_key").is_in(keys) & pl.col("right_record_key").is_in(keys)
+    )
+    assert rows.height == 1, f"{a}-{b} was not a scored pair"
+    return rows.row(0, named=True)
+
+
+def test_twins_stay_apart_when_one_record_has_the_names_swapped() -> None:
+    """Jan and Jana: one birth date, one home, other contacts. Read with the names swapped,
+    Jan ~ Jana looks like a typo; a female form is another person."""
+    twins = [
+        _person("jan", "Procházka", "Jan")  # swapped at the source
+        | {"birth_date": dt.date(1958, 9, 28), "phone": "+420702322844"},
+        _person("jana", "Jana", "Procházková")
+        | {"birth_date": dt.date(1958, 9, 28), "phone": "+420770320464"},
+    ]
+    homes = [_home("jan", "Lipová", "3"), _home("jana", "Lipová", "3")]
+    records = pl.concat([synthetic_people_as("customer", 800), _frame("customer", twins)])
+    result = match_entity("customer", records, addresses=_frame("address", homes))
+    clusters = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
+    assert clusters["TEST|jan"] != clusters["TEST|jana"]
+    jan_jana = result.pairs.filter(
+        pl.col("left_record_key").is_in(["TEST|jan", "TEST|jana"])
+        & pl.col("right_record_key").is_in(["TEST|jan", "TEST|jana"])
+    )
+    assert jan_jana["decision"].to_list() in ([], ["NO_MATCH"])
+
+
+def test_a_name_alone_is_never_an_automatic_match() -> None:
+    """Two records sharing only a rare name (no birth date, contact, id or building in
+    common) score high, but they go to a steward."""
+    rare = [_person("r1", "Radovan", "Zvonař"), _person("r2", "Radovan", "Zvonař")]
+    records = pl.concat([synthetic_people_as("customer", 800), _frame("customer", rare)])
+    result = match_entity("customer", records)
+    pair = _pair(result, "r1", "r2")
+    assert pair["decision"] == "REVIEW"
+    assert result.metrics["uncorroborated"] >= 1
+    reason = result.review.filter(pl.col("left_source_id").is_in(["r1", "r2"]))["reason"][0]
+    assert reason.startswith("only the name agrees")
+
+
+def test_a_bare_namesake_record_is_not_given_to_father_or_son() -> None:
+    """Father (1950) and son (1979) of one name at one home are kept apart by their birth
+    dates; a third record with that name, the home and an unrelated phone could be either
+    of them: review, not a merge into whichever scored higher."""
+    family = [
+        _person("dad", "Karel", "Kopecký")
+        | {"birth_date": dt.date(1950, 5, 21), "phone": "+420733265373"},
+        _person("son", "Karel", "Kopecký")
+        | {"birth_date": dt.date(1979, 10, 22), "email": "karel.kopecky72@post.cz"},
+        _person("bare", "Karel", "Kopecký") | {"phone": "+420730808656"},
+    ]
+    homes = [_home(k, "Zahradní", "9") for k in ("dad", "son", "bare")]
+    records = pl.concat([synthetic_people_as("customer", 800), _frame("customer", family)])
+    result = match_entity("customer", records, addresses=_frame("address", homes))
+    clusters = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
+    assert len({clusters[f"TEST|{k}"] for k in ("dad", "son", "bare")}) == 3
+    assert _pair(result, "bare", "son")["decision"] == "REVIEW"
+    assert result.metrics["namesake_at_place"] >= 1
+
+
+def test_postcode_and_town_count_once() -> None:
+    """A postcode and its town are one piece of evidence for leads, not two."""
+    rows = [
+        {
+            "source_id": "p1",
+            "first_name": "Ivo",
+            "last_name": "Malý",
+            "postcode": "602 00",
+            "city": "Brno",
+        },
+        {
+            "source_id": "p2",
+            "first_name": "Ivo",
+            "last_name": "Malý",
+            "postcode": "60200",
+            "city": "Brno-střed",
+        },
+        {"source_id": "p3", "first_name": "Ivo", "last_name": "Malý", "city": "Brno"},
+    ]
+    rows = [r | {"status": "NEW"} for r in rows]
+    result = match_entity(
+        "lead", pl.concat([synthetic_people_as("lead", 600), _frame("lead", rows)])
+    )
+    assert "level_postcode" not in result.pairs.columns
+    assert _pair(result, "p1", "p2")["level_place"] == 3  # same postcode
+    assert _pair(result, "p1", "p3")["level_place"] == 2  # same town

@@ -46,12 +46,18 @@ def test_same_input_twice_gives_identical_ids(workspace, sample_run) -> None:
     assert first.sort(first.columns).equals(second.sort(second.columns))
 
 
-def test_delta_changes_only_what_it_touches_and_steward_decisions_merge_and_split(workspace) -> None:
+def test_delta_changes_only_what_it_touches_and_steward_decisions_merge_and_split(
+    workspace,
+) -> None:
     landing, warehouse = workspace
     before = xref(warehouse).filter(pl.col("entity") == "customer")
     sizes = before.group_by("master_id").len()
-    singles = before.join(sizes.filter(pl.col("len") == 1), on="master_id").sort("source_system", "source_id")
-    pairs = before.join(sizes.filter(pl.col("len") == 2), on="master_id").sort("master_id", "source_system", "source_id")
+    singles = before.join(sizes.filter(pl.col("len") == 1), on="master_id").sort(
+        "source_system", "source_id"
+    )
+    pairs = before.join(sizes.filter(pl.col("len") == 2), on="master_id").sort(
+        "master_id", "source_system", "source_id"
+    )
     a, b = singles.row(0, named=True), singles.row(len(singles) // 2, named=True)
     x, y = pairs.row(0, named=True), pairs.row(1, named=True)
     assert x["master_id"] == y["master_id"]
@@ -72,17 +78,31 @@ def test_delta_changes_only_what_it_touches_and_steward_decisions_merge_and_spli
     changed = joined.filter(pl.col("master_id") != pl.col("master_id_after"))
     touched = {(r["source_system"], r["source_id"]) for r in (a, b, x, y)}
     unrelated = changed.filter(
-        ~pl.struct("source_system", "source_id").map_elements(lambda s: (s["source_system"], s["source_id"]) in touched, return_dtype=pl.Boolean)
+        ~pl.struct("source_system", "source_id").map_elements(
+            lambda s: (s["source_system"], s["source_id"]) in touched, return_dtype=pl.Boolean
+        )
     )
     assert unrelated.height == 0, unrelated
-    ids = {(r["source_system"], r["source_id"]): r["master_id"] for r in after.iter_rows(named=True)}
+    ids = {
+        (r["source_system"], r["source_id"]): r["master_id"] for r in after.iter_rows(named=True)
+    }
     assert ids[(a["source_system"], a["source_id"])] == ids[(b["source_system"], b["source_id"])]
     assert ids[(a["source_system"], a["source_id"])] in {a["master_id"], b["master_id"]}
     assert ids[(x["source_system"], x["source_id"])] != ids[(y["source_system"], y["source_id"])]
-    assert x["master_id"] in {ids[(x["source_system"], x["source_id"])], ids[(y["source_system"], y["source_id"])]}
+    assert x["master_id"] in {
+        ids[(x["source_system"], x["source_id"])],
+        ids[(y["source_system"], y["source_id"])],
+    }
     assert ("BSS", "NEW-0001") in ids
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        retired = con.sql("SELECT retired_id, surviving_id, reason FROM master.identity_retired WHERE entity = 'customer'").pl()
+        retired = con.sql(
+            "SELECT retired_id, surviving_id, reason FROM master.identity_retired WHERE entity = 'customer'"
+        ).pl()
     survivor = ids[(a["source_system"], a["source_id"])]
     loser = ({a["master_id"], b["master_id"]} - {survivor}).pop()
-    assert retired.filter((pl.col("retired_id") == loser) & (pl.col("surviving_id") == survivor)).height == 1
+    assert (
+        retired.filter(
+            (pl.col("retired_id") == loser) & (pl.col("surviving_id") == survivor)
+        ).height
+        == 1
+    )

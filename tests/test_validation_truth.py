@@ -36,12 +36,16 @@ def _truth(landing: Path) -> pl.DataFrame:
     return pl.read_parquet(landing / "_truth" / "records.parquet")
 
 
-def test_quarantine_is_exactly_the_rows_the_generator_broke(sample_run, sample_landing: Path) -> None:
+def test_quarantine_is_exactly_the_rows_the_generator_broke(
+    sample_run, sample_landing: Path
+) -> None:
     with duckdb.connect(str(sample_run.warehouse), read_only=True) as con:
         rejected = con.sql(
             "SELECT DISTINCT feed AS entity, source_system, source_id, true AS rejected FROM quality.rejected WHERE source_id IS NOT NULL"
         ).pl()
-    truth = _truth(sample_landing).join(rejected, on=["entity", "source_system", "source_id"], how="left")
+    truth = _truth(sample_landing).join(
+        rejected, on=["entity", "source_system", "source_id"], how="left"
+    )
     truth = truth.with_columns(pl.col("rejected").fill_null(False))
     wrongly_rejected = truth.filter(pl.col("expected_valid") & pl.col("rejected"))
     wrongly_kept = truth.filter(~pl.col("expected_valid") & ~pl.col("rejected"))
@@ -52,7 +56,9 @@ def test_quarantine_is_exactly_the_rows_the_generator_broke(sample_run, sample_l
 
 def test_every_planted_warning_leaves_a_finding(sample_run, sample_landing: Path) -> None:
     with duckdb.connect(str(sample_run.warehouse), read_only=True) as con:
-        findings = con.sql("SELECT DISTINCT feed AS entity, source_system, source_id, rule_id FROM quality.finding").pl()
+        findings = con.sql(
+            "SELECT DISTINCT feed AS entity, source_system, source_id, rule_id FROM quality.finding"
+        ).pl()
     planted = (
         _truth(sample_landing)
         .filter(pl.col("expected_valid") & pl.col("defect").is_not_null())
@@ -61,6 +67,8 @@ def test_every_planted_warning_leaves_a_finding(sample_run, sample_landing: Path
         .filter(pl.col("defect").is_in(list(WARNING_DEFECT_RULES)))
         .with_columns(pl.col("defect").replace_strict(WARNING_DEFECT_RULES).alias("rule_id"))
     )
-    missing = planted.join(findings, on=["entity", "source_system", "source_id", "rule_id"], how="anti")
+    missing = planted.join(
+        findings, on=["entity", "source_system", "source_id", "rule_id"], how="anti"
+    )
     assert planted.height > 0
     assert missing.height == 0, missing.head(10)

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import polars as pl
 
+AMBIGUOUS_NOTE = "ambiguous: also matches a record kept apart from this one"
+
 
 def demote_ambiguous_attachments(scored: pl.DataFrame) -> tuple[pl.DataFrame, int]:
-    """scored with such MATCH edges turned into REVIEW (flagged `ambiguous`); and their count.
+    """scored with such MATCH edges turned into REVIEW (with a `note`); and their count.
 
-    scored: l < r, decision, veto, forced (steward and holder-link decisions are kept).
+    scored: l < r, decision, note, veto, forced (steward and holder-link decisions are kept).
     """
-    flagged = scored.with_columns(pl.lit(False).alias("ambiguous"))
     apart = scored.filter(
         (pl.col("decision") == "STEWARD_NO_MATCH")
         | ((pl.col("decision") == "NO_MATCH") & pl.col("veto"))
     ).select(pl.col("l").alias("a"), pl.col("r").alias("b"))
     if apart.height == 0:
-        return flagged, 0
+        return scored, 0
     kept_apart = pl.concat([apart["a"], apart["b"]]).unique().implode()
     matched = (
         scored.with_row_index("_edge")
@@ -42,10 +43,10 @@ def demote_ambiguous_attachments(scored: pl.DataFrame) -> tuple[pl.DataFrame, in
     )
     edges = pl.concat([wedges["_edge"], wedges["_edge_2"]]).unique()
     if edges.len() == 0:
-        return flagged, 0
+        return scored, 0
     hit = pl.int_range(pl.len(), dtype=pl.UInt32).is_in(edges.cast(pl.UInt32).implode())
-    flagged = flagged.with_columns(
+    scored = scored.with_columns(
         pl.when(hit).then(pl.lit("REVIEW")).otherwise(pl.col("decision")).alias("decision"),
-        hit.alias("ambiguous"),
+        pl.when(hit).then(pl.lit(AMBIGUOUS_NOTE)).otherwise(pl.col("note")).alias("note"),
     )
-    return flagged, edges.len()
+    return scored, edges.len()

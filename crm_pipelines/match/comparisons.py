@@ -125,15 +125,45 @@ def swapped(p: pl.DataFrame, enc: Encoded) -> pl.Series:
         & (_l("fn_canon") != _r("fn_canon"))
         & ((_l("fn_canon") == _r("ln_as_fn_canon")) | (_l("ln_stem") == _r("fn_as_ln_stem")))
     )
-    if candidates.height == 0 or first.len() == 0:
-        return exact.alias("_swapped")
-    fuzzy = close(candidates, enc, "fn_canon_l", "ln_as_fn_canon_r") & close(
-        candidates, enc, "ln_stem_l", "fn_as_ln_stem_r"
-    )
-    hits = candidates["_i"].filter(fuzzy)
     result = exact.to_numpy().copy()
-    result[hits.to_numpy()] = True
+    if candidates.height and first.len():
+        fuzzy = close(candidates, enc, "fn_canon_l", "ln_as_fn_canon_r") & close(
+            candidates, enc, "ln_stem_l", "fn_as_ln_stem_r"
+        )
+        result[candidates["_i"].filter(fuzzy).to_numpy()] = True
+    found = np.flatnonzero(result)
+    if len(found):
+        result[found[_crosses_gender(p[found], enc).to_numpy()]] = False
     return pl.Series("_swapped", result)
+
+
+def _female_form(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    """b is a's female form or the reverse: Jan ~ Jana, Procházka ~ Procházková (folded)."""
+
+    def one_way(x: pl.Expr, y: pl.Expr) -> pl.Expr:
+        return (y == x + "a") | (y == x + "ova") | (y == x.str.strip_suffix("a") + "ova")
+
+    return one_way(a, b) | one_way(b, a)
+
+
+def _crosses_gender(p: pl.DataFrame, enc: Encoded) -> pl.Series:
+    """A swapped reading that pairs a name with its female form is a man and a woman of one
+    family (twins Jan and Jana Procházka), not one person with names exchanged."""
+    first, last = enc.text("fn_fold"), enc.text("ln_fold")
+    names = pl.DataFrame(
+        {
+            "fn_l": first.gather(p["fn_fold_l"]),
+            "ln_l": last.gather(p["ln_fold_l"]),
+            "fn_r": first.gather(p["fn_fold_r"]),
+            "ln_r": last.gather(p["ln_fold_r"]),
+        }
+    )
+    return names.select(
+        (
+            _female_form(pl.col("fn_l"), pl.col("ln_r"))
+            | _female_form(pl.col("ln_l"), pl.col("fn_r"))
+        ).fill_null(False)
+    ).to_series()
 
 
 def _nickname_pair(p: pl.DataFrame, enc: Encoded) -> pl.Expr:
@@ -268,6 +298,17 @@ def compare_fuzzy(column: str, threshold: float) -> Callable[[pl.DataFrame, Enco
     return compare
 
 
+def compare_place(p: pl.DataFrame, enc: Encoded) -> pl.Series:
+    """Where a party lives, as one piece of evidence: the same postcode, else the same (or
+    nearly the same) town. Scored as two fields, a postcode and its town would count twice."""
+    p = p.with_columns(_sim(p, enc, "city_norm").alias("_jw"))
+    return _levels(
+        p,
+        [_l("postcode_norm") == _r("postcode_norm"), pl.col("_jw") >= 0.9],
+        _missing("postcode_norm") & _missing("city_norm"),
+    )
+
+
 @dataclass(frozen=True)
 class Comparison:
     label: str  # words for review reasons
@@ -328,6 +369,12 @@ COMPARISONS: dict[str, Comparison] = {
     "building": Comparison("house number", EXACT, ("building",), compare_exact("building")),
     "postcode": Comparison("postcode", EXACT, ("postcode_norm",), compare_exact("postcode_norm")),
     "city": Comparison("city", FUZZY, ("city_norm",), compare_fuzzy("city_norm", 0.9)),
+    "place": Comparison(
+        "place",
+        ("missing", "different", "same_town", "same_postcode"),
+        ("postcode_norm", "city_norm"),
+        compare_place,
+    ),
     "country": Comparison("country", EXACT, ("country",), compare_exact("country")),
     "address": Comparison("address", EXACT, ("address_keys",), compare_shared("address_keys")),
 }

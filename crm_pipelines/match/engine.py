@@ -15,6 +15,7 @@ from crm_pipelines.match.clustering import cluster
 from crm_pipelines.match.collapse import collapse, compared_columns
 from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_for
 from crm_pipelines.match.config import entity_settings
+from crm_pipelines.match.decisions import constraints, decide, demote_uncorroborated, veto_expr
 from crm_pipelines.match.reasons import reason_expr
 from crm_pipelines.match.scoring import estimate_u, score_pairs, train
 from crm_pipelines.match.standardize import FEATURES, with_owner_addresses
@@ -99,24 +100,6 @@ def _steward_record_keys(entity: str, decisions: pl.DataFrame | None) -> pl.Seri
     if "entity" in decisions.columns:
         chosen = decisions.filter(pl.col("entity") == entity)
     return pl.concat([chosen["left_record_key"], chosen["right_record_key"]]).unique()
-
-
-def _veto_expr(vetoes: list[dict]) -> pl.Expr:
-    def holds(conditions: dict) -> pl.Expr:
-        return pl.all_horizontal(
-            [
-                pl.col(f"level_{f}") == COMPARISONS[f].levels.index(level)
-                for f, level in conditions.items()
-            ]
-        )
-
-    exprs = []
-    for veto in vetoes:
-        expr = holds(veto["when"])
-        for f, level in (veto.get("unless") or {}).items():
-            expr = expr & ~holds({f: level})
-        exprs.append(expr)
-    return pl.any_horizontal(exprs) if exprs else pl.lit(False)
 
 
 def _not_yet_paired(extra: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
@@ -223,17 +206,18 @@ def match_entity(
         extra = compare_pairs(encode_for(features, veto_only), pairs, veto_only)
         scored = scored.with_columns(extra.rename({f: f"level_{f}" for f in veto_only}))
     scored = scored.with_columns(
-        _forced_link(entity, features, pairs), _veto_expr(vetoes).alias("veto")
+        _forced_link(entity, features, pairs), veto_expr(vetoes).alias("veto")
     )
     # the (few) steward decisions joined on the pair columns alone, not on every scored column
     steward_col = scored.select("l", "r").join(
         steward, on=["l", "r"], how="left", maintain_order="left"
     )
-    scored = _decide(scored.hstack([steward_col["steward"]]), cfg)
+    scored = decide(scored.hstack([steward_col["steward"]]), cfg)
+    scored, demoted = demote_uncorroborated(scored, cfg, fields)
     ambiguous = 0
     if cfg.get("ambiguous_attachments", "review") == "review":
         scored, ambiguous = demote_ambiguous_attachments(scored)
-    edges, cannot = _constraints(scored)
+    edges, cannot = constraints(scored)
     labels, resplit = cluster(features.height, edges, cannot, cfg["max_cluster_size"])
     stages["cluster"] = _lap()
 
@@ -260,6 +244,7 @@ def match_entity(
         "steward_decisions_applied": steward.height,
         "vetoed": int(scored["veto"].sum()),
         "ambiguous_attachments": ambiguous,
+        **demoted,
         "sent_to_review": review.height,
         "clusters": len(sizes),
         "largest_cluster": int(sizes.max()) if len(sizes) else 0,
@@ -285,7 +270,7 @@ def _outputs(
     weight_cols = [f"w_{f}" for f in fields]
     level_cols = [f"level_{f}" for f in fields]
     needed = ["l", "r", "score", "decision", "log2_odds", "rule", *weight_cols, *level_cols]
-    needed += [c for c in ("ambiguous",) if c in scored.columns]
+    needed.append("note")
     kept = scored.select(needed).filter(
         (pl.col("score") >= min_score) | (pl.col("decision") != "NO_MATCH")
     )
@@ -304,9 +289,7 @@ def _outputs(
         _with_record_columns(
             named.filter(pl.col("decision") == "REVIEW"), keys, ["source_system", "source_id"]
         )
-        .with_columns(
-            pl.lit(entity).alias("entity"), _review_reason(fields, named.columns).alias("reason")
-        )
+        .with_columns(pl.lit(entity).alias("entity"), _review_reason(fields).alias("reason"))
         .select(list(REVIEW_SCHEMA))
         .cast(REVIEW_SCHEMA)
         .sort("score", descending=True)
@@ -324,16 +307,9 @@ def _with_record_columns(
     )
 
 
-def _review_reason(fields: list[str], columns: list[str]) -> pl.Expr:
-    reason = reason_expr(fields)
-    if "ambiguous" not in columns:
-        return reason
-    note = pl.lit("ambiguous: also matches a record kept apart from this one")
-    return (
-        pl.when(pl.col("ambiguous"))
-        .then(pl.concat_str([note, reason], separator="; ", ignore_nulls=True))
-        .otherwise(reason)
-    )
+def _review_reason(fields: list[str]) -> pl.Expr:
+    """Why a steward sees the pair: the guard that held it back (if any), then the evidence."""
+    return pl.concat_str([pl.col("note"), reason_expr(fields)], separator="; ", ignore_nulls=True)
 
 
 def _empty_result(entity: str, cfg: dict) -> MatchResult:
@@ -358,44 +334,3 @@ def _empty_result(entity: str, cfg: dict) -> MatchResult:
         "pairs_per_second": 0.0,
     }
     return MatchResult(entity, clusters, pairs, pl.DataFrame(schema=REVIEW_SCHEMA), metrics)
-
-
-def _decide(scored: pl.DataFrame, cfg: dict) -> pl.DataFrame:
-    """Steward first, then the holder link, then vetoes, then the two thresholds."""
-    upper, lower = cfg["thresholds"]["upper"], cfg["thresholds"]["lower"]
-    decision = (
-        pl.when(pl.col("steward") == "MATCH")
-        .then(pl.lit("STEWARD_MATCH"))
-        .when(pl.col("steward") == "NO_MATCH")
-        .then(pl.lit("STEWARD_NO_MATCH"))
-        .when(pl.col("forced"))
-        .then(pl.lit("MATCH"))
-        .when(pl.col("veto"))
-        .then(pl.lit("NO_MATCH"))
-        .when(pl.col("score") >= upper)
-        .then(pl.lit("MATCH"))
-        .when(pl.col("score") >= lower)
-        .then(pl.lit("REVIEW"))
-        .otherwise(pl.lit("NO_MATCH"))
-    )
-    return scored.with_columns(decision.alias("decision"))
-
-
-def _constraints(scored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """MATCH edges (stewards strongest, then holder links, then by log-odds) and cannot-links
-    (steward NO_MATCH and vetoed pairs)."""
-    strength = (
-        pl.when(pl.col("decision") == "STEWARD_MATCH")
-        .then(pl.lit(np.inf))
-        .when(pl.col("forced"))
-        .then(pl.lit(1e6))
-        .otherwise(pl.col("log2_odds"))
-    )
-    edges = scored.filter(pl.col("decision").is_in(["MATCH", "STEWARD_MATCH"])).select(
-        "l", "r", strength.alias("strength")
-    )
-    cannot = scored.filter(
-        (pl.col("decision") == "STEWARD_NO_MATCH")
-        | ((pl.col("decision") == "NO_MATCH") & pl.col("veto"))
-    ).select("l", "r")
-    return edges, cannot

@@ -41,6 +41,16 @@ class Model:
     iterations: int
     candidate_pairs: int = 0
 
+    def same_counts_against(self) -> list[str]:
+        """Fields whose exact agreement EM weighs as evidence against a match: a sign it
+        took something else (a name variant, a shared block key) for its match class."""
+        return [
+            f
+            for f, fm in self.fields.items()
+            if "same" in COMPARISONS[f].levels
+            and fm.weights[COMPARISONS[f].levels.index("same")] < 0
+        ]
+
     def prior_log2_odds(self, records: int) -> float:
         """Prior odds that two *random* records match (the u are random-pair frequencies)."""
         all_pairs = max(records * (records - 1) / 2, 1.0)
@@ -116,15 +126,25 @@ def train(
     patterns = levels.group_by(fields).len()
     counts = patterns["len"].to_numpy().astype(float)
     codes = {f: patterns[f].to_numpy().astype(np.int64) for f in fields}
-    if non_match_start == "candidates":
-        u_c = {f: _candidate_mix(codes[f], counts, len(COMPARISONS[f].levels)) for f in fields}
-    elif non_match_start == "random_pairs":
-        u_c = {f: u[f].copy() for f in fields}
-    else:
+    starts = {
+        "candidates": lambda: {
+            f: _candidate_mix(codes[f], counts, len(COMPARISONS[f].levels)) for f in fields
+        },
+        "random_pairs": lambda: {f: u[f].copy() for f in fields},
+    }
+    if non_match_start not in starts:
         raise ValueError(f"em non_match_start: unknown value {non_match_start!r}")
-    m, share, done, _ = _em(codes, counts, u_c, prior, iterations, tolerance)
-    log.info("EM converged after %d iterations, match share %.4f", done, share)
-    return Model({f: FieldModel(m[f], u[f]) for f in fields}, share, done, int(counts.sum()))
+    model = None
+    # the configured start first; the other one only when the first gave an implausible model
+    for start in sorted(starts, key=lambda name: name != non_match_start):
+        m, share, done, _ = _em(codes, counts, starts[start](), prior, iterations, tolerance)
+        model = Model({f: FieldModel(m[f], u[f]) for f in fields}, share, done, int(counts.sum()))
+        against = model.same_counts_against()
+        if not against:
+            break
+        log.warning("EM from %s: the same %s counts against a match", start, against)
+    log.info("EM converged after %d iterations, match share %.4f", model.iterations, share)
+    return model
 
 
 def _em(

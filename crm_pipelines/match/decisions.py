@@ -1,0 +1,139 @@
+"""From scores to decisions: steward rulings, vetoes, thresholds, and the evidence a MATCH needs.
+
+A high score is not always enough. Two guards, both steward settings in match_settings.yaml,
+send a would-be MATCH to review instead:
+
+- corroborated_by: besides the names, one of these fields must agree. A rare name alone
+  scores high, yet two records that share nothing but a name are a steward's call.
+- shared_by_namesakes: fields a family shares (the building). An edge whose only
+  corroboration is one of them is not trusted where a namesake lives: when either record was
+  kept apart (vetoed) from another record of the same name at the same place, the name and
+  the place no longer tell which of the two it is (father and son of one name at one address).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from crm_pipelines.match.comparisons import COMPARISONS
+
+NAME_FIELDS = ("first_name", "last_name", "org_name")
+NOT_AGREEING = ("missing", "different", "gender_mismatch", "conflicting")
+
+
+def agrees(field: str) -> pl.Expr:
+    """The pair agrees on the field (exactly or at a fuzzy / variant level)."""
+    levels = COMPARISONS[field].levels
+    codes = [i for i, name in enumerate(levels) if name not in NOT_AGREEING]
+    return pl.col(f"level_{field}").is_in(codes)
+
+
+def veto_expr(vetoes: list[dict]) -> pl.Expr:
+    def holds(conditions: dict) -> pl.Expr:
+        return pl.all_horizontal(
+            [
+                pl.col(f"level_{f}") == COMPARISONS[f].levels.index(level)
+                for f, level in conditions.items()
+            ]
+        )
+
+    exprs = []
+    for veto in vetoes:
+        expr = holds(veto["when"])
+        for f, level in (veto.get("unless") or {}).items():
+            expr = expr & ~holds({f: level})
+        exprs.append(expr)
+    return pl.any_horizontal(exprs) if exprs else pl.lit(False)
+
+
+def decide(scored: pl.DataFrame, cfg: dict) -> pl.DataFrame:
+    """Steward first, then the holder link, then vetoes, then the two thresholds."""
+    upper, lower = cfg["thresholds"]["upper"], cfg["thresholds"]["lower"]
+    decision = (
+        pl.when(pl.col("steward") == "MATCH")
+        .then(pl.lit("STEWARD_MATCH"))
+        .when(pl.col("steward") == "NO_MATCH")
+        .then(pl.lit("STEWARD_NO_MATCH"))
+        .when(pl.col("forced"))
+        .then(pl.lit("MATCH"))
+        .when(pl.col("veto"))
+        .then(pl.lit("NO_MATCH"))
+        .when(pl.col("score") >= upper)
+        .then(pl.lit("MATCH"))
+        .when(pl.col("score") >= lower)
+        .then(pl.lit("REVIEW"))
+        .otherwise(pl.lit("NO_MATCH"))
+    )
+    return scored.with_columns(decision.alias("decision"), pl.lit(None, pl.String).alias("note"))
+
+
+def _demote(scored: pl.DataFrame, hit: pl.Expr, note: str) -> tuple[pl.DataFrame, int]:
+    hit = hit & (pl.col("decision") == "MATCH") & ~pl.col("forced")
+    count = int(scored.select(hit.sum()).item())
+    if count:
+        scored = scored.with_columns(
+            pl.when(hit).then(pl.lit("REVIEW")).otherwise(pl.col("decision")).alias("decision"),
+            pl.when(hit).then(pl.lit(note)).otherwise(pl.col("note")).alias("note"),
+        )
+    return scored, count
+
+
+def demote_uncorroborated(
+    scored: pl.DataFrame, cfg: dict, fields: list[str]
+) -> tuple[pl.DataFrame, dict[str, int]]:
+    """MATCH edges lacking the evidence corroborated_by / shared_by_namesakes ask for -> REVIEW."""
+    corroborating = [f for f in cfg.get("corroborated_by") or [] if f"level_{f}" in scored.columns]
+    counts = {"uncorroborated": 0, "namesake_at_place": 0}
+    if not corroborating:
+        return scored, counts
+    scored, counts["uncorroborated"] = _demote(
+        scored,
+        ~pl.any_horizontal([agrees(f) for f in corroborating]),
+        "only the name agrees",
+    )
+    shared = [f for f in cfg.get("shared_by_namesakes") or [] if f in corroborating]
+    personal = [f for f in corroborating if f not in shared]
+    names = [f for f in NAME_FIELDS if f in fields]
+    if not shared or not names:
+        return scored, counts
+    name_present = pl.any_horizontal([pl.col(f"level_{f}") > 0 for f in names])
+    names_agree = name_present & pl.all_horizontal(
+        [agrees(f) | (pl.col(f"level_{f}") == 0) for f in names]
+    )
+    namesakes = scored.filter(
+        pl.col("veto") & names_agree & pl.any_horizontal([agrees(f) for f in shared])
+    )
+    if namesakes.height == 0:
+        return scored, counts
+    living_with_namesake = np.unique(np.concatenate([namesakes["l"], namesakes["r"]]))
+    near_namesake = pl.col("l").is_in(living_with_namesake) | pl.col("r").is_in(
+        living_with_namesake
+    )
+    no_personal = ~pl.any_horizontal([agrees(f) for f in personal]) if personal else pl.lit(True)
+    scored, counts["namesake_at_place"] = _demote(
+        scored,
+        no_personal & near_namesake,
+        "a namesake kept apart lives at the same place; nothing personal agrees",
+    )
+    return scored, counts
+
+
+def constraints(scored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """MATCH edges (stewards strongest, then holder links, then by log-odds) and cannot-links
+    (steward NO_MATCH and vetoed pairs)."""
+    strength = (
+        pl.when(pl.col("decision") == "STEWARD_MATCH")
+        .then(pl.lit(np.inf))
+        .when(pl.col("forced"))
+        .then(pl.lit(1e6))
+        .otherwise(pl.col("log2_odds"))
+    )
+    edges = scored.filter(pl.col("decision").is_in(["MATCH", "STEWARD_MATCH"])).select(
+        "l", "r", strength.alias("strength")
+    )
+    cannot = scored.filter(
+        (pl.col("decision") == "STEWARD_NO_MATCH")
+        | ((pl.col("decision") == "NO_MATCH") & pl.col("veto"))
+    ).select("l", "r")
+    return edges, cannot
