@@ -130,7 +130,7 @@ def stage_lead_link(work: Path) -> tuple[int, dict]:
 
     leads = _read(work / "staged", "lead")
     links = match_leads_to_customers(
-        leads, _read(work / "staged", "customer"), _read(work / "staged", "person")
+        leads, work / "staged" / "customer.parquet", work / "staged" / "person.parquet"
     )
     _write(work / "match", {"lead_customer_link": links})
     return leads.height, {"links": links.height}

@@ -8,11 +8,13 @@ populations with no per-run training signal.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 
 from crm_pipelines.match.comparisons import JW, similarity
 from crm_pipelines.match.config import lead_to_customer_settings
-from crm_pipelines.match.standardize import customer_features, lead_features, person_features
+from crm_pipelines.match.standardize import lead_features, organization_name, with_name_features
 
 OUTPUT_SCHEMA = {
     "lead_record_key": pl.String,
@@ -20,32 +22,59 @@ OUTPUT_SCHEMA = {
     "score": pl.Float64,
     "reason": pl.String,
 }
+NAME_COLUMNS = ["first_name", "last_name", "organization_name"]
 CONTACT_COLUMNS = ["customer_record_key", "email", "phone", "fn_canon", "ln_stem", "org_norm"]
 MAX_FANOUT = 50  # a contact value shared by more customers than this is not evidence
+Source = pl.DataFrame | Path  # a staged frame, or its Parquet file (read column by column)
 
 
-def _contacts(customers: pl.DataFrame, persons: pl.DataFrame | None) -> pl.DataFrame:
-    own = (
-        customer_features(customers)
-        .rename({"record_key": "customer_record_key"})
-        .select(CONTACT_COLUMNS)
+def _read(source: Source, columns: list[str]) -> pl.DataFrame:
+    if isinstance(source, pl.DataFrame):
+        return source.select(columns)
+    return pl.scan_parquet(source).select(columns).collect()
+
+
+def _raw_contacts(customers: Source, persons: Source | None) -> pl.DataFrame:
+    """customer_record_key, names and contacts of each customer and of its persons (holder,
+    billing contact, ...), as staged: only the columns linking needs are read."""
+    own = _read(customers, ["record_key", *NAME_COLUMNS, "email", "phone"]).rename(
+        {"record_key": "customer_record_key"}
     )
-    if persons is None or persons.height == 0:
+    if persons is None:
         return own
-    people = person_features(persons).filter(pl.col("customer_source_id").is_not_null())
-    people = people.with_columns(
+    people = _read(
+        persons,
+        ["source_system", "customer_source_id", "first_name", "last_name", "email", "phone"],
+    )
+    people = people.filter(pl.col("customer_source_id").is_not_null()).select(
         (pl.col("source_system") + "|" + pl.col("customer_source_id")).alias("customer_record_key"),
-        pl.lit(None, dtype=pl.String).alias("org_norm"),
-    ).select(CONTACT_COLUMNS)
-    known = own.select("customer_record_key")
-    return pl.concat([own, people.join(known, on="customer_record_key", how="semi")])
+        "first_name",
+        "last_name",
+        pl.lit(None, dtype=pl.String).alias("organization_name"),
+        "email",
+        "phone",
+    )
+    people = people.join(own.select("customer_record_key"), on="customer_record_key", how="semi")
+    return pl.concat([own, people])
+
+
+def _contacts_meeting(lead: pl.DataFrame, raw: pl.DataFrame) -> pl.DataFrame:
+    """Contact rows sharing an e-mail, phone or organisation name with some lead, with their
+    comparison features: standardising all 5M customer and person rows for the few
+    hundred thousand that can meet a lead would cost gigabytes."""
+    raw = raw.with_columns(organization_name(pl.col("organization_name")).alias("org_norm"))
+    meets = pl.any_horizontal(
+        pl.col(key).is_in(lead[key].drop_nulls().unique().implode())
+        for key in ("email", "phone", "org_norm")
+    )
+    return with_name_features(raw.filter(meets)).select(CONTACT_COLUMNS)
 
 
 def match_leads_to_customers(
-    leads: pl.DataFrame, customers: pl.DataFrame, persons: pl.DataFrame | None = None
+    leads: pl.DataFrame, customers: Source, persons: Source | None = None
 ) -> pl.DataFrame:
     """lead_record_key, customer_record_key, score (probability), reason -- best per lead."""
-    if leads.height == 0 or customers.height == 0:
+    if leads.height == 0:
         return pl.DataFrame(schema=OUTPUT_SCHEMA)
     cfg = lead_to_customer_settings()
     w = cfg["weights"]
@@ -57,7 +86,9 @@ def match_leads_to_customers(
         "ln_stem",
         "org_norm",
     )
-    contacts = _contacts(customers, persons)
+    contacts = _contacts_meeting(lead, _raw_contacts(customers, persons))
+    # fan-out is counted over the contacts that meet a lead: a value shared by many customers
+    # is shared by them all there too
     candidates = []
     for key in ("email", "phone", "org_norm"):
         side = contacts.drop_nulls(key)

@@ -1,5 +1,7 @@
 """staging -> match: clusters per entity, scored review pairs, lead-to-customer links."""
 
+from pathlib import Path
+
 import polars as pl
 from dagster import (
     AssetCheckResult,
@@ -184,15 +186,16 @@ MATCH_ASSETS = [_match_asset(entity) for entity in MATCHED_ENTITIES]
     group_name="match",
     ins={
         "leads": AssetIn(key=AssetKey(["staging", "lead"])),
-        "customers": AssetIn(key=AssetKey(["staging", "customer"])),
-        "persons": AssetIn(key=AssetKey(["staging", "person"])),
+        # read as files: linking needs six of their columns, and only rows meeting a lead
+        "customers": AssetIn(key=AssetKey(["staging", "customer"]), metadata={"as_path": True}),
+        "persons": AssetIn(key=AssetKey(["staging", "person"]), metadata={"as_path": True}),
     },
 )
 def lead_customer_link(
     context: AssetExecutionContext,
     leads: pl.DataFrame,
-    customers: pl.DataFrame,
-    persons: pl.DataFrame,
+    customers: Path,
+    persons: Path,
 ) -> Output:
     """Leads that already are customers: they are not targeted as leads."""
     links = match_leads_to_customers(leads, customers, persons)
