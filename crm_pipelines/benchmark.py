@@ -105,11 +105,17 @@ def stage_validate(work: Path, as_of: date) -> tuple[int, dict]:
 
 def stage_match(work: Path, entity: str) -> tuple[int, dict]:
     from crm_pipelines.match import match_entity
+    from crm_pipelines.match.standardize import read_for_matching
 
-    records = _read(work / "staged", entity)
-    decisions = _read(work / "staged", "steward_decision")
+    staged = work / "staged"
+    records = read_for_matching(staged / f"{entity}.parquet", entity)
+    decisions = _read(staged, "steward_decision")
     # as the Dagster asset does: only customers and leads take owned buildings as evidence
-    addresses = _read(work / "staged", "address") if entity in ("customer", "lead") else None
+    addresses = (
+        read_for_matching(staged / "address.parquet", "address")
+        if entity in ("customer", "lead")
+        else None
+    )
     result = match_entity(entity, records, decisions, addresses=addresses)
     _write(
         work / "match", {f"{entity}_clusters": result.clusters, f"{entity}_review": result.review}

@@ -324,6 +324,7 @@ def _empty_result(entity: str, cfg: dict) -> MatchResult:
     )
     metrics = {
         "candidate_pairs_by_rule": {r["rule"]: 0 for r in cfg["blocking"]},
+        "records": 0,
         "candidate_pairs": 0,
         "pairs_scored": 0,
         "auto_matched": 0,

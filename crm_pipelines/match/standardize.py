@@ -7,6 +7,7 @@ features live in a separate frame keyed by the row index `rid`, never in the rec
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import polars as pl
 
@@ -278,6 +279,27 @@ def address_features(records: pl.DataFrame) -> pl.DataFrame:
         ).alias("building_key"),
         pl.col("street_norm").str.slice(0, 4).alias("street_prefix"),
     )
+
+
+# the staged columns each entity's matching reads; the rest (chars, lineage, consents) is not
+# evidence, and at 1M customers reading it cost seconds and gigabytes per entity
+KEYS = ("record_key", "source_system", "source_id")
+MATCH_COLUMNS: dict[str, tuple[str, ...]] = {
+    "person": (*KEYS, "origin", "customer_source_id", "role_type", "first_name", "last_name")
+    + ("birth_date", "national_id", "email", "phone"),
+    "customer": (*KEYS, "party_type", "first_name", "last_name", "birth_date", "organization_name")
+    + ("registration_no", "vat_no", "email", "phone", "country"),
+    "lead": (*KEYS, "first_name", "last_name", "organization_name", "email", "phone", "postcode")
+    + ("city", "country"),
+    "address": (*KEYS, "owner_kind", "owner_source_id", "street", "house_number", "city")
+    + ("postcode", "address_line", "country"),
+}
+
+
+def read_for_matching(path: Path, entity: str) -> pl.DataFrame:
+    """The staged Parquet file of an entity, only the columns its matching reads."""
+    present = pl.read_parquet_schema(path)
+    return pl.read_parquet(path, columns=[c for c in MATCH_COLUMNS[entity] if c in present])
 
 
 FEATURES = {

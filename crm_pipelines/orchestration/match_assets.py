@@ -19,6 +19,7 @@ from dagster import (
 
 from crm_pipelines.match import match_entity, match_leads_to_customers
 from crm_pipelines.match.config import entity_settings
+from crm_pipelines.match.standardize import read_for_matching
 from crm_pipelines.orchestration.metadata import frame_table
 from crm_pipelines.staged import MATCHED_ENTITIES
 
@@ -79,11 +80,16 @@ def _match_asset(entity: str):
             ),
         },
         ins={
-            "records": AssetIn(key=AssetKey(["staging", entity])),
+            # as files: matching reads only its columns of them (read_for_matching)
+            "records": AssetIn(key=AssetKey(["staging", entity]), metadata={"as_path": True}),
             "decisions": AssetIn(key=AssetKey(["staging", "steward_decision"])),
             # the buildings a customer or lead owns are evidence too (namesakes vs one party)
             **(
-                {"addresses": AssetIn(key=AssetKey(["staging", "address"]))}
+                {
+                    "addresses": AssetIn(
+                        key=AssetKey(["staging", "address"]), metadata={"as_path": True}
+                    )
+                }
                 if entity in OWNS_ADDRESSES
                 else {}
             ),
@@ -110,11 +116,17 @@ def _match_asset(entity: str):
     )
     def _match(
         context: AssetExecutionContext,
-        records: pl.DataFrame,
+        records: Path,
         decisions: pl.DataFrame,
-        **evidence: pl.DataFrame,
+        **evidence: Path,
     ):
-        result = match_entity(entity, records, decisions, addresses=evidence.get("addresses"))
+        addresses = evidence.get("addresses")
+        result = match_entity(
+            entity,
+            read_for_matching(records, entity),
+            decisions,
+            addresses=read_for_matching(addresses, "address") if addresses else None,
+        )
         metrics = result.metrics
         context.log.info(f"{entity} matching: {metrics}")
         meta: dict = {
@@ -122,7 +134,7 @@ def _match_asset(entity: str):
             for k, v in metrics.items()
             if isinstance(v, int | float)
         }
-        meta["records"] = MetadataValue.int(records.height)
+        meta["records"] = MetadataValue.int(metrics["records"])
         for rule, count in (metrics.get("candidate_pairs_by_rule") or {}).items():
             meta[f"candidate_pairs.{rule}"] = MetadataValue.int(int(count))
         yield Output(result.clusters, output_name="clusters", metadata=meta)
@@ -160,7 +172,7 @@ def _match_asset(entity: str):
                 "largest_clusters": frame_table(sizes.head(10)),
             },
         )
-        share = result.review.height / max(records.height, 1)
+        share = result.review.height / max(metrics["records"], 1)
         max_share = float(settings.get("max_review_share", 0.05))
         yield AssetCheckResult(
             asset_key=review_key(entity),
@@ -169,7 +181,7 @@ def _match_asset(entity: str):
             severity=AssetCheckSeverity.WARN,
             metadata={
                 "review_pairs": MetadataValue.int(result.review.height),
-                "records": MetadataValue.int(records.height),
+                "records": MetadataValue.int(metrics["records"]),
                 "share": MetadataValue.float(share),
                 "max_share": MetadataValue.float(max_share),
             },
