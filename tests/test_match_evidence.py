@@ -230,3 +230,19 @@ def test_postcode_and_town_count_once() -> None:
     assert "level_postcode" not in result.pairs.columns
     assert _pair(result, "p1", "p2")["level_place"] == 3  # same postcode
     assert _pair(result, "p1", "p3")["level_place"] == 2  # same town
+
+
+def test_name_only_pairs_below_the_upper_threshold_are_not_queued() -> None:
+    """A steward sees a name-only pair only when its score alone would have merged it."""
+    records = synthetic_people_as("person", 3000)
+    result = match_entity("person", records)
+    queued = result.review.join(
+        result.pairs, on=["left_record_key", "right_record_key"], how="inner"
+    )
+    assert queued.height == result.review.height > 0
+    evidence = ["birth_date", "national_id", "email", "phone"]
+    name_only = queued.filter(
+        pl.all_horizontal([pl.col(f"level_{f}").is_in([0, 1]) for f in evidence])
+    )
+    assert name_only.filter(pl.col("score") < 0.9).height == 0
+    assert name_only["reason"].str.starts_with("only the name agrees").all()
