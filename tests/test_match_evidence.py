@@ -246,3 +246,35 @@ def test_name_only_pairs_below_the_upper_threshold_are_not_queued() -> None:
     )
     assert name_only.filter(pl.col("score") < 0.9).height == 0
     assert name_only["reason"].str.starts_with("only the name agrees").all()
+
+
+def test_twins_with_forms_of_one_name_stay_apart() -> None:
+    """Mária and Marie Novotná: one birth date, names a letter apart, every contact different,
+    and a third record whose nickname fits both."""
+    twins = [
+        {
+            "source_id": "maria",
+            "first_name": "Mária",
+            "last_name": "Novotná",
+            "birth_date": dt.date(1978, 4, 1),
+            "email": "maria.novotna.2@gmail.com",
+            "phone": "+420790469572",
+        },
+        {
+            "source_id": "marie",
+            "first_name": "Marie",
+            "last_name": "Novotná",
+            "birth_date": dt.date(1978, 4, 1),
+            "email": "marie.novotna.106@gmail.com",
+            "phone": "+420739021323",
+        },
+    ]
+    # "Majka" names either twin (her mailbox is Mária's): through her the two would join
+    majka = twins[0] | {"source_id": "majka", "first_name": "Majka", "phone": None}
+    records = pl.concat([synthetic_people_as("person", 800), _frame("person", [*twins, majka])])
+    result = match_entity("person", records)
+    clusters = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
+    assert clusters["TEST|maria"] != clusters["TEST|marie"]
+    # kept apart, the twins make Majka ambiguous: both her edges wait for a steward
+    assert _pair(result, "maria", "majka")["decision"] == "REVIEW"
+    assert _pair(result, "marie", "majka")["decision"] == "REVIEW"

@@ -134,17 +134,20 @@ def train(
     }
     if non_match_start not in starts:
         raise ValueError(f"em non_match_start: unknown value {non_match_start!r}")
-    model = None
+    tried: list[Model] = []
     # the configured start first; the other one only when the first gave an implausible model
     for start in sorted(starts, key=lambda name: name != non_match_start):
         m, share, done, _ = _em(codes, counts, starts[start](), prior, iterations, tolerance)
         model = Model({f: FieldModel(m[f], u[f]) for f in fields}, share, done, int(counts.sum()))
         against = model.same_counts_against()
+        log.info("EM from %s: %d iterations, match share %.4f", start, done, share)
         if not against:
-            break
+            return model
         log.warning("EM from %s: the same %s counts against a match", start, against)
-    log.info("EM converged after %d iterations, match share %.4f", model.iterations, share)
-    return model
+        tried.append(model)
+    # both odd (collapsed addresses: identical spellings are gone, so the candidates that
+    # match differ in spelling): keep the configured start's model, as before the retry
+    return tried[0]
 
 
 def _em(
