@@ -83,7 +83,8 @@ def _demote(scored: pl.DataFrame, hit: pl.Expr, note: str) -> tuple[pl.DataFrame
 def demote_uncorroborated(
     scored: pl.DataFrame, cfg: dict, fields: list[str]
 ) -> tuple[pl.DataFrame, dict[str, int]]:
-    """MATCH edges lacking the evidence corroborated_by / shared_by_namesakes ask for -> REVIEW."""
+    """MATCH edges lacking the evidence corroborated_by / shared_by_namesakes ask for ->
+    REVIEW (with a note); name-only pairs that were REVIEW by score alone -> NO_MATCH."""
     corroborating = [f for f in cfg.get("corroborated_by") or [] if f"level_{f}" in scored.columns]
     counts = {"uncorroborated": 0, "namesake_at_place": 0}
     if not corroborating:
