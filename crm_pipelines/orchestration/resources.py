@@ -53,7 +53,7 @@ class FrameStore(ConfigurableIOManager):
     def load_input(self, context: InputContext) -> pl.DataFrame | Path:
         """A frame; or, for inputs with metadata {"as_path": True}, the Parquet file itself,
         so a consumer can stream or filter it instead of holding it all in memory."""
-        if (context.metadata or {}).get("as_path"):
+        if (context.definition_metadata or {}).get("as_path"):
             return self._path(list(context.asset_key.path))
         return self.read(list(context.asset_key.path))
 
