@@ -278,3 +278,22 @@ def test_twins_with_forms_of_one_name_stay_apart() -> None:
     # kept apart, the twins make Majka ambiguous: both her edges wait for a steward
     assert _pair(result, "maria", "majka")["decision"] == "REVIEW"
     assert _pair(result, "marie", "majka")["decision"] == "REVIEW"
+
+
+def test_twins_a_letter_apart_stay_apart_despite_one_birth_date() -> None:
+    """Dana and Hana Fialová: one birth date, one home, phones differ, one has no e-mail."""
+    twins = [
+        _person("dana", "Dana", "Fialová")
+        | {"birth_date": dt.date(2001, 12, 2), "phone": "+420733199573"},
+        _person("hana", "Hana", "Fialová")
+        | {
+            "birth_date": dt.date(2001, 12, 2),
+            "phone": "+420776489432",
+            "email": "hana.fialova.8@centrum.cz",
+        },
+    ]
+    homes = [_home("dana", "Krátká", "4"), _home("hana", "Krátká", "4")]
+    records = pl.concat([synthetic_people_as("customer", 800), _frame("customer", twins)])
+    result = match_entity("customer", records, addresses=_frame("address", homes))
+    clusters = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
+    assert clusters["TEST|dana"] != clusters["TEST|hana"]
