@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from crm_pipelines.match.decisions import demote_to_review
+
 AMBIGUOUS_NOTE = "ambiguous: also matches a record kept apart from this one"
 
 
@@ -45,8 +47,4 @@ def demote_ambiguous_attachments(scored: pl.DataFrame) -> tuple[pl.DataFrame, in
     if edges.len() == 0:
         return scored, 0
     hit = pl.int_range(pl.len(), dtype=pl.UInt32).is_in(edges.cast(pl.UInt32).implode())
-    scored = scored.with_columns(
-        pl.when(hit).then(pl.lit("REVIEW")).otherwise(pl.col("decision")).alias("decision"),
-        pl.when(hit).then(pl.lit(AMBIGUOUS_NOTE)).otherwise(pl.col("note")).alias("note"),
-    )
-    return scored, edges.len()
+    return demote_to_review(scored, hit, AMBIGUOUS_NOTE)

@@ -19,7 +19,7 @@ import polars as pl
 
 from crm_pipelines.match.comparisons import COMPARISONS
 
-NAME_FIELDS = ("first_name", "last_name", "org_name")
+PARTY_NAMES = ("first_name", "last_name", "org_name")  # what namesakes share
 NOT_AGREEING = ("missing", "different", "gender_mismatch", "conflicting")
 
 
@@ -69,7 +69,8 @@ def decide(scored: pl.DataFrame, cfg: dict) -> pl.DataFrame:
     return scored.with_columns(decision.alias("decision"), pl.lit(None, pl.String).alias("note"))
 
 
-def _demote(scored: pl.DataFrame, hit: pl.Expr, note: str) -> tuple[pl.DataFrame, int]:
+def demote_to_review(scored: pl.DataFrame, hit: pl.Expr, note: str) -> tuple[pl.DataFrame, int]:
+    """MATCH edges (not holder links) where `hit` holds -> REVIEW with `note`; and how many."""
     hit = hit & (pl.col("decision") == "MATCH") & ~pl.col("forced")
     count = int(scored.select(hit.sum()).item())
     if count:
@@ -98,10 +99,10 @@ def demote_uncorroborated(
         .otherwise(pl.col("decision"))
         .alias("decision")
     )
-    scored, counts["uncorroborated"] = _demote(scored, name_only, "only the name agrees")
+    scored, counts["uncorroborated"] = demote_to_review(scored, name_only, "only the name agrees")
     shared = [f for f in cfg.get("shared_by_namesakes") or [] if f in corroborating]
     personal = [f for f in corroborating if f not in shared]
-    names = [f for f in NAME_FIELDS if f in fields]
+    names = [f for f in PARTY_NAMES if f in fields]
     if not shared or not names:
         return scored, counts
     name_present = pl.any_horizontal([pl.col(f"level_{f}") > 0 for f in names])
@@ -118,7 +119,7 @@ def demote_uncorroborated(
         living_with_namesake
     )
     no_personal = ~pl.any_horizontal([agrees(f) for f in personal]) if personal else pl.lit(True)
-    scored, counts["namesake_at_place"] = _demote(
+    scored, counts["namesake_at_place"] = demote_to_review(
         scored,
         no_personal & near_namesake,
         "a namesake kept apart lives at the same place; nothing personal agrees",

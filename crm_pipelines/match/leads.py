@@ -14,7 +14,12 @@ import polars as pl
 
 from crm_pipelines.match.comparisons import JW, similarity
 from crm_pipelines.match.config import lead_to_customer_settings
-from crm_pipelines.match.standardize import lead_features, organization_name, with_name_features
+from crm_pipelines.match.standardize import (
+    lead_features,
+    organization_name,
+    read_columns,
+    with_name_features,
+)
 
 OUTPUT_SCHEMA = {
     "lead_record_key": pl.String,
@@ -28,21 +33,15 @@ MAX_FANOUT = 50  # a contact value shared by more customers than this is not evi
 Source = pl.DataFrame | Path  # a staged frame, or its Parquet file (read column by column)
 
 
-def _read(source: Source, columns: list[str]) -> pl.DataFrame:
-    if isinstance(source, pl.DataFrame):
-        return source.select(columns)
-    return pl.scan_parquet(source).select(columns).collect()
-
-
 def _raw_contacts(customers: Source, persons: Source | None) -> pl.DataFrame:
     """customer_record_key, names and contacts of each customer and of its persons (holder,
     billing contact, ...), as staged: only the columns linking needs are read."""
-    own = _read(customers, ["record_key", *NAME_COLUMNS, "email", "phone"]).rename(
+    own = read_columns(customers, ["record_key", *NAME_COLUMNS, "email", "phone"]).rename(
         {"record_key": "customer_record_key"}
     )
     if persons is None:
         return own
-    people = _read(
+    people = read_columns(
         persons,
         ["source_system", "customer_source_id", "first_name", "last_name", "email", "phone"],
     )

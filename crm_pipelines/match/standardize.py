@@ -6,6 +6,7 @@ features live in a separate frame keyed by the row index `rid`, never in the rec
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -296,10 +297,17 @@ MATCH_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+def read_columns(source: pl.DataFrame | Path, columns: Sequence[str]) -> pl.DataFrame:
+    """Those of `columns` the staged frame (or its Parquet file, read column by column) has."""
+    if isinstance(source, pl.DataFrame):
+        return source.select([c for c in columns if c in source.columns])
+    present = pl.read_parquet_schema(source)
+    return pl.read_parquet(source, columns=[c for c in columns if c in present])
+
+
 def read_for_matching(path: Path, entity: str) -> pl.DataFrame:
     """The staged Parquet file of an entity, only the columns its matching reads."""
-    present = pl.read_parquet_schema(path)
-    return pl.read_parquet(path, columns=[c for c in MATCH_COLUMNS[entity] if c in present])
+    return read_columns(path, MATCH_COLUMNS[entity])
 
 
 FEATURES = {
