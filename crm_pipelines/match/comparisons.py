@@ -377,6 +377,11 @@ COMPARISONS: dict[str, Comparison] = {
     ),
     "country": Comparison("country", EXACT, ("country",), compare_exact("country")),
     "address": Comparison("address", EXACT, ("address_keys",), compare_shared("address_keys")),
+    # the golden customer each record was linked to (leads): the master knows all of a
+    # customer's mailboxes and numbers, two leads never had to share one
+    "customer": Comparison(
+        "linked customer", EXACT, ("customer_cluster",), compare_exact("customer_cluster")
+    ),
 }
 
 NAME_FIELDS = ("first_name", "last_name")

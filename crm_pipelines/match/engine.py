@@ -18,7 +18,7 @@ from crm_pipelines.match.config import entity_settings
 from crm_pipelines.match.decisions import constraints, decide, demote_uncorroborated, veto_expr
 from crm_pipelines.match.reasons import reason_expr
 from crm_pipelines.match.scoring import estimate_u, score_pairs, train
-from crm_pipelines.match.standardize import FEATURES, with_owner_addresses
+from crm_pipelines.match.standardize import FEATURES, with_customer_of, with_owner_addresses
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,13 @@ def _not_yet_paired(extra: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
     return extra.filter(~extra_ids.is_in(known.implode()))
 
 
+def _uses(cfg: dict, column: str) -> bool:
+    """Whether a comparison, veto or blocking rule of the entity reads this feature column."""
+    fields = [*cfg["comparisons"], *_veto_only_fields(cfg, cfg["comparisons"])]
+    compared = {c for f in fields for c in COMPARISONS[f].columns}
+    return column in compared or any(column in rule["keys"] for rule in cfg["blocking"])
+
+
 def _veto_only_fields(cfg: dict, fields: list[str]) -> list[str]:
     """Fields a veto reads that are no evidence for EM (compared after scoring)."""
     vetoes = cfg.get("vetoes") or []
@@ -132,11 +139,14 @@ def match_entity(
     decisions: pl.DataFrame | None = None,
     settings: dict | None = None,
     addresses: pl.DataFrame | None = None,
+    customer_of: pl.DataFrame | None = None,
 ) -> MatchResult:
     """Match one staged entity frame into clusters of the same real-world thing.
 
     addresses: the staged address frame (optional); customers and leads then also compare
     the buildings they own, which separates namesakes from one person with two contacts.
+    customer_of: record_key -> customer_cluster, the golden customer a record was linked to
+    (optional; leads compare it when match_settings lists the `customer` comparison).
     """
     started = time.perf_counter()
     stages: dict[str, float] = {}
@@ -152,8 +162,10 @@ def match_entity(
         return _empty_result(entity, cfg)
     fields: list[str] = cfg["comparisons"]
     features = FEATURES[entity](records)
-    if "address" in fields or any("address_keys" in r["keys"] for r in cfg["blocking"]):
+    if _uses(cfg, "address_keys"):
         features = with_owner_addresses(features, entity, addresses)
+    if _uses(cfg, "customer_cluster"):
+        features = with_customer_of(features, customer_of)
     record_keys = features["record_key"]
     rep_of_record = None
     if cfg.get("collapse_identical"):

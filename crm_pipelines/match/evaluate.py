@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from crm_pipelines.match.engine import MatchResult, match_entity
+from crm_pipelines.match.leads import customer_of_leads, match_leads_to_customers
 from crm_pipelines.staged import MATCHED_ENTITIES
 
 log = logging.getLogger(__name__)
@@ -82,11 +83,25 @@ def evaluate(landing_dir: Path | str, as_of: dt.date | None = None) -> dict[str,
     decisions = staged.get("steward_decision")
     report: dict[str, dict] = {}
     total = 0.0
-    for entity in MATCHED_ENTITIES:
+    clusters: dict[str, pl.DataFrame] = {}
+    for entity in MATCHED_ENTITIES:  # customers before leads, as in the job
         started = time.perf_counter()
-        result: MatchResult = match_entity(
-            entity, staged[entity], decisions, addresses=staged.get("address")
+        customer_of = (
+            customer_of_leads(
+                match_leads_to_customers(staged["lead"], staged["customer"], staged["person"]),
+                clusters["customer"],
+            )
+            if entity == "lead"
+            else None
         )
+        result: MatchResult = match_entity(
+            entity,
+            staged[entity],
+            decisions,
+            addresses=staged.get("address"),
+            customer_of=customer_of,
+        )
+        clusters[entity] = result.clusters
         seconds = time.perf_counter() - started
         total += seconds
         entity_truth = truth.filter(pl.col("entity") == entity).drop("entity")

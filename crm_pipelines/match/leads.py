@@ -167,3 +167,23 @@ def match_leads_to_customers(
         .filter(pl.col("score") >= cfg["threshold"])
     )
     return best.select(list(OUTPUT_SCHEMA)).cast(OUTPUT_SCHEMA)
+
+
+def customer_of_leads(links: pl.DataFrame, customer_clusters: pl.DataFrame) -> pl.DataFrame:
+    """record_key -> customer_cluster: the golden customer each linked lead belongs to.
+
+    Two leads of one customer are one prospect even when they share no mailbox or number:
+    the customer's master record knows them all (lead matching compares it).
+    """
+    return (
+        links.sort("score", descending=True)
+        .unique("lead_record_key", keep="first")
+        .join(
+            customer_clusters.rename({"record_key": "customer_record_key"}),
+            on="customer_record_key",
+        )
+        .select(
+            pl.col("lead_record_key").alias("record_key"),
+            pl.col("cluster_id").alias("customer_cluster"),
+        )
+    )

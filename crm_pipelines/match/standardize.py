@@ -348,3 +348,14 @@ def with_owner_addresses(
         .agg(pl.col("address_key").unique().sort().alias("address_keys"))
     )
     return features.join(keys, on=["source_system", "source_id"], how="left", maintain_order="left")
+
+
+def with_customer_of(features: pl.DataFrame, customer_of: pl.DataFrame | None) -> pl.DataFrame:
+    """`customer_cluster`: the golden customer a record was linked to, null when none.
+
+    customer_of holds record_key and customer_cluster, one row per linked record.
+    """
+    if customer_of is None or customer_of.height == 0:
+        return features.with_columns(pl.lit(None, dtype=pl.String).alias("customer_cluster"))
+    linked = customer_of.select("record_key", pl.col("customer_cluster").cast(pl.String))
+    return features.join(linked, on="record_key", how="left", maintain_order="left")

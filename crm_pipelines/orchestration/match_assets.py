@@ -19,6 +19,7 @@ from dagster import (
 
 from crm_pipelines.match import match_entity, match_leads_to_customers
 from crm_pipelines.match.config import entity_settings
+from crm_pipelines.match.leads import customer_of_leads
 from crm_pipelines.match.standardize import read_for_matching
 from crm_pipelines.orchestration.metadata import frame_table
 from crm_pipelines.staged import MATCHED_ENTITIES
@@ -34,7 +35,17 @@ REVIEW_COLUMNS = [
 ]
 
 
-OWNS_ADDRESSES = ("customer", "lead")
+# the buildings a customer or lead owns are evidence too (namesakes vs one party); leads
+# also compare the golden customer each was linked to (its master knows all its contacts)
+_OWNED_ADDRESSES = AssetIn(key=AssetKey(["staging", "address"]), metadata={"as_path": True})
+EVIDENCE: dict[str, dict[str, AssetIn]] = {
+    "customer": {"addresses": _OWNED_ADDRESSES},
+    "lead": {
+        "addresses": _OWNED_ADDRESSES,
+        "customer_links": AssetIn(key=AssetKey(["match", "lead_customer_link"])),
+        "customer_clusters": AssetIn(key=AssetKey(["match", "customer_clusters"])),
+    },
+}
 
 
 def clusters_key(entity: str) -> AssetKey:
@@ -83,16 +94,7 @@ def _match_asset(entity: str):
             # as files: matching reads only its columns of them (read_for_matching)
             "records": AssetIn(key=AssetKey(["staging", entity]), metadata={"as_path": True}),
             "decisions": AssetIn(key=AssetKey(["staging", "steward_decision"])),
-            # the buildings a customer or lead owns are evidence too (namesakes vs one party)
-            **(
-                {
-                    "addresses": AssetIn(
-                        key=AssetKey(["staging", "address"]), metadata={"as_path": True}
-                    )
-                }
-                if entity in OWNS_ADDRESSES
-                else {}
-            ),
+            **EVIDENCE.get(entity, {}),
         },
         check_specs=[
             AssetCheckSpec(
@@ -118,14 +120,20 @@ def _match_asset(entity: str):
         context: AssetExecutionContext,
         records: Path,
         decisions: pl.DataFrame,
-        **evidence: Path,
+        **evidence,
     ):
         addresses = evidence.get("addresses")
+        links = evidence.get("customer_links")
         result = match_entity(
             entity,
             read_for_matching(records, entity),
             decisions,
             addresses=read_for_matching(addresses, "address") if addresses else None,
+            customer_of=(
+                customer_of_leads(links, evidence["customer_clusters"])
+                if links is not None
+                else None
+            ),
         )
         metrics = result.metrics
         context.log.info(f"{entity} matching: {metrics}")
