@@ -22,7 +22,9 @@ from typing import Any
 
 import polars as pl
 
-MATCHED = ("customer", "person", "address", "lead")
+from crm_pipelines.staged import MATCHED_ENTITIES
+
+MATCHED = MATCHED_ENTITIES  # in matching order
 MASTER_TABLES = (
     "customer",
     "person",
@@ -112,20 +114,16 @@ def stage_match(work: Path, entity: str) -> tuple[int, dict]:
     staged = work / "staged"
     records = read_for_matching(staged / f"{entity}.parquet", entity)
     decisions = _read(staged, "steward_decision")
-    # as the Dagster asset does: only customers and leads take owned buildings as evidence
-    addresses = (
-        read_for_matching(staged / "address.parquet", "address")
-        if entity in ("customer", "lead")
-        else None
-    )
-    customer_of = (
-        customer_of_leads(
+    # the evidence the Dagster asset gives each entity (match_assets.EVIDENCE)
+    evidence: dict = {}
+    if entity == "customer":
+        evidence["addresses"] = read_for_matching(staged / "address.parquet", "address")
+        evidence["address_clusters"] = _read(work / "match", "address_clusters")
+    if entity == "lead":
+        evidence["customer_of"] = customer_of_leads(
             _read(work / "match", "lead_customer_link"), _read(work / "match", "customer_clusters")
         )
-        if entity == "lead"
-        else None
-    )
-    result = match_entity(entity, records, decisions, addresses=addresses, customer_of=customer_of)
+    result = match_entity(entity, records, decisions, **evidence)
     _write(
         work / "match", {f"{entity}_clusters": result.clusters, f"{entity}_review": result.review}
     )

@@ -140,7 +140,8 @@ STAGED_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     },
 }
 
-MATCHED_ENTITIES = ("customer", "person", "address", "lead")
+# in matching order: customers compare golden addresses, leads the customers they link to
+MATCHED_ENTITIES = ("address", "customer", "person", "lead")
 
 
 def empty_staged(entity: str) -> pl.DataFrame:

@@ -139,12 +139,15 @@ def match_entity(
     decisions: pl.DataFrame | None = None,
     settings: dict | None = None,
     addresses: pl.DataFrame | None = None,
+    address_clusters: pl.DataFrame | None = None,
     customer_of: pl.DataFrame | None = None,
 ) -> MatchResult:
     """Match one staged entity frame into clusters of the same real-world thing.
 
     addresses: the staged address frame (optional); customers and leads then also compare
     the buildings they own, which separates namesakes from one person with two contacts.
+    address_clusters: the matched addresses (record_key, cluster_id), optional; buildings are
+    then compared as golden addresses, so a misspelt street still names the same building.
     customer_of: record_key -> customer_cluster, the golden customer a record was linked to
     (optional; leads compare it when match_settings lists the `customer` comparison).
     """
@@ -163,7 +166,7 @@ def match_entity(
     fields: list[str] = cfg["comparisons"]
     features = FEATURES[entity](records)
     if _uses(cfg, "address_keys"):
-        features = with_owner_addresses(features, entity, addresses)
+        features = with_owner_addresses(features, entity, addresses, address_clusters)
     if _uses(cfg, "customer_cluster"):
         features = with_customer_of(features, customer_of)
     record_keys = features["record_key"]

@@ -84,23 +84,15 @@ def evaluate(landing_dir: Path | str, as_of: dt.date | None = None) -> dict[str,
     report: dict[str, dict] = {}
     total = 0.0
     clusters: dict[str, pl.DataFrame] = {}
-    for entity in MATCHED_ENTITIES:  # customers before leads, as in the job
+    for entity in MATCHED_ENTITIES:  # in matching order, as in the job
         started = time.perf_counter()
-        customer_of = (
-            customer_of_leads(
-                match_leads_to_customers(staged["lead"], staged["customer"], staged["person"]),
-                clusters["customer"],
-            )
-            if entity == "lead"
-            else None
-        )
-        result: MatchResult = match_entity(
-            entity,
-            staged[entity],
-            decisions,
-            addresses=staged.get("address"),
-            customer_of=customer_of,
-        )
+        evidence: dict = {}
+        if entity == "customer":
+            evidence = {"addresses": staged["address"], "address_clusters": clusters["address"]}
+        if entity == "lead":
+            links = match_leads_to_customers(staged["lead"], staged["customer"], staged["person"])
+            evidence = {"customer_of": customer_of_leads(links, clusters["customer"])}
+        result: MatchResult = match_entity(entity, staged[entity], decisions, **evidence)
         clusters[entity] = result.clusters
         seconds = time.perf_counter() - started
         total += seconds

@@ -322,12 +322,17 @@ OWNER_KIND = {"customer": "CUSTOMER", "lead": "LEAD", "person": "PERSON"}
 
 
 def with_owner_addresses(
-    features: pl.DataFrame, entity: str, addresses: pl.DataFrame | None
+    features: pl.DataFrame,
+    entity: str,
+    addresses: pl.DataFrame | None,
+    address_clusters: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """`address_keys`: hashed building keys of the staged addresses a record owns.
+    """`address_keys`: hashed keys of the buildings a record owns.
 
     Two records at one building are strong evidence when their names agree; the address
     rows join by (source_system, owner_source_id) as feeds.md defines. Null when unknown.
+    A building is its golden address when address_clusters (record_key, cluster_id) are
+    given -- "Jeseskeho 3127" is then Jesenského 3127 -- else its spelt-out building key.
     """
     kind = OWNER_KIND.get(entity)
     empty = pl.lit(None, dtype=pl.List(pl.UInt64)).alias("address_keys")
@@ -336,9 +341,14 @@ def with_owner_addresses(
     owned = addresses.filter(pl.col("owner_kind") == kind)
     if owned.height == 0:
         return features.with_columns(empty)
+    owned = address_features(owned)
+    if address_clusters is not None:
+        golden = address_clusters.select("record_key", pl.col("cluster_id").alias("golden"))
+        owned = owned.join(golden, on="record_key", how="left").with_columns(
+            pl.coalesce(pl.col("golden"), pl.col("building_key")).alias("building_key")
+        )
     keys = (
-        address_features(owned)
-        .drop_nulls("building_key")
+        owned.drop_nulls("building_key")
         .select(
             "source_system",
             pl.col("owner_source_id").alias("source_id"),

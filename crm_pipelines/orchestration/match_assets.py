@@ -35,13 +35,15 @@ REVIEW_COLUMNS = [
 ]
 
 
-# the buildings a customer or lead owns are evidence too (namesakes vs one party); leads
-# also compare the golden customer each was linked to (its master knows all its contacts)
-_OWNED_ADDRESSES = AssetIn(key=AssetKey(["staging", "address"]), metadata={"as_path": True})
+# customers compare the buildings they own, as golden addresses (namesakes vs one party,
+# a misspelt street is still the building); leads compare the golden customer each was
+# linked to (its master record knows all the customer's contacts)
 EVIDENCE: dict[str, dict[str, AssetIn]] = {
-    "customer": {"addresses": _OWNED_ADDRESSES},
+    "customer": {
+        "addresses": AssetIn(key=AssetKey(["staging", "address"]), metadata={"as_path": True}),
+        "address_clusters": AssetIn(key=AssetKey(["match", "address_clusters"])),
+    },
     "lead": {
-        "addresses": _OWNED_ADDRESSES,
         "customer_links": AssetIn(key=AssetKey(["match", "lead_customer_link"])),
         "customer_clusters": AssetIn(key=AssetKey(["match", "customer_clusters"])),
     },
@@ -129,6 +131,7 @@ def _match_asset(entity: str):
             read_for_matching(records, entity),
             decisions,
             addresses=read_for_matching(addresses, "address") if addresses else None,
+            address_clusters=evidence.get("address_clusters"),
             customer_of=(
                 customer_of_leads(links, evidence["customer_clusters"])
                 if links is not None

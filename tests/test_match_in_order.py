@@ -1,6 +1,9 @@
-"""Leads compare the golden customer each was linked to: the master knows all its contacts."""
+"""Matching in order: customers compare golden addresses, leads the golden customers they
+were linked to -- what the master already knows is evidence for the next entity."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import polars as pl
 
@@ -88,3 +91,56 @@ def test_customer_of_leads_follows_the_golden_customer_of_the_best_link() -> Non
     )
     found = dict(customer_of_leads(links, clusters).iter_rows())
     assert found == {"L|1": "C|b", "L|2": "C|b"}
+
+
+def _home(owner: str, street: str, number: str) -> dict:
+    row = {"source_system": "BSS", "source_id": f"a-{owner}", "owner_kind": "CUSTOMER"}
+    row |= {"owner_source_id": owner, "role_type": "SERVICE", "street": street}
+    return row | {"house_number": number, "city": "Poprad", "postcode": "058 01"}
+
+
+def _address_crowd(n: int) -> list[dict]:
+    """Buildings in another town, every third one again from a record with a typo."""
+    rows = []
+    for i in range(n):
+        street = ["Hlavná", "Mlynská", "Štúrova", "Hviezdoslavova", "Komenského"][i % 5]
+        row = _home(f"x{i}", street, str(i)) | {"city": "Košice", "postcode": f"04{i % 9}01"}
+        rows.append(row)
+        if i % 3 == 0:
+            rows.append(row | {"source_id": f"a-y{i}", "street": street[:2] + street[3:]})
+    return rows
+
+
+def test_a_misspelt_street_is_still_the_building_a_namesake_lives_in() -> None:
+    """Father (1944) and son (1975) of one name; the son's record spells the street
+    "Jeseskeho". A bare record with the name at Jesenského 3127/43 fits both men: as raw
+    building keys only the father shared it and took it; as golden addresses the son lives
+    there too, so it goes to a steward."""
+    family = [
+        _customer("dad", "Jozef", "Polák", phone="+421904424491")
+        | {"birth_date": dt.date(1944, 9, 10)},
+        _customer("son", "Jozef", "Polák", phone="+421916451668")
+        | {"birth_date": dt.date(1975, 1, 27)},
+        _customer("bare", "Jozef", "Polák"),
+    ]
+    homes = [
+        _home("dad", "Jesenského", "3127"),
+        _home("son", "Jeseskeho", "3127/43"),
+        _home("bare", "Jesenského", "3127/43"),
+    ]
+    customers = pl.concat([synthetic_people_as("customer", 800), _frame("customer", family)])
+    addresses = _frame("address", homes + _address_crowd(300))
+    golden = match_entity("address", addresses).clusters
+    building = dict(zip(golden["record_key"], golden["cluster_id"], strict=True))
+    assert building["BSS|a-son"] == building["BSS|a-bare"] == building["BSS|a-dad"]
+
+    def clusters(address_clusters: pl.DataFrame | None) -> dict[str, str]:
+        result = match_entity(
+            "customer", customers, addresses=addresses, address_clusters=address_clusters
+        )
+        return dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
+
+    by_spelling = clusters(None)
+    assert by_spelling["BSS|bare"] == by_spelling["BSS|dad"]  # the merge this prevents
+    by_building = clusters(golden)
+    assert len({by_building[f"BSS|{k}"] for k in ("dad", "son", "bare")}) == 3
