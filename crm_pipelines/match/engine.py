@@ -11,6 +11,12 @@ import polars as pl
 
 from crm_pipelines.match.ambiguity import demote_ambiguous_attachments
 from crm_pipelines.match.blocking import PAIR_SCHEMA, candidate_pairs
+from crm_pipelines.match.closure import (
+    codes_for_chain_vetoes,
+    holds_chain_value,
+    pairs_in_clusters,
+    vetoed_across_chains,
+)
 from crm_pipelines.match.clustering import cluster
 from crm_pipelines.match.collapse import collapse, compared_columns
 from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_for
@@ -213,10 +219,11 @@ def match_entity(
     stages["em"] = _lap()
     levels = levels.head(pairs.height)
     scored = score_pairs(enc.codes, pairs, levels, model, cfg.get("term_frequency") or [])
+    vetoes = cfg.get("vetoes") or []
+    chain_codes = codes_for_chain_vetoes(enc, vetoes)
     del levels, enc
     stages["score"] = _lap()
 
-    vetoes = cfg.get("vetoes") or []
     if veto_only:  # checks a steward rule reads that are no evidence for EM
         extra = compare_pairs(encode_for(features, veto_only), pairs, veto_only)
         scored = scored.with_columns(extra.rename({f: f"level_{f}" for f in veto_only}))
@@ -234,6 +241,18 @@ def match_entity(
         scored, ambiguous = demote_ambiguous_attachments(scored)
     edges, cannot = constraints(scored)
     labels, resplit = cluster(features.height, edges, cannot, cfg["max_cluster_size"])
+    # a chain may join two records whose own pair was never scored: veto them too
+    inside = pairs_in_clusters(
+        labels, holds_chain_value(chain_codes, features, vetoes), cfg["max_cluster_size"]
+    )
+    across = vetoed_across_chains(chain_codes, features, inside, fields, vetoes)
+    del chain_codes
+    outranking = (pl.col("decision") == "STEWARD_MATCH") | pl.col("forced")
+    across = across.join(scored.filter(outranking).select("l", "r"), on=["l", "r"], how="anti")
+    if across.height:
+        cannot = pl.concat([cannot, across.select(cannot.columns).cast(cannot.schema)])
+        labels, more = cluster(features.height, edges, cannot, cfg["max_cluster_size"])
+        resplit += more
     stages["cluster"] = _lap()
 
     if rep_of_record is not None:
@@ -258,6 +277,8 @@ def match_entity(
         "auto_matched": int((scored["decision"] == "MATCH").sum()),
         "steward_decisions_applied": steward.height,
         "vetoed": int(scored["veto"].sum()),
+        "pairs_checked_across_chains": inside.height,
+        "vetoed_across_chains": across.height,
         "ambiguous_attachments": ambiguous,
         **demoted,
         "sent_to_review": review.height,

@@ -1,0 +1,104 @@
+"""A chain of matches must not join two records their own comparison would keep apart."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from crm_pipelines.match import match_entity
+from crm_pipelines.match.config import entity_settings
+from crm_pipelines.match.synthetic import synthetic_people_as
+from crm_pipelines.staged import conform
+
+
+def _frame(entity: str, rows: list[dict]) -> pl.DataFrame:
+    frame = pl.DataFrame(rows, infer_schema_length=None).with_columns(
+        pl.lit("CZ").alias("country"),
+        (pl.col("source_system") + "|" + pl.col("source_id")).alias("record_key"),
+    )
+    return conform(entity, frame)
+
+
+def _customer(system: str, sid: str, last: str, **fields) -> dict:
+    row = {"source_system": system, "source_id": sid, "party_type": "INDIVIDUAL"}
+    return row | {"first_name": "Jan", "last_name": last, "status": "ACTIVE"} | fields
+
+
+# The son (1977) has no contacts; the father (1945) is known to the e-shop with a
+# misspelt surname, and to the partner portal without a birth date at the family's home.
+FAMILY = [
+    _customer("BSS", "son", "Kovář", birth_date=dt.date(1977, 8, 13)),
+    _customer(
+        "ESHOP",
+        "dad",
+        "oKvář",
+        birth_date=dt.date(1945, 8, 20),
+        email="jan.kovar55@gmail.com",
+        phone="+420605104619",
+    ),
+    _customer("PARTNER", "dad", "Kovar", email="jan.kovar55@gmail.com", phone="+420605104619"),
+]
+HOMES = [
+    {"source_system": system, "source_id": f"a-{sid}", "owner_source_id": sid}
+    | {"owner_kind": "CUSTOMER", "role_type": "SERVICE", "street": "Husova", "house_number": "12"}
+    | {"city": "Tábor", "postcode": "390 02"}
+    for system, sid in (("BSS", "son"), ("PARTNER", "dad"))
+]
+
+
+def _clusters(settings: dict | None = None) -> tuple[dict[str, str], dict]:
+    """The family among a synthetic crowd; the upper threshold lowered so that the bare
+    name + building pair is a MATCH among these few records, as it is in real volumes."""
+    settings = {"thresholds": {"upper": 0.85, "lower": 0.5}, **(settings or {})}
+    records = pl.concat([synthetic_people_as("customer", 800), _frame("customer", FAMILY)])
+    result = match_entity(
+        "customer", records, addresses=_frame("address", HOMES), settings=settings
+    )
+    clusters = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
+    return clusters, result.metrics
+
+
+def test_father_and_son_joined_only_through_a_chain_stay_apart() -> None:
+    clusters, metrics = _clusters()
+    assert clusters["ESHOP|dad"] == clusters["PARTNER|dad"]  # one man, same contacts
+    assert clusters["BSS|son"] != clusters["ESHOP|dad"]
+    assert metrics["vetoed_across_chains"] >= 1
+
+
+def test_without_across_chains_the_chain_joins_them() -> None:
+    """The same records with the birth-date veto checked on compared pairs only: the son
+    and the e-shop record were never a candidate pair, so the chain merged all three."""
+    vetoes = [
+        {k: v for k, v in veto.items() if k != "across_chains"}
+        for veto in entity_settings("customer")["vetoes"]
+    ]
+    clusters, metrics = _clusters({"vetoes": vetoes})
+    assert metrics["vetoed_across_chains"] == 0
+    assert clusters["BSS|son"] == clusters["ESHOP|dad"] == clusters["PARTNER|dad"]
+
+
+def test_contacts_a_chain_bridges_do_not_split_one_person() -> None:
+    """Honza's record and the misspelt "Burše" record share no contact and would be vetoed
+    as a pair (another phone), but a third record holds a contact of each: contact vetoes
+    are not applied across chains -- a party collects mailboxes and numbers."""
+    rows = [
+        _customer(
+            "BSS",
+            "p1",
+            "Bureš",
+            first_name="Honza",
+            email="honza.bures@seznam.cz",
+            phone="+420777111222",
+        ),
+        _customer("ESHOP", "p2", "Bureš", email="honza.bures@seznam.cz", phone="+420777123456"),
+        _customer("PARTNER", "p3", "Burše", email="jan.bures@gmail.com", phone="+420777123456"),
+    ]
+    records = pl.concat([synthetic_people_as("customer", 800), _frame("customer", rows)])
+    result = match_entity("customer", records)
+    clusters = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
+    assert len({clusters[k] for k in ("BSS|p1", "ESHOP|p2", "PARTNER|p3")}) == 1
+    direct = result.pairs.filter(
+        (pl.col("left_record_key") == "BSS|p1") & (pl.col("right_record_key") == "PARTNER|p3")
+    )
+    assert direct["decision"].to_list() in ([], ["NO_MATCH"])  # joined only by the chain
