@@ -6,6 +6,7 @@ from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
     Definitions,
+    JobDefinition,
     ScheduleDefinition,
     define_asset_job,
     in_process_executor,
@@ -52,3 +53,9 @@ defs = Definitions(
     resources={"settings": PipelineSettings(), "io_manager": FrameStore()},
     executor=in_process_executor,
 )
+
+
+def nightly_job_definition() -> JobDefinition:
+    """The resolved nightly job; a module-level function so `reconstructable` can point at it
+    (crm-mdm run executes it with `execute_job`, see crm_pipelines/run.py)."""
+    return defs.resolve_job_def(NIGHTLY_JOB)
