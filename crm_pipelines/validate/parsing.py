@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import re
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import polars as pl
@@ -52,33 +53,40 @@ def _value_workers() -> int:
     return max(1, int(os.environ.get("CRM_MDM_VALUE_WORKERS", os.cpu_count() or 1)))
 
 
-# What forked workers compute: set just before the fork, so nothing needs pickling on the way in.
-_FORK_TASK: tuple[Callable[..., tuple[Any, ...]], list[tuple]] | None = None
+# Modules whose validators run in worker processes: the fork server imports them once, so a
+# pool's workers start with them loaded (and with the lazily imported phone metadata and
+# stdnum modules importing cleanly in a single-threaded process).
+WORKER_PRELOAD = [
+    "crm_pipelines.validate.contacts",
+    "crm_pipelines.validate.identifiers",
+    "crm_pipelines.validate.addresses",
+    "crm_pipelines.validate.parsing",
+]
 
 
-def _run_slice(bounds: tuple[int, int]) -> list[tuple[Any, ...]]:
-    compute, keys = _FORK_TASK  # type: ignore[misc]
-    return [compute(*key) for key in keys[bounds[0] : bounds[1]]]
+def _run_slice(task: tuple[Callable[..., tuple[Any, ...]], list[tuple]]) -> list[tuple[Any, ...]]:
+    compute, keys = task
+    return [compute(*key) for key in keys]
 
 
 def _compute_all(compute: Callable[..., tuple[Any, ...]], keys: list[tuple]) -> list[tuple]:
     """Python validators are the slowest part of validation: spread large batches over cores.
 
-    Forked workers only run the pure-Python validator (no polars, no logging), which keeps
-    fork safe; small batches stay in-process.
+    Workers come from a fork server, not a fork of this process: by now this process has
+    threads (polars, DuckDB, Dagster's), and a forked child inherits any lock one of them
+    held -- a child blocked for good on an import lock hung a test run. `compute` must
+    pickle (a module-level function or a functools.partial of one); small batches stay
+    in-process.
     """
-    global _FORK_TASK
     workers = _value_workers()
     if workers < 2 or len(keys) < PARALLEL_MIN_VALUES:
         return [compute(*key) for key in keys]
     step = -(-len(keys) // (workers * 4))
-    slices = [(start, min(start + step, len(keys))) for start in range(0, len(keys), step)]
-    _FORK_TASK = (compute, keys)
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_run_slice, slices)
-    finally:
-        _FORK_TASK = None
+    tasks = [(compute, keys[start : start + step]) for start in range(0, len(keys), step)]
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(WORKER_PRELOAD)
+    with context.Pool(workers) as pool:
+        parts = pool.map(_run_slice, tasks)
     return [row for part in parts for row in part]
 
 
@@ -282,6 +290,6 @@ def check_chars(
         raise ValueError(f"characteristics registry for {entity}: unknown types {sorted(unknown)}")
     return map_distinct(
         {"value": clean_text(values)},
-        lambda text: _check_chars_text(text, registered),
+        partial(_check_chars_text, registered=registered),
         {"chars": pl.String, "problems": pl.String},
     )
