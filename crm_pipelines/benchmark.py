@@ -119,6 +119,7 @@ def stage_match(work: Path, entity: str) -> tuple[int, dict]:
     if entity == "customer":
         evidence["addresses"] = read_for_matching(staged / "address.parquet", "address")
         evidence["address_clusters"] = _read(work / "match", "address_clusters")
+        evidence["persons"] = staged / "person.parquet"
     if entity == "lead":
         evidence["customer_of"] = customer_of_leads(
             _read(work / "match", "lead_customer_link"), _read(work / "match", "customer_clusters")

@@ -144,3 +144,37 @@ def test_a_misspelt_street_is_still_the_building_a_namesake_lives_in() -> None:
     assert by_spelling["BSS|bare"] == by_spelling["BSS|dad"]  # the merge this prevents
     by_building = clusters(golden)
     assert len({by_building[f"BSS|{k}"] for k in ("dad", "son", "bare")}) == 3
+
+
+def test_a_bare_customer_row_takes_its_holders_birth_date_and_contacts() -> None:
+    """The son's customer row says only "Jan Marek" at the family's building; his holder
+    row in the person feed (role OWNER) has his birth date and mailbox. Without it the
+    bare row joins the father's record; with it the birth dates keep them apart."""
+    family = [
+        _customer("dad", "Jan", "Marek", email="jan.marek.8@gmail.com", phone="+421904000111")
+        | {"birth_date": dt.date(1953, 8, 21)},
+        _customer("son", "Jan", "Marek"),
+    ]
+    homes = [_home("dad", "Jiráskova", "2710/32"), _home("son", "Jiráskova", "2710/32")]
+    holder = {
+        "source_system": "BSS",
+        "source_id": "P-son",
+        "customer_source_id": "son",
+        "role_type": "OWNER",
+        "first_name": "Jan",
+        "last_name": "Marek",
+        "birth_date": dt.date(1986, 12, 11),
+        "email": "jan.marek.6@gmail.com",
+    }
+    persons = _frame("person", [holder]).with_columns(pl.lit("person_feed").alias("origin"))
+    customers = pl.concat([synthetic_people_as("customer", 800), _frame("customer", family)])
+    addresses = _frame("address", homes)
+
+    def clusters(with_persons: bool) -> dict[str, str]:
+        result = match_entity(
+            "customer", customers, addresses=addresses, persons=persons if with_persons else None
+        )
+        return dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
+
+    assert clusters(with_persons=False)["BSS|son"] == clusters(with_persons=False)["BSS|dad"]
+    assert clusters(with_persons=True)["BSS|son"] != clusters(with_persons=True)["BSS|dad"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -22,6 +23,7 @@ from crm_pipelines.match.collapse import collapse, compared_columns
 from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_for
 from crm_pipelines.match.config import entity_settings
 from crm_pipelines.match.decisions import constraints, decide, demote_uncorroborated, veto_expr
+from crm_pipelines.match.holders import holder_details, with_holder_details
 from crm_pipelines.match.reasons import reason_expr
 from crm_pipelines.match.scoring import estimate_u, score_pairs, train
 from crm_pipelines.match.standardize import FEATURES, with_customer_of, with_owner_addresses
@@ -146,6 +148,7 @@ def match_entity(
     settings: dict | None = None,
     addresses: pl.DataFrame | None = None,
     address_clusters: pl.DataFrame | None = None,
+    persons: pl.DataFrame | Path | None = None,
     customer_of: pl.DataFrame | None = None,
 ) -> MatchResult:
     """Match one staged entity frame into clusters of the same real-world thing.
@@ -154,6 +157,8 @@ def match_entity(
     the buildings they own, which separates namesakes from one person with two contacts.
     address_clusters: the matched addresses (record_key, cluster_id), optional; buildings are
     then compared as golden addresses, so a misspelt street still names the same building.
+    persons: the staged persons (frame or Parquet file), optional; an individual customer's
+    holder row (role OWNER) lends the birth date and contacts its customer row lacks.
     customer_of: record_key -> customer_cluster, the golden customer a record was linked to
     (optional; leads compare it when match_settings lists the `customer` comparison).
     """
@@ -170,6 +175,8 @@ def match_entity(
     if records.height == 0:
         return _empty_result(entity, cfg)
     fields: list[str] = cfg["comparisons"]
+    if persons is not None and entity == "customer":
+        records = with_holder_details(records, holder_details(persons))
     features = FEATURES[entity](records)
     if _uses(cfg, "address_keys"):
         features = with_owner_addresses(features, entity, addresses, address_clusters)

@@ -88,7 +88,11 @@ def evaluate(landing_dir: Path | str, as_of: dt.date | None = None) -> dict[str,
         started = time.perf_counter()
         evidence: dict = {}
         if entity == "customer":
-            evidence = {"addresses": staged["address"], "address_clusters": clusters["address"]}
+            evidence = {
+                "addresses": staged["address"],
+                "address_clusters": clusters["address"],
+                "persons": staged["person"],
+            }
         if entity == "lead":
             links = match_leads_to_customers(staged["lead"], staged["customer"], staged["person"])
             evidence = {"customer_of": customer_of_leads(links, clusters["customer"])}

@@ -36,12 +36,14 @@ REVIEW_COLUMNS = [
 
 
 # customers compare the buildings they own, as golden addresses (namesakes vs one party,
-# a misspelt street is still the building); leads compare the golden customer each was
+# a misspelt street is still the building), and take missing details from their holder's
+# person row; leads compare the golden customer each was
 # linked to (its master record knows all the customer's contacts)
 EVIDENCE: dict[str, dict[str, AssetIn]] = {
     "customer": {
         "addresses": AssetIn(key=AssetKey(["staging", "address"]), metadata={"as_path": True}),
         "address_clusters": AssetIn(key=AssetKey(["match", "address_clusters"])),
+        "persons": AssetIn(key=AssetKey(["staging", "person"]), metadata={"as_path": True}),
     },
     "lead": {
         "customer_links": AssetIn(key=AssetKey(["match", "lead_customer_link"])),
@@ -132,6 +134,7 @@ def _match_asset(entity: str):
             decisions,
             addresses=read_for_matching(addresses, "address") if addresses else None,
             address_clusters=evidence.get("address_clusters"),
+            persons=evidence.get("persons"),
             customer_of=(
                 customer_of_leads(links, evidence["customer_clusters"])
                 if links is not None
