@@ -42,19 +42,23 @@ def holder_details(persons: pl.DataFrame | Path) -> pl.DataFrame:
 
 
 def with_holder_details(customers: pl.DataFrame, holders: pl.DataFrame | None) -> pl.DataFrame:
-    """The customer rows, individuals' missing birth date / e-mail / phone from their holder."""
+    """The customer rows, individuals' missing birth date / e-mail / phone from their holder.
+
+    Only the three columns are new; the rest stay shared with `customers` (a join would copy
+    every column, and the caller still holds the original: +0.3 GB at 1M customers)."""
     if holders is None or holders.height == 0:
         return customers
     present = [f for f in HOLDER_FIELDS if f in customers.columns]
-    held = holders.select(
-        "source_system", "source_id", *[pl.col(f).alias(f"__holder_{f}") for f in present]
+    aligned = customers.select("source_system", "source_id").join(
+        holders.select("source_system", "source_id", *present),
+        on=["source_system", "source_id"],
+        how="left",
+        maintain_order="left",
     )
-    individual = pl.col("party_type") == "INDIVIDUAL"
-    return (
-        customers.join(held, on=["source_system", "source_id"], how="left", maintain_order="left")
-        .with_columns(
-            pl.when(individual).then(pl.coalesce(f, f"__holder_{f}")).otherwise(pl.col(f)).alias(f)
-            for f in present
-        )
-        .drop(f"__holder_{f}" for f in present)
+    individual = customers["party_type"] == "INDIVIDUAL"
+    return customers.with_columns(
+        pl.when(pl.lit(individual))
+        .then(pl.coalesce(pl.col(f), pl.lit(aligned[f])))
+        .otherwise(pl.col(f))
+        for f in present
     )
