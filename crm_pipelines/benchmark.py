@@ -22,7 +22,7 @@ from typing import Any
 
 import polars as pl
 
-from crm_pipelines.staged import MATCHED_ENTITIES
+from crm_pipelines.staged import MATCHED_ENTITIES, PROVENANCE_COLUMNS, read_without
 
 MATCHED = MATCHED_ENTITIES  # in matching order
 MASTER_TABLES = (
@@ -154,7 +154,11 @@ def stage_golden(work: Path) -> tuple[int, dict]:
     from crm_pipelines.golden.assemble import build_master
     from crm_pipelines.staged import STAGED_SCHEMAS
 
-    staged = {name: _read(work / "staged", name) for name in STAGED_SCHEMAS}
+    # as the Dagster asset reads them: without the landing-file provenance columns
+    staged = {
+        name: read_without(work / "staged" / f"{name}.parquet", PROVENANCE_COLUMNS)
+        for name in STAGED_SCHEMAS
+    }
     clusters = {e: _read(work / "match", f"{e}_clusters") for e in MATCHED}
     master = build_master(
         staged,

@@ -13,6 +13,9 @@ because feeds.md says an individual customer's row speaks for its holder.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 import polars as pl
 
 UTC_TS = pl.Datetime("us", "UTC")
@@ -27,6 +30,10 @@ COMMON: dict[str, pl.DataType] = {
     "file": pl.String(),
     "line": pl.Int64(),
 }
+
+# Where in the landing folder a record came from: findings and quarantine point at it;
+# golden records do not need it (at 1M customers `file` alone is 0.4 GB of staged frames).
+PROVENANCE_COLUMNS = ("feed", "file", "line")
 
 CONSENTS: dict[str, pl.DataType] = {
     "consent_email": pl.Boolean(),
@@ -156,4 +163,12 @@ def conform(entity: str, frame: pl.DataFrame) -> pl.DataFrame:
             (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
             for name, dtype in schema.items()
         ]
+    )
+
+
+def read_without(path: Path, drop: Sequence[str]) -> pl.DataFrame:
+    """A Parquet file without the `drop` columns, which are never read."""
+    skipped = set(drop)
+    return pl.read_parquet(
+        path, columns=[c for c in pl.read_parquet_schema(path) if c not in skipped]
     )

@@ -23,7 +23,7 @@ from crm_pipelines.ingest.specs import FEEDS
 from crm_pipelines.orchestration.match_assets import clusters_key
 from crm_pipelines.orchestration.metadata import frame_table
 from crm_pipelines.orchestration.resources import PipelineSettings
-from crm_pipelines.staged import MATCHED_ENTITIES
+from crm_pipelines.staged import MATCHED_ENTITIES, PROVENANCE_COLUMNS
 
 MASTER_TABLES = [f.name for f in fields(MasterData) if f.name != "metrics"]
 XREF_KEY = AssetKey(["master", "xref"])
@@ -53,7 +53,13 @@ def unaccounted_records(staged: dict[str, pl.DataFrame], xref: pl.DataFrame) -> 
         for name in MASTER_TABLES
     },
     ins={
-        **{f"staging_{feed}": AssetIn(key=AssetKey(["staging", feed])) for feed in FEEDS},
+        **{
+            f"staging_{feed}": AssetIn(
+                key=AssetKey(["staging", feed]),
+                metadata={"drop_columns": list(PROVENANCE_COLUMNS)},
+            )
+            for feed in FEEDS
+        },
         **{f"clusters_{e}": AssetIn(key=clusters_key(e)) for e in MATCHED_ENTITIES},
         "lead_customer_link": AssetIn(key=AssetKey(["match", "lead_customer_link"])),
     },

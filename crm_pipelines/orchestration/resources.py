@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, OutputContext
 
+from crm_pipelines.staged import read_without
+
 PRAGUE = ZoneInfo("Europe/Prague")
 
 
@@ -52,10 +54,13 @@ class FrameStore(ConfigurableIOManager):
 
     def load_input(self, context: InputContext) -> pl.DataFrame | Path:
         """A frame; or, for inputs with metadata {"as_path": True}, the Parquet file itself,
-        so a consumer can stream or filter it instead of holding it all in memory."""
-        if (context.definition_metadata or {}).get("as_path"):
-            return self._path(list(context.asset_key.path))
-        return self.read(list(context.asset_key.path))
+        so a consumer can stream or filter it instead of holding it all in memory. Input
+        metadata {"drop_columns": [...]} leaves those columns unread."""
+        metadata = context.definition_metadata or {}
+        path = self._path(list(context.asset_key.path))
+        if metadata.get("as_path"):
+            return path
+        return read_without(path, metadata.get("drop_columns") or ())
 
     def read(self, key_path: list[str]) -> pl.DataFrame:
         return pl.read_parquet(self._path(key_path))
