@@ -15,7 +15,9 @@ import math
 import multiprocessing
 import os
 import re
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -85,9 +87,27 @@ def _compute_all(compute: Callable[..., tuple[Any, ...]], keys: list[tuple]) -> 
     tasks = [(compute, keys[start : start + step]) for start in range(0, len(keys), step)]
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(WORKER_PRELOAD)
-    with context.Pool(workers) as pool:
+    with _main_script_hidden(), context.Pool(workers) as pool:
         parts = pool.map(_run_slice, tasks)
     return [row for part in parts for row in part]
+
+
+@contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """While workers start: they need only this package's modules, but multiprocessing
+    would re-run the caller's main script in each of them (a script without an
+    `if __name__ == "__main__"` guard then stages its landing folder again, recursively)."""
+    main = sys.modules["__main__"]
+    saved = {
+        name: main.__dict__[name] for name in ("__file__", "__spec__") if name in main.__dict__
+    }
+    main.__dict__.pop("__file__", None)
+    main.__dict__["__spec__"] = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
 
 
 # Run-scoped memo of pure validators: the same phone or e-mail arrives in several feeds.
