@@ -12,8 +12,8 @@ from pathlib import Path
 
 import polars as pl
 
-from crm_pipelines.match.comparisons import JW, similarity
 from crm_pipelines.match.config import lead_to_customer_settings
+from crm_pipelines.match.similarity import JW, similarity
 from crm_pipelines.match.standardize import (
     lead_features,
     organization_name,
@@ -176,8 +176,8 @@ def customer_of_leads(links: pl.DataFrame, customer_clusters: pl.DataFrame) -> p
     the customer's master record knows them all (lead matching compares it).
     """
     return (
-        links.sort("score", descending=True)
-        .unique("lead_record_key", keep="first")
+        links.sort(["score", "customer_record_key"], descending=[True, False])
+        .unique("lead_record_key", keep="first", maintain_order=True)
         .join(
             customer_clusters.rename({"record_key": "customer_record_key"}),
             on="customer_record_key",

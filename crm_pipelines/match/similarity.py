@@ -1,0 +1,60 @@
+"""rapidfuzz scores for pairs of values, computed once per distinct pair of differing values.
+
+`process.cpdist` scores the distinct pairs in one batch call (all cores); equal values
+need no call at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import polars as pl
+from rapidfuzz import distance, fuzz, process
+
+JW = distance.JaroWinkler.normalized_similarity
+OSA = distance.OSA.distance
+PERCENT_SCORERS = (fuzz.token_sort_ratio, fuzz.token_set_ratio, fuzz.ratio)
+
+
+def _scores(a: list[str], b: list[str], scorer: Callable) -> np.ndarray:
+    scores = process.cpdist(a, b, scorer=scorer, workers=-1, dtype="float32")
+    return scores / 100.0 if scorer in PERCENT_SCORERS else scores
+
+
+def similarity(left: pl.Series, right: pl.Series, scorer: Callable = JW) -> pl.Series:
+    """Similarity of two string columns per row (equal: 1, or 0 for a distance; null: null)."""
+    frame = pl.DataFrame({"a": left, "b": right})
+    distinct = frame.drop_nulls().filter(pl.col("a") != pl.col("b")).unique()
+    distinct = distinct.with_columns(
+        pl.Series("s", _scores(distinct["a"].to_list(), distinct["b"].to_list(), scorer))
+    )
+    equal = 0.0 if scorer is OSA else 1.0
+    out = frame.join(distinct, on=["a", "b"], how="left", maintain_order="left")
+    return out.select(
+        pl.when(pl.col("a") == pl.col("b")).then(pl.lit(equal, pl.Float32)).otherwise(pl.col("s"))
+    ).to_series()
+
+
+def code_similarity(
+    left: pl.Series,
+    right: pl.Series,
+    text: pl.Series,
+    scorer: Callable = JW,
+    max_length_gap: int | None = None,
+) -> pl.Series:
+    """Like `similarity`, for coded columns: texts looked up once per distinct code pair."""
+    frame = pl.DataFrame({"a": left, "b": right})
+    distinct = frame.drop_nulls().filter(pl.col("a") != pl.col("b")).unique()
+    if max_length_gap is not None:  # a typo keeps the length: skip hopeless pairs
+        lengths = text.str.len_chars()
+        gap = (lengths.gather(distinct["a"]) - lengths.gather(distinct["b"])).abs()
+        distinct = distinct.filter(gap <= max_length_gap)
+    a = text.gather(distinct["a"]).to_list()
+    b = text.gather(distinct["b"]).to_list()
+    distinct = distinct.with_columns(pl.Series("s", _scores(a, b, scorer)))
+    equal = 0.0 if scorer is OSA else 1.0
+    out = frame.join(distinct, on=["a", "b"], how="left", maintain_order="left")
+    return out.select(
+        pl.when(pl.col("a") == pl.col("b")).then(pl.lit(equal, pl.Float32)).otherwise(pl.col("s"))
+    ).to_series()
