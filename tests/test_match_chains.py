@@ -47,7 +47,7 @@ HOMES = [
 ]
 
 
-def _clusters(settings: dict | None = None) -> tuple[dict[str, str], dict]:
+def _clusters(settings: dict | None = None) -> tuple[dict[str, str], dict, pl.DataFrame]:
     """The family among a synthetic crowd; the upper threshold lowered so that the bare
     name + building pair is a MATCH among these few records, as it is in real volumes."""
     settings = {"thresholds": {"upper": 0.85, "lower": 0.5}, **(settings or {})}
@@ -56,14 +56,18 @@ def _clusters(settings: dict | None = None) -> tuple[dict[str, str], dict]:
         "customer", records, addresses=_frame("address", HOMES), settings=settings
     )
     clusters = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
-    return clusters, result.metrics
+    return clusters, result.metrics, result.review
 
 
 def test_father_and_son_joined_only_through_a_chain_stay_apart() -> None:
-    clusters, metrics = _clusters()
-    assert clusters["ESHOP|dad"] == clusters["PARTNER|dad"]  # one man, same contacts
+    """The partner-portal record fits both men (the son's name and building, the father's
+    contacts): once the chain veto keeps son and father apart it is ambiguous, so its edges
+    go to a steward instead of joining either man."""
+    clusters, metrics, review = _clusters()
     assert clusters["BSS|son"] != clusters["ESHOP|dad"]
     assert metrics["vetoed_across_chains"] >= 1
+    queued = set(zip(review["left_source_id"], review["right_source_id"], strict=True))
+    assert {("son", "dad"), ("dad", "son")} & queued
 
 
 def test_without_across_chains_the_chain_joins_them() -> None:
@@ -73,7 +77,7 @@ def test_without_across_chains_the_chain_joins_them() -> None:
         {k: v for k, v in veto.items() if k != "across_chains"}
         for veto in entity_settings("customer")["vetoes"]
     ]
-    clusters, metrics = _clusters({"vetoes": vetoes})
+    clusters, metrics, _ = _clusters({"vetoes": vetoes})
     assert metrics["vetoed_across_chains"] == 0
     assert clusters["BSS|son"] == clusters["ESHOP|dad"] == clusters["PARTNER|dad"]
 
@@ -102,3 +106,26 @@ def test_contacts_a_chain_bridges_do_not_split_one_person() -> None:
         (pl.col("left_record_key") == "BSS|p1") & (pl.col("right_record_key") == "PARTNER|p3")
     )
     assert direct["decision"].to_list() in ([], ["NO_MATCH"])  # joined only by the chain
+
+
+def test_a_chain_of_steward_matches_outranks_a_chain_veto() -> None:
+    """A steward joined A to B and B to C (three systems' names for one customer); A and C
+    carry different birth dates and were never compared. The steward's rulings stand: the
+    chain veto does not split what stewards joined."""
+    rows = [
+        _customer("BSS", "a", "Dvořák", first_name="Petr", birth_date=dt.date(1950, 1, 2)),
+        _customer("ESHOP", "b", "Svoboda", first_name="Karel"),
+        _customer("PARTNER", "c", "Černý", first_name="Josef", birth_date=dt.date(1980, 3, 4)),
+    ]
+    decisions = pl.DataFrame(
+        {
+            "entity": ["customer", "customer"],
+            "left_record_key": ["BSS|a", "ESHOP|b"],
+            "right_record_key": ["ESHOP|b", "PARTNER|c"],
+            "decision": ["MATCH", "MATCH"],
+        }
+    )
+    records = pl.concat([synthetic_people_as("customer", 800), _frame("customer", rows)])
+    result = match_entity("customer", records, decisions)
+    clusters = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
+    assert clusters["BSS|a"] == clusters["ESHOP|b"] == clusters["PARTNER|c"]

@@ -178,3 +178,21 @@ def test_a_bare_customer_row_takes_its_holders_birth_date_and_contacts() -> None
 
     assert clusters(with_persons=False)["BSS|son"] == clusters(with_persons=False)["BSS|dad"]
     assert clusters(with_persons=True)["BSS|son"] != clusters(with_persons=True)["BSS|dad"]
+
+
+def test_addresses_without_a_house_number_name_no_building() -> None:
+    """Two namesakes whose addresses say only "Hlavná, Poprad": address matching may put
+    such rows together, but a street without a number is no shared building."""
+    rows = [_customer("n1", "Ján", "Kováč"), _customer("n2", "Ján", "Kováč")]
+    homes = [_home("n1", "Hlavná", None), _home("n2", "Hlavná", None)]
+    customers = pl.concat([synthetic_people_as("customer", 800), _frame("customer", rows)])
+    addresses = _frame("address", homes + _address_crowd(300))
+    golden = match_entity("address", addresses).clusters
+    result = match_entity("customer", customers, addresses=addresses, address_clusters=golden)
+    pair = result.pairs.filter(
+        pl.col("left_record_key").is_in(["BSS|n1", "BSS|n2"])
+        & pl.col("right_record_key").is_in(["BSS|n1", "BSS|n2"])
+    )
+    assert pair["level_address"].to_list() in ([], [0])
+    clusters = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
+    assert clusters["BSS|n1"] != clusters["BSS|n2"]

@@ -15,15 +15,21 @@ from crm_pipelines.match.decisions import demote_to_review
 AMBIGUOUS_NOTE = "ambiguous: also matches a record kept apart from this one"
 
 
-def demote_ambiguous_attachments(scored: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+def demote_ambiguous_attachments(
+    scored: pl.DataFrame, also_apart: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, int]:
     """scored with such MATCH edges turned into REVIEW (with a `note`); and their count.
 
     scored: l < r, decision, note, veto, forced (steward and holder-link decisions are kept).
+    also_apart: further l < r pairs kept apart (vetoed across a chain, never scored).
     """
     apart = scored.filter(
         (pl.col("decision") == "STEWARD_NO_MATCH")
         | ((pl.col("decision") == "NO_MATCH") & pl.col("veto"))
     ).select(pl.col("l").alias("a"), pl.col("r").alias("b"))
+    if also_apart is not None and also_apart.height:
+        extra = also_apart.select(pl.col("l").alias("a"), pl.col("r").alias("b"))
+        apart = pl.concat([apart, extra.cast(apart.schema)])
     if apart.height == 0:
         return scored, 0
     kept_apart = pl.concat([apart["a"], apart["b"]]).unique().implode()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from crm_pipelines.match.clustering import connected_components
 from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_for
 from crm_pipelines.match.decisions import veto_expr
 from crm_pipelines.match.encode import Encoded
@@ -28,9 +29,15 @@ def pairs_in_clusters(
     """l < r pairs of records in one cluster (up to the size cap) that both hold a value a
     chain veto reads -- a record without one can conflict with nobody."""
     members = (
-        pl.DataFrame({"rid": np.arange(len(labels), dtype=np.uint32), "label": labels})
+        pl.DataFrame(
+            {
+                "rid": np.arange(len(labels), dtype=np.uint32),
+                "label": labels,
+                "holds": holds_value,
+            }
+        )
         .filter(pl.len().over("label") <= max_cluster_size)
-        .filter(pl.Series(holds_value))
+        .filter("holds")
         .filter(pl.len().over("label") >= 2)
     )
     return (
@@ -95,3 +102,27 @@ def vetoed_across_chains(
         levels = levels.hstack(compare_pairs(encode_for(features, veto_only), inside, veto_only))
     levels = levels.rename({f: f"level_{f}" for f in levels.columns})
     return inside.filter(levels.select(veto_expr(vetoes)).to_series())
+
+
+def chain_cannot_links(
+    labels: np.ndarray,
+    scored: pl.DataFrame,
+    chain_codes: Encoded,
+    features: pl.DataFrame,
+    fields: list[str],
+    vetoes: list[dict],
+    max_cluster_size: int,
+) -> tuple[pl.DataFrame, int]:
+    """Pairs (l, r) inside clusters that an across_chains veto keeps apart, and how many pairs
+    were checked. A steward MATCH or holder link -- on the pair or through a chain of them --
+    outranks the veto: those pairs are left out (the steward's ruling stands)."""
+    inside = pairs_in_clusters(
+        labels, holds_chain_value(chain_codes, features, vetoes), max_cluster_size
+    )
+    across = vetoed_across_chains(chain_codes, features, inside, fields, vetoes)
+    if across.height:
+        ruled = scored.filter((pl.col("decision") == "STEWARD_MATCH") | pl.col("forced"))
+        ruling = connected_components(len(labels), ruled["l"].to_numpy(), ruled["r"].to_numpy())
+        joined = ruling[across["l"].to_numpy()] == ruling[across["r"].to_numpy()]
+        across = across.filter(pl.Series(~joined))
+    return across, inside.height

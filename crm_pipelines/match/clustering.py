@@ -105,7 +105,9 @@ def cluster(
     uf = _ConstrainedUnionFind(
         members.tolist(), list(zip(cl_frame["l"].to_list(), cl_frame["r"].to_list(), strict=True))
     )
-    ordered = edge_frame.sort("strength", descending=True)
+    # ties broken by the pair itself: equal weights are common (one agreement pattern), and
+    # the blocking joins' row order is not fixed -- the same input must give the same clusters
+    ordered = edge_frame.sort(["strength", "l", "r"], descending=[True, False, False])
     for a, b in zip(ordered["l"].to_list(), ordered["r"].to_list(), strict=True):
         uf.union(a, b, max_cluster_size)
     roots = np.array([uf.find(v) for v in members.tolist()], dtype=np.int64)

@@ -12,12 +12,7 @@ import polars as pl
 
 from crm_pipelines.match.ambiguity import demote_ambiguous_attachments
 from crm_pipelines.match.blocking import PAIR_SCHEMA, candidate_pairs
-from crm_pipelines.match.closure import (
-    codes_for_chain_vetoes,
-    holds_chain_value,
-    pairs_in_clusters,
-    vetoed_across_chains,
-)
+from crm_pipelines.match.closure import chain_cannot_links, codes_for_chain_vetoes
 from crm_pipelines.match.clustering import cluster
 from crm_pipelines.match.collapse import collapse, compared_columns
 from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_for
@@ -153,8 +148,9 @@ def match_entity(
 ) -> MatchResult:
     """Match one staged entity frame into clusters of the same real-world thing.
 
-    addresses: the staged address frame (optional); customers and leads then also compare
-    the buildings they own, which separates namesakes from one person with two contacts.
+    addresses: the staged address frame (optional); an entity whose settings compare
+    `address` (customers) then compares the buildings its records own, which separates
+    namesakes from one person with two contacts.
     address_clusters: the matched addresses (record_key, cluster_id), optional; buildings are
     then compared as golden addresses, so a misspelt street still names the same building.
     persons: the staged persons (frame or Parquet file), optional; an individual customer's
@@ -248,15 +244,17 @@ def match_entity(
         scored, ambiguous = demote_ambiguous_attachments(scored)
     edges, cannot = constraints(scored)
     labels, resplit = cluster(features.height, edges, cannot, cfg["max_cluster_size"])
-    # a chain may join two records whose own pair was never scored: veto them too
-    inside = pairs_in_clusters(
-        labels, holds_chain_value(chain_codes, features, vetoes), cfg["max_cluster_size"]
+    # a chain may join two records whose own pair was never scored: veto them too, and
+    # send a record that would join two of them to review, as for scored vetoes
+    across, checked = chain_cannot_links(
+        labels, scored, chain_codes, features, fields, vetoes, cfg["max_cluster_size"]
     )
-    across = vetoed_across_chains(chain_codes, features, inside, fields, vetoes)
     del chain_codes
-    outranking = (pl.col("decision") == "STEWARD_MATCH") | pl.col("forced")
-    across = across.join(scored.filter(outranking).select("l", "r"), on=["l", "r"], how="anti")
     if across.height:
+        if cfg.get("ambiguous_attachments", "review") == "review":
+            scored, more = demote_ambiguous_attachments(scored, also_apart=across)
+            ambiguous += more
+        edges, cannot = constraints(scored)
         cannot = pl.concat([cannot, across.select(cannot.columns).cast(cannot.schema)])
         labels, more = cluster(features.height, edges, cannot, cfg["max_cluster_size"])
         resplit += more
@@ -284,7 +282,7 @@ def match_entity(
         "auto_matched": int((scored["decision"] == "MATCH").sum()),
         "steward_decisions_applied": steward.height,
         "vetoed": int(scored["veto"].sum()),
-        "pairs_checked_across_chains": inside.height,
+        "pairs_checked_across_chains": checked,
         "vetoed_across_chains": across.height,
         "ambiguous_attachments": ambiguous,
         **demoted,

@@ -344,8 +344,11 @@ def with_owner_addresses(
     owned = address_features(owned)
     if address_clusters is not None:
         golden = address_clusters.select("record_key", pl.col("cluster_id").alias("golden"))
+        # an address without a building (no house number) names no building, golden or not
         owned = owned.join(golden, on="record_key", how="left").with_columns(
-            pl.coalesce(pl.col("golden"), pl.col("building_key")).alias("building_key")
+            pl.when(pl.col("building_key").is_not_null())
+            .then(pl.coalesce(pl.col("golden"), pl.col("building_key")))
+            .alias("building_key")
         )
     keys = (
         owned.drop_nulls("building_key")
