@@ -108,22 +108,20 @@ def stage_validate(work: Path, as_of: date) -> tuple[int, dict]:
 
 def stage_match(work: Path, entity: str) -> tuple[int, dict]:
     from crm_pipelines.match import match_entity
-    from crm_pipelines.match.leads import customer_of_leads
+    from crm_pipelines.match.evidence import match_inputs
     from crm_pipelines.match.standardize import read_for_matching
 
     staged = work / "staged"
     records = read_for_matching(staged / f"{entity}.parquet", entity)
     decisions = _read(staged, "steward_decision")
-    # the evidence the Dagster asset gives each entity (match_assets.EVIDENCE)
-    evidence: dict = {}
-    if entity == "customer":
-        evidence["addresses"] = read_for_matching(staged / "address.parquet", "address")
-        evidence["address_clusters"] = _read(work / "match", "address_clusters")
-        evidence["persons"] = staged / "person.parquet"
-    if entity == "lead":
-        evidence["customer_of"] = customer_of_leads(
-            _read(work / "match", "lead_customer_link"), _read(work / "match", "customer_clusters")
-        )
+    sources = {  # the evidence each entity takes (match/evidence.py), from the work folder
+        "addresses": lambda: read_for_matching(staged / "address.parquet", "address"),
+        "address_clusters": lambda: _read(work / "match", "address_clusters"),
+        "persons": lambda: staged / "person.parquet",
+        "customer_links": lambda: _read(work / "match", "lead_customer_link"),
+        "customer_clusters": lambda: _read(work / "match", "customer_clusters"),
+    }
+    evidence = match_inputs(entity, lambda name: sources[name]())
     result = match_entity(entity, records, decisions, **evidence)
     _write(
         work / "match", {f"{entity}_clusters": result.clusters, f"{entity}_review": result.review}

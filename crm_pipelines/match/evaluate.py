@@ -20,7 +20,8 @@ from pathlib import Path
 import polars as pl
 
 from crm_pipelines.match.engine import MatchResult, match_entity
-from crm_pipelines.match.leads import customer_of_leads, match_leads_to_customers
+from crm_pipelines.match.evidence import match_inputs
+from crm_pipelines.match.leads import match_leads_to_customers
 from crm_pipelines.staged import MATCHED_ENTITIES
 
 log = logging.getLogger(__name__)
@@ -84,18 +85,19 @@ def evaluate(landing_dir: Path | str, as_of: dt.date | None = None) -> dict[str,
     report: dict[str, dict] = {}
     total = 0.0
     clusters: dict[str, pl.DataFrame] = {}
+    # the evidence each entity takes (match/evidence.py); clusters fill up in matching order
+    sources = {
+        "addresses": lambda: staged["address"],
+        "address_clusters": lambda: clusters["address"],
+        "persons": lambda: staged["person"],
+        "customer_links": lambda: match_leads_to_customers(
+            staged["lead"], staged["customer"], staged["person"]
+        ),
+        "customer_clusters": lambda: clusters["customer"],
+    }
     for entity in MATCHED_ENTITIES:  # in matching order, as in the job
         started = time.perf_counter()
-        evidence: dict = {}
-        if entity == "customer":
-            evidence = {
-                "addresses": staged["address"],
-                "address_clusters": clusters["address"],
-                "persons": staged["person"],
-            }
-        if entity == "lead":
-            links = match_leads_to_customers(staged["lead"], staged["customer"], staged["person"])
-            evidence = {"customer_of": customer_of_leads(links, clusters["customer"])}
+        evidence = match_inputs(entity, lambda name: sources[name]())
         result: MatchResult = match_entity(entity, staged[entity], decisions, **evidence)
         clusters[entity] = result.clusters
         seconds = time.perf_counter() - started

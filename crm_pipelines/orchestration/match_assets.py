@@ -19,7 +19,7 @@ from dagster import (
 
 from crm_pipelines.match import match_entity, match_leads_to_customers
 from crm_pipelines.match.config import entity_settings
-from crm_pipelines.match.leads import customer_of_leads
+from crm_pipelines.match.evidence import EVIDENCE, match_inputs
 from crm_pipelines.match.standardize import read_for_matching
 from crm_pipelines.orchestration.metadata import frame_table
 from crm_pipelines.staged import MATCHED_ENTITIES
@@ -35,20 +35,13 @@ REVIEW_COLUMNS = [
 ]
 
 
-# customers compare the buildings they own, as golden addresses (namesakes vs one party,
-# a misspelt street is still the building), and take missing details from their holder's
-# person row; leads compare the golden customer each was
-# linked to (its master record knows all the customer's contacts)
-EVIDENCE: dict[str, dict[str, AssetIn]] = {
-    "customer": {
-        "addresses": AssetIn(key=AssetKey(["staging", "address"]), metadata={"as_path": True}),
-        "address_clusters": AssetIn(key=AssetKey(["match", "address_clusters"])),
-        "persons": AssetIn(key=AssetKey(["staging", "person"]), metadata={"as_path": True}),
-    },
-    "lead": {
-        "customer_links": AssetIn(key=AssetKey(["match", "lead_customer_link"])),
-        "customer_clusters": AssetIn(key=AssetKey(["match", "customer_clusters"])),
-    },
+# the assets each kind of evidence (match/evidence.py) comes from
+EVIDENCE_INS: dict[str, AssetIn] = {
+    "addresses": AssetIn(key=AssetKey(["staging", "address"]), metadata={"as_path": True}),
+    "address_clusters": AssetIn(key=AssetKey(["match", "address_clusters"])),
+    "persons": AssetIn(key=AssetKey(["staging", "person"]), metadata={"as_path": True}),
+    "customer_links": AssetIn(key=AssetKey(["match", "lead_customer_link"])),
+    "customer_clusters": AssetIn(key=AssetKey(["match", "customer_clusters"])),
 }
 
 
@@ -98,7 +91,7 @@ def _match_asset(entity: str):
             # as files: matching reads only its columns of them (read_for_matching)
             "records": AssetIn(key=AssetKey(["staging", entity]), metadata={"as_path": True}),
             "decisions": AssetIn(key=AssetKey(["staging", "steward_decision"])),
-            **EVIDENCE.get(entity, {}),
+            **{name: EVIDENCE_INS[name] for name in EVIDENCE.get(entity, ())},
         },
         check_specs=[
             AssetCheckSpec(
@@ -126,20 +119,15 @@ def _match_asset(entity: str):
         decisions: pl.DataFrame,
         **evidence,
     ):
-        addresses = evidence.get("addresses")
-        links = evidence.get("customer_links")
+        def load(name: str):  # the staged addresses arrive as a file: read what matching reads
+            value = evidence[name]
+            return read_for_matching(value, "address") if name == "addresses" else value
+
         result = match_entity(
             entity,
             read_for_matching(records, entity),
             decisions,
-            addresses=read_for_matching(addresses, "address") if addresses else None,
-            address_clusters=evidence.get("address_clusters"),
-            persons=evidence.get("persons"),
-            customer_of=(
-                customer_of_leads(links, evidence["customer_clusters"])
-                if links is not None
-                else None
-            ),
+            **match_inputs(entity, load),
         )
         metrics = result.metrics
         context.log.info(f"{entity} matching: {metrics}")
