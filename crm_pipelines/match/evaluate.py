@@ -51,6 +51,28 @@ def pairwise_scores(clusters: pl.DataFrame, truth: pl.DataFrame) -> dict[str, fl
     }
 
 
+def blocking_recall(
+    pairs: pl.DataFrame, clusters: pl.DataFrame, truth: pl.DataFrame
+) -> dict[str, float]:
+    """Share of the true pairs (both records accepted) that blocking put before scoring.
+
+    pairs: every scored pair (left_record_key, right_record_key); clusters: the accepted
+    records; truth: record_key, party_id. A pair blocking never proposed can only be joined
+    through a chain.
+    """
+    party = truth.select("record_key", "party_id")
+    found = (
+        pairs.select("left_record_key", "right_record_key")
+        .join(party.rename({"record_key": "left_record_key", "party_id": "a"}), on="left_record_key")
+        .join(party.rename({"record_key": "right_record_key", "party_id": "b"}), on="right_record_key")
+        .filter(pl.col("a") == pl.col("b"))
+        .height
+    )
+    accepted = party.join(clusters, on="record_key", how="semi")
+    actual = _pair_count(accepted, ["party_id"])
+    return {"true_pairs_blocked": found, "blocking_recall": round(found / actual, 5) if actual else 1.0}
+
+
 def hard_negatives_merged(entity: str, clusters: pl.DataFrame, hard: pl.DataFrame) -> dict:
     pairs = hard.filter(pl.col("entity") == entity).select(
         (pl.col("left_source_system") + "|" + pl.col("left_source_id")).alias("a"),
@@ -98,13 +120,20 @@ def evaluate(landing_dir: Path | str, as_of: dt.date | None = None) -> dict[str,
     for entity in MATCHED_ENTITIES:  # in matching order, as in the job
         started = time.perf_counter()
         evidence = match_inputs(entity, lambda name: sources[name]())
-        result: MatchResult = match_entity(entity, staged[entity], decisions, **evidence)
+        # every scored pair is kept (pairs_min_score 0) so blocking recall can be measured
+        result: MatchResult = match_entity(
+            entity, staged[entity], decisions, {"pairs_min_score": 0.0}, **evidence
+        )
         clusters[entity] = result.clusters
         seconds = time.perf_counter() - started
         total += seconds
         entity_truth = truth.filter(pl.col("entity") == entity).drop("entity")
         report[entity] = {
             **pairwise_scores(result.clusters, entity_truth),
+            **blocking_recall(result.pairs, result.clusters, entity_truth),
+            "review_per_1000_records": round(
+                1000 * result.metrics["sent_to_review"] / max(result.metrics["records"], 1), 1
+            ),
             **hard_negatives_merged(entity, result.clusters, hard),
             "seconds": round(seconds, 2),
             "sent_to_review": result.metrics["sent_to_review"],
