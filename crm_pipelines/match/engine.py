@@ -21,7 +21,12 @@ from crm_pipelines.match.decisions import constraints, decide, demote_uncorrobor
 from crm_pipelines.match.holders import holder_details, with_holder_details
 from crm_pipelines.match.reasons import reason_expr
 from crm_pipelines.match.scoring import estimate_u, score_pairs, train
-from crm_pipelines.match.standardize import FEATURES, with_customer_of, with_owner_addresses
+from crm_pipelines.match.standardize import (
+    FEATURES,
+    customer_of_persons,
+    with_customer_of,
+    with_owner_addresses,
+)
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +150,7 @@ def match_entity(
     address_clusters: pl.DataFrame | None = None,
     persons: pl.DataFrame | Path | None = None,
     customer_of: pl.DataFrame | None = None,
+    customer_clusters: pl.DataFrame | None = None,
 ) -> MatchResult:
     """Match one staged entity frame into clusters of the same real-world thing.
 
@@ -157,6 +163,8 @@ def match_entity(
     holder row (role OWNER) lends the birth date and contacts its customer row lacks.
     customer_of: record_key -> customer_cluster, the golden customer a record was linked to
     (optional; leads compare it when match_settings lists the `customer` comparison).
+    customer_clusters: the matched customers (record_key, cluster_id), optional; a person
+    record then compares the golden customer it holds a role on.
     """
     started = time.perf_counter()
     stages: dict[str, float] = {}
@@ -174,9 +182,11 @@ def match_entity(
     if persons is not None and entity == "customer":
         records = with_holder_details(records, holder_details(persons))
     features = FEATURES[entity](records)
-    if _uses(cfg, "address_keys"):
+    if _uses(cfg, "address_keys") or _uses(cfg, "area_keys"):
         features = with_owner_addresses(features, entity, addresses, address_clusters)
     if _uses(cfg, "customer_cluster"):
+        if customer_clusters is not None and entity == "person":
+            customer_of = customer_of_persons(records, customer_clusters)
         features = with_customer_of(features, customer_of)
     record_keys = features["record_key"]
     rep_of_record = None

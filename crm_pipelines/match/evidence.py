@@ -17,6 +17,8 @@ from crm_pipelines.match.leads import customer_of_leads
 EVIDENCE: dict[str, tuple[str, ...]] = {
     # staged addresses (frame), address clusters, staged persons (frame or Parquet path)
     "customer": ("addresses", "address_clusters", "persons"),
+    # staged addresses, address clusters (a person's home), customer clusters (its customer)
+    "person": ("addresses", "address_clusters", "customer_clusters"),
     # lead -> customer links, customer clusters
     "lead": ("customer_links", "customer_clusters"),
 }
