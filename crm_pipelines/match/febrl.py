@@ -43,7 +43,9 @@ def read_febrl(dataset: str) -> pl.DataFrame:
 def _birth_date(text: pl.Expr) -> pl.Expr:
     """19150612 -> 1915-06-12 as written (an impossible date stays, validation judges it)."""
     return pl.when(text.str.contains(r"^\d{8}$")).then(
-        pl.concat_str(text.str.slice(0, 4), text.str.slice(4, 2), text.str.slice(6, 2), separator="-")
+        pl.concat_str(
+            text.str.slice(0, 4), text.str.slice(4, 2), text.str.slice(6, 2), separator="-"
+        )
     )
 
 
@@ -76,18 +78,13 @@ def write_febrl_landing(dataset: str, out: Path | str) -> dict[str, int]:
         pl.col("postcode"),
         pl.lit("AU").alias("country"),
     )
-    party = pl.col("rec_id").str.extract(r"^rec-(\d+)-", 1)
-    truth = pl.concat(
-        [
-            raw.select(pl.lit("person").alias("entity"), pl.lit(SOURCE_SYSTEM).alias("source_system"),
-                       pl.col("rec_id").alias("source_id"), party.alias("party_id")),
-            raw.filter(has_address).select(
-                pl.lit("address").alias("entity"), pl.lit(SOURCE_SYSTEM).alias("source_system"),
-                ("addr-" + pl.col("rec_id")).alias("source_id"),
-                # the same building when the originals' record is the same party: FEBRL's
-                # duplicates are copies of one original, address included
-                party.alias("party_id")),
-        ]
+    # persons only: FEBRL's duplicates copy the original's address with typos (a house number
+    # dropped or changed), which is no statement that two records name one building
+    truth = raw.select(
+        pl.lit("person").alias("entity"),
+        pl.lit(SOURCE_SYSTEM).alias("source_system"),
+        pl.col("rec_id").alias("source_id"),
+        pl.col("rec_id").str.extract(r"^rec-(\d+)-", 1).alias("party_id"),
     )
     for feed, frame in (("person", persons), ("address", addresses)):
         (out / feed).mkdir(parents=True, exist_ok=True)
@@ -95,7 +92,16 @@ def write_febrl_landing(dataset: str, out: Path | str) -> dict[str, int]:
     (out / "_truth").mkdir(parents=True, exist_ok=True)
     truth.write_parquet(out / "_truth" / "records.parquet")
     pl.DataFrame(
-        schema={c: pl.String for c in ("entity", "left_source_system", "left_source_id",
-                                         "right_source_system", "right_source_id", "kind")}
+        schema={
+            c: pl.String
+            for c in (
+                "entity",
+                "left_source_system",
+                "left_source_id",
+                "right_source_system",
+                "right_source_id",
+                "kind",
+            )
+        }
     ).write_parquet(out / "_truth" / "hard_negatives.parquet")
     return {"person": persons.height, "address": addresses.height}
