@@ -107,7 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     run.set_defaults(func=cmd_run)
 
     bench = sub.add_parser("bench", help="rows/s and peak memory per stage at realistic sizes")
-    bench.add_argument("--customers", nargs="+", default=["100000", "1000000"])
+    bench.add_argument(
+        "--customers",
+        nargs="*",
+        default=["100000", "1000000"],
+        help="generated sizes to run stage by stage (none: matching quality only)",
+    )
     bench.add_argument("--workdir", default="data/bench")
     bench.add_argument("--seed", type=int, default=7)
     bench.set_defaults(func=cmd_bench)
