@@ -6,7 +6,7 @@ features live in a separate frame keyed by the row index `rid`, never in the rec
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -262,17 +262,29 @@ def building_number(house_number: pl.Expr) -> pl.Expr:
     )
 
 
+def per_distinct(
+    frame: pl.DataFrame, column: str, derive: Callable[[pl.Expr], pl.Expr], out: str
+) -> pl.DataFrame:
+    """`out` = derive(column), computed once per distinct value and joined back."""
+    values = frame.select(pl.col(column).unique().drop_nulls())
+    table = values.with_columns(derive(pl.col(column)).alias(out))
+    found = frame.select(column).join(table, on=column, how="left", maintain_order="left")
+    return frame.with_columns(found[out])
+
+
 def address_features(records: pl.DataFrame) -> pl.DataFrame:
     trailing = r"\s+(\d+[a-zA-Z]?(?:\s*/\s*\d+[a-zA-Z]?)?)$"
     street_raw = pl.col("street").fill_null(pl.col("address_line").str.split(",").list.first())
     house = pl.col("house_number").fill_null(street_raw.str.extract(trailing, 1))
     street_only = street_raw.str.replace(trailing, "")
     frame = _base(records).with_columns(
-        street_name(street_only).alias("street_norm"),
+        street_only.alias("_street"),
         building_number(house).alias("building"),
         pl.col("postcode").str.replace_all(r"\s", "").alias("postcode_norm"),
-        city_name(pl.col("city")).alias("city_norm"),
     )
+    # the regex-heavy names run once per distinct street and city, not once per row
+    frame = per_distinct(frame, "_street", street_name, "street_norm")
+    frame = per_distinct(frame, "city", city_name, "city_norm").drop("_street")
     # A village without streets: the village name stands in for the street (Lhota 12).
     frame = frame.with_columns(pl.col("street_norm").fill_null(pl.col("city_norm")))
     place = pl.coalesce(pl.col("postcode_norm"), pl.col("city_norm"))
