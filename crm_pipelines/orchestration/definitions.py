@@ -19,6 +19,7 @@ from crm_pipelines.orchestration.publish_assets import warehouse
 from crm_pipelines.orchestration.resources import FrameStore, PipelineSettings
 from crm_pipelines.orchestration.sensors import landing_sensor
 from crm_pipelines.orchestration.staging_assets import landing_feeds
+from crm_pipelines.orchestration.steward_checks import every_steward_decision_applied
 
 NIGHTLY_JOB = "nightly_master_data"
 
@@ -47,6 +48,7 @@ defs = Definitions(
         campaign_targets,
         warehouse,
     ],
+    asset_checks=[every_steward_decision_applied],
     jobs=[nightly_master_data],
     schedules=[nightly_schedule],
     sensors=[landing_sensor(nightly_master_data)],

@@ -22,7 +22,10 @@ from crm_pipelines.publish.warehouse import publish_warehouse, read_previous
 PUBLISHED = (
     [("master", t) for t in MASTER_TABLES]
     + [("quality", t) for t in ("rejected", "finding", "rule_result", "file_load", "match_review")]
-    + [("marketing", t) for t in ("campaign_target", "campaign_exclusion", "campaign_summary")]
+    + [
+        ("marketing", t)
+        for t in ("campaign_target", "campaign_exclusion", "campaign_summary", "suppression")
+    ]
 )
 
 
