@@ -40,8 +40,12 @@ def plan_header(header: list[str], spec: FeedSpec) -> HeaderPlan:
     collisions = {column: names for column, names in claimed.items() if len(names) > 1}
     problem = None
     if collisions:
-        problem = "header collision: " + "; ".join(
-            f"columns {', '.join(repr(n) for n in names)} all map to contract column {column}"
-            for column, names in sorted(collisions.items())
-        ) + " (the values may disagree, so neither is taken)"
+        problem = (
+            "header collision: "
+            + "; ".join(
+                f"columns {', '.join(repr(n) for n in names)} all map to contract column {column}"
+                for column, names in sorted(collisions.items())
+            )
+            + " (the values may disagree, so neither is taken)"
+        )
     return HeaderPlan(contract, ignored, problem)

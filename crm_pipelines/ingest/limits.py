@@ -26,8 +26,12 @@ def landing_limits() -> LandingLimits:
     raw = quality_rules(LIMITS_FILE)
     expected = {"max_csv_mib", "max_gzip_ratio"}
     if set(raw) != expected:
-        raise ValueError(f"{LIMITS_FILE}: keys must be exactly {sorted(expected)}, not {sorted(raw)}")
+        raise ValueError(
+            f"{LIMITS_FILE}: keys must be exactly {sorted(expected)}, not {sorted(raw)}"
+        )
     mib, ratio = raw["max_csv_mib"], raw["max_gzip_ratio"]
     if not (isinstance(mib, int) and mib > 0 and isinstance(ratio, int | float) and ratio >= 1):
-        raise ValueError(f"{LIMITS_FILE}: max_csv_mib must be a positive integer, max_gzip_ratio >= 1")
+        raise ValueError(
+            f"{LIMITS_FILE}: max_csv_mib must be a positive integer, max_gzip_ratio >= 1"
+        )
     return LandingLimits(max_csv_bytes=mib * MIB, max_gzip_ratio=float(ratio))

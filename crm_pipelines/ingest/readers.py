@@ -18,9 +18,9 @@ from pathlib import Path
 import polars as pl
 from polars.exceptions import PanicException
 
+from crm_pipelines.ingest.entries import SUFFIXES, LandingEntry, landing_entries
 from crm_pipelines.ingest.header import HeaderPlan, plan_header
 from crm_pipelines.ingest.limits import LandingLimits, landing_limits
-from crm_pipelines.ingest.entries import SUFFIXES, LandingEntry, landing_entries
 from crm_pipelines.ingest.specs import FeedSpec
 
 log = logging.getLogger(__name__)
