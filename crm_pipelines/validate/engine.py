@@ -15,8 +15,9 @@ from crm_pipelines.ingest.specs import FeedSpec, feed_spec
 from crm_pipelines.validate import values
 from crm_pipelines.validate.codes import canonical_codes
 from crm_pipelines.validate.column_checks import ColumnOutcome, RowContext, run_column_check
+from crm_pipelines.validate.parsing import CONTROL_CHARACTERS, without_control_characters
 from crm_pipelines.validate.row_rules import apply_row_rules
-from crm_pipelines.validate.rules import error_rule_ids
+from crm_pipelines.validate.rules import warning_rule_ids
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,8 @@ class FeedValidation:
         return self
 
     def error_rows(self) -> pl.Series:
-        errors = self.issues.filter(pl.col("rule_id").is_in(error_rule_ids()))
+        # A rule id missing from the catalogue counts as an ERROR: its row is never lost.
+        errors = self.issues.filter(~pl.col("rule_id").is_in(warning_rule_ids()))
         return errors["__row"].unique()
 
 
@@ -61,7 +63,7 @@ def _short(value: pl.Expr) -> pl.Expr:
         pl.when(value.str.len_chars() > MAX_VALUE_IN_MESSAGE)
         .then(value.str.slice(0, MAX_VALUE_IN_MESSAGE) + pl.lit("…"))
         .otherwise(value)
-        .str.replace_all(r"[\x00-\x1f]", "?")
+        .str.replace_all(CONTROL_CHARACTERS, "?")
     )
 
 
@@ -95,7 +97,7 @@ def select_winners(raw: RawFeed) -> tuple[pl.DataFrame, int]:
     timestamps = values.parse_timestamp(frame["updated_at"])["value"]
     frame = frame.with_columns(
         pl.coalesce(source_system, frame["source_system"].str.strip_chars()).alias("__ss"),
-        frame["source_id"].str.strip_chars().alias("__sid"),
+        without_control_characters(frame["source_id"]).str.strip_chars().alias("__sid"),
         timestamps.alias("__ts"),
     )
     orderable = (
@@ -182,6 +184,12 @@ def validate_feed(
                 ),
                 outcome.rule_id,
                 checked,
+            )
+        for rule_id, failed, message in outcome.also:
+            result.add(
+                issues_from(winners, failed, rule_id, column.name, message),
+                rule_id,
+                int(winners[column.name].is_not_null().sum()),
             )
     if "country" not in typed:  # person: the country of its customer, CZ when unknown
         typed["country"] = ctx.country.fill_null("CZ")

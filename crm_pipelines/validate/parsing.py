@@ -43,6 +43,15 @@ _EARLIEST_BIRTH = dt.date(1900, 1, 1)
 PARALLEL_MIN_VALUES = 20_000
 
 
+# C0 and C1 control characters (NUL, BEL, ESC, ...), DEL; line breaks and tabs included
+CONTROL_CHARACTERS = r"[\x00-\x1f\x7f-\x9f]"
+
+
+def without_control_characters(values: pl.Series) -> pl.Series:
+    """Line breaks and tabs become one space, every other control character goes."""
+    return values.str.replace_all(r"[\t\n\r]+", " ").str.replace_all(CONTROL_CHARACTERS, "")
+
+
 def clean_text(values: pl.Series) -> pl.Series:
     """Trimmed strings; blank becomes null, because a blank field states nothing."""
     trimmed = values.cast(pl.String).str.strip_chars()
