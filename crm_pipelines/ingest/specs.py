@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 from crm_pipelines.paths import ASSETS_DIR, load_yaml
+from crm_pipelines.yaml_keys import GovernanceKeyError, unknown_keys
 
 FEEDS = ("customer", "person", "account", "address", "lead", "campaign", "steward_decision")
 COLUMN_KEYS = {
@@ -110,8 +111,14 @@ def _column(feed: str, name: str, raw: dict[str, Any], text_max_length: int) -> 
 
 @cache
 def feed_spec(feed: str) -> FeedSpec:
-    raw = load_yaml(ASSETS_DIR / "feeds" / f"{feed}.yaml")
-    text_max_length = raw["text_max_length"]
+    path = ASSETS_DIR / "feeds" / f"{feed}.yaml"
+    problems = unknown_keys(path, FEED_SPEC_KEYS)  # a misspelt key must not pass unread
+    if problems:
+        raise GovernanceKeyError("; ".join(problems))
+    raw = load_yaml(path)
+    text_max_length = raw.get("text_max_length")
+    if not isinstance(text_max_length, int) or text_max_length < 1:
+        raise ValueError(f"{path}: text_max_length (a positive integer) is required")
     return FeedSpec(
         feed=raw["feed"],
         columns={

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from crm_pipelines.governance import check_governance_files
 from crm_pipelines.ingest.specs import FEEDS, feed_spec
 from crm_pipelines.paths import quality_rules
 
@@ -35,6 +36,7 @@ EMITTED_RULE_IDS = frozenset(
         "INVALID_REGISTRATION_NO",
         "INVALID_REQUIRED_DATE",
         "INVALID_TIMESTAMP",
+        "INVALID_VAT",
         "REQUIRED_FIELD",
         "TEXT_CONTROL_CHARACTERS",
         "TEXT_TOO_LONG",
@@ -76,8 +78,16 @@ def spec_rule_ids() -> set[str]:
 
 @cache
 def rule_catalogue() -> dict[str, Rule]:
+    # The catalogue is read first of all governance (the asset checks are built from it), so
+    # every governance file's keys are checked here: a misspelt key names its file and line.
+    check_governance_files()
+    return catalogue_from(quality_rules(RULES_FILE))
+
+
+def catalogue_from(document: dict) -> dict[str, Rule]:
+    """The rules of a rules.yaml document, refused when an emitted rule id is missing."""
     rules: dict[str, Rule] = {}
-    for raw in quality_rules(RULES_FILE)["rules"]:
+    for raw in document["rules"]:
         rule = _rule(raw)
         if rule.id in rules:
             raise ValueError(f"{RULES_FILE}: rule {rule.id} is listed twice")
