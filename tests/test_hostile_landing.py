@@ -157,6 +157,13 @@ def _add_bad_input_files(root: Path) -> None:
         ),
         root / "person" / "typed.parquet",
     )
+    (root / "steward_decision").mkdir()
+    (root / "steward_decision" / "d.csv").write_text(
+        "source_system,source_id,updated_at,entity,left_source_system,left_source_id,"
+        "right_source_system,right_source_id,decision\n"
+        "MARKETING,SD1,2026-01-02,customer,BSS,H1,BSS, H1 ,NO_MATCH\n",
+        encoding="utf-8",
+    )
     # a contract column that is a list: the file is quarantined
     pq.write_table(
         pa.table({**person, "source_id": ["P4", "P5"], "first_name": [["Jana"], ["Eva"]]}),
@@ -345,3 +352,16 @@ def test_an_email_that_is_a_formula_is_invalid(hostile_run) -> None:
         emails = {r[0] for r in con.sql("SELECT email FROM master.customer").fetchall()}
     assert finding == [("INVALID_EMAIL",)]
     assert "=1+2@seznam.cz" not in emails
+
+
+def test_a_decision_pairing_a_record_with_itself_is_rejected_and_the_run_goes_on(
+    hostile_run,
+) -> None:
+    _, warehouse = hostile_run
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rejected = con.sql(
+            "SELECT rule_id, message FROM quality.rejected WHERE feed = 'steward_decision'"
+        ).fetchall()
+        h1 = con.sql("SELECT count(*) FROM master.xref WHERE source_id = 'H1'").fetchall()
+    assert rejected == [("SELF_PAIRED_DECISION", "decision pairs BSS/H1 with itself; rejected")]
+    assert h1[0][0] >= 1

@@ -122,3 +122,26 @@ def check_decision_references(result: FeedValidation, accepted: dict[str, pl.Dat
         int(given.sum()),
     )
     result.winners = w.with_columns(known.alias("t___decision_ok"))
+    _reject_self_pairs(result)
+
+
+def _reject_self_pairs(result: FeedValidation) -> None:
+    """ERROR: a decision pairing a record with itself says nothing (a record is always
+    itself) and a NO_MATCH of that kind cannot be kept by any clustering."""
+    w = result.winners
+    same = (
+        (w["t_left_source_system"] == w["t_right_source_system"])
+        & (w["t_left_source_id"].str.strip_chars() == w["t_right_source_id"].str.strip_chars())
+    ).fill_null(False)
+    message = pl.select(
+        pl.format(
+            "decision pairs {}/{} with itself; rejected",
+            w["t_left_source_system"],
+            w["t_left_source_id"].str.slice(0, 80),
+        )
+    ).to_series()
+    result.add(
+        issues_from(w, same, "SELF_PAIRED_DECISION", "right_source_id", message),
+        "SELF_PAIRED_DECISION",
+        int(w["t_entity"].is_not_null().sum()),
+    )

@@ -38,6 +38,7 @@ EMITTED_RULE_IDS = frozenset(
         "INVALID_TIMESTAMP",
         "INVALID_VAT",
         "REQUIRED_FIELD",
+        "SELF_PAIRED_DECISION",
         "TEXT_CONTROL_CHARACTERS",
         "TEXT_TOO_LONG",
         "UNKNOWN_CODE",
