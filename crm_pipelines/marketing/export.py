@@ -79,8 +79,11 @@ def campaign_export_frame(targets: pl.DataFrame, campaign_key: str, channel: str
 
 
 def write_export_csv(frame: pl.DataFrame, path: Path) -> None:
-    """Every text cell quoted (OWASP: wrap cells in double quotes), numbers as they are."""
-    frame.write_csv(path, quote_style="non_numeric")
+    """Every text cell quoted (OWASP: wrap cells in double quotes), numbers as they are; the
+    header (fixed column names) stays bare for the sending tools."""
+    with open(path, "wb") as out:
+        out.write((",".join(frame.columns) + "\n").encode("utf-8"))
+        frame.write_csv(out, include_header=False, quote_style="non_numeric")
 
 
 def write_campaign_exports(
