@@ -180,29 +180,24 @@ def check_string(spec: ColumnSpec, raw: pl.Series, ctx: RowContext) -> ColumnOut
     break or tab becomes a space, the rest is removed: TEXT_CONTROL_CHARACTERS) and text
     longer than the spec's max_length is left out (TEXT_TOO_LONG)."""
     controls = raw.str.contains(CONTROL_CHARACTERS).fill_null(False)
-    cleaned = without_control_characters(raw)
-    too_long = (cleaned.str.len_chars() > spec.max_length).fill_null(False)
-    typed = pl.select(
-        pl.when(too_long | (cleaned.str.strip_chars().str.len_chars() == 0))
-        .then(None)
-        .otherwise(cleaned)
-        .alias(spec.name)
-    ).to_series()
-    lengths = cleaned.str.len_chars().cast(pl.String)
+    # most columns hold no control character at all: then the text is not copied
+    cleaned, left_out = raw, (raw.str.len_chars() > spec.max_length).fill_null(False)
+    too_long = left_out
+    if controls.any():
+        cleaned = without_control_characters(raw)
+        too_long = (cleaned.str.len_chars() > spec.max_length).fill_null(False)
+        left_out = too_long | cleaned.str.contains(r"^\s*$").fill_null(False)
+    typed = (
+        pl.select(pl.when(left_out).then(None).otherwise(cleaned).alias(spec.name)).to_series()
+        if left_out.any()
+        else cleaned
+    )
     return ColumnOutcome(
         spec.name,
         typed,
         too_long,
         "TEXT_TOO_LONG",
-        "",
-        messages=pl.select(
-            pl.format(
-                "{} is {} characters long, more than max_length {}; left out",
-                pl.lit(spec.name),
-                lengths,
-                pl.lit(spec.max_length),
-            )
-        ).to_series(),
+        f"{spec.name} '{{value}}' is longer than max_length {spec.max_length}; left out",
         also=[
             (
                 "TEXT_CONTROL_CHARACTERS",

@@ -58,7 +58,8 @@ class FeedValidation:
         return errors["__row"].unique()
 
 
-def _short(value: pl.Expr) -> pl.Expr:
+def short_value(value: pl.Expr) -> pl.Expr:
+    """A raw value as quoted in a message: at most 80 characters, control characters as ?."""
     return (
         pl.when(value.str.len_chars() > MAX_VALUE_IN_MESSAGE)
         .then(value.str.slice(0, MAX_VALUE_IN_MESSAGE) + pl.lit("…"))
@@ -77,13 +78,21 @@ def issues_from(
         rows = frame.filter(mask).select(pl.col("__row"), text.alias("message"))
     elif "{value}" in message:
         head, tail = message.split("{value}", 1)
-        value = _short(pl.col(column).fill_null("")) if column in frame.columns else pl.lit("")
+        value = short_value(pl.col(column).fill_null("")) if column in frame.columns else pl.lit("")
         rows = frame.filter(mask).select(
             pl.col("__row"), pl.concat_str([pl.lit(head), value, pl.lit(tail)]).alias("message")
         )
     else:
         rows = frame.filter(mask).select(pl.col("__row"), pl.lit(message).alias("message"))
     return rows.with_columns(pl.lit(rule_id).alias("rule_id"), pl.lit(column).alias("column"))
+
+
+def _key_text(source_id: pl.Series) -> pl.Series:
+    """The source id as a key: trimmed, and without control characters (they never reach
+    the master; the column's check reports them)."""
+    if source_id.str.contains(CONTROL_CHARACTERS).any():
+        source_id = without_control_characters(source_id)
+    return source_id.str.strip_chars()
 
 
 def select_winners(raw: RawFeed) -> tuple[pl.DataFrame, int]:
@@ -97,7 +106,7 @@ def select_winners(raw: RawFeed) -> tuple[pl.DataFrame, int]:
     timestamps = values.parse_timestamp(frame["updated_at"])["value"]
     frame = frame.with_columns(
         pl.coalesce(source_system, frame["source_system"].str.strip_chars()).alias("__ss"),
-        without_control_characters(frame["source_id"]).str.strip_chars().alias("__sid"),
+        _key_text(frame["source_id"]).alias("__sid"),
         timestamps.alias("__ts"),
     )
     orderable = (

@@ -8,7 +8,7 @@ from __future__ import annotations
 import polars as pl
 
 from crm_pipelines.ingest.specs import ColumnSpec, Reference
-from crm_pipelines.validate.engine import FeedValidation, issues_from
+from crm_pipelines.validate.engine import FeedValidation, issues_from, short_value
 from crm_pipelines.validate.rules import rule_catalogue
 
 
@@ -36,7 +36,7 @@ def _named_feed(result: FeedValidation, reference: Reference) -> pl.Series:
     """The feed each row's reference names (null when its `by` code is unknown)."""
     w = result.winners
     if reference.by is None:
-        return pl.Series([reference.feeds["*"]] * w.height, dtype=pl.String)
+        return pl.repeat(reference.feeds["*"], w.height, dtype=pl.String, eager=True)
     return w[f"t_{reference.by}"].replace_strict(
         reference.feeds, default=None, return_dtype=pl.String
     )
@@ -60,20 +60,23 @@ def check_column_reference(
     given = w[column.name].is_not_null() & named.is_not_null()
     failed = given & ~known
     soft = rule_catalogue()[reference.rule_id].severity == "WARNING"
-    message = pl.select(
-        pl.format(
-            "{} '{}' names no accepted {} of the same source system{}",
-            pl.lit(column.name),
-            w[column.name].str.slice(0, 80).str.replace_all(r"[\x00-\x1f]", "?"),
-            named,
-            pl.lit("; left empty" if soft else ""),
+    issues = (
+        w.select("__row", column.name, named.alias("__named"))
+        .filter(failed)
+        .select(
+            "__row",
+            pl.format(
+                "{} '{}' names no accepted {} of the same source system{}",
+                pl.lit(column.name),
+                short_value(pl.col(column.name)),
+                pl.col("__named"),
+                pl.lit("; left empty" if soft else ""),
+            ).alias("message"),
+            pl.lit(reference.rule_id).alias("rule_id"),
+            pl.lit(column.name).alias("column"),
         )
-    ).to_series()
-    result.add(
-        issues_from(w, failed, reference.rule_id, column.name, message),
-        reference.rule_id,
-        int(given.sum()),
     )
+    result.add(issues, reference.rule_id, int(given.sum()))
     if soft:
         typed = f"t_{column.name}"
         result.winners = w.with_columns(
