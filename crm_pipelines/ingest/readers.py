@@ -58,7 +58,7 @@ def _csv_lines(frame: pl.DataFrame) -> pl.Series:
     return frame.select((extent.cum_sum() - extent + 2).alias("line")).to_series()
 
 
-def _csv_bytes(path: Path, limits: LandingLimits) -> bytes:
+def csv_bytes(path: Path, limits: LandingLimits) -> bytes:
     """The CSV text, a gzip decompressed as a stream that stops at its size cap."""
     size = path.stat().st_size
     if not path.name.lower().endswith(".gz"):
@@ -95,7 +95,7 @@ def _select_contract(frame: pl.DataFrame, plan: HeaderPlan) -> pl.DataFrame:
 
 
 def _read_csv(path: Path, spec: FeedSpec, limits: LandingLimits) -> tuple[pl.DataFrame, HeaderPlan]:
-    data = _csv_bytes(path, limits)
+    data = csv_bytes(path, limits)
     if not data.strip():
         return pl.DataFrame(), plan_header([], spec)
     frame = pl.read_csv(data, infer_schema=False, encoding="utf8", raise_if_empty=False)
@@ -106,7 +106,7 @@ def _read_csv(path: Path, spec: FeedSpec, limits: LandingLimits) -> tuple[pl.Dat
     return _select_contract(frame, plan), plan
 
 
-def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
+def _as_text(name: str, dtype: pl.DataType, name_is_chars: bool = False) -> pl.Expr:
     """One Parquet column as text; a date outside years 1..9999 becomes text that says so
     (polars panics formatting it), which the date checks then report for that row."""
     column = pl.col(name)
@@ -117,6 +117,8 @@ def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
             .then(days.clip(FIRST_DAY, LAST_DAY).cast(pl.Date).dt.to_string("%Y-%m-%d"))
             .otherwise(pl.format("out-of-range date (day {} from 1970-01-01)", days))
         )
+    if name_is_chars and isinstance(dtype, pl.Struct):  # chars as a struct: the JSON object it is
+        return column.struct.json_encode()
     if isinstance(dtype, pl.Datetime) and dtype.time_zone:
         return column.dt.to_string("%Y-%m-%dT%H:%M:%S%.f%:z")
     return column.cast(pl.String)
@@ -128,7 +130,11 @@ def _read_parquet(path: Path, spec: FeedSpec) -> tuple[pl.DataFrame, HeaderPlan]
     if plan.problem:
         raise FileRejected(plan.problem)
     wanted = {name: column for name, column in zip(schema, plan.contract, strict=True) if column}
-    nested = [f"{name} ({schema[name]})" for name in wanted if schema[name].is_nested()]
+    nested = [
+        f"{name} ({schema[name]})"
+        for name, column in wanted.items()
+        if schema[name].is_nested() and not (column == "chars" and schema[name] == pl.Struct)
+    ]
     if nested:
         raise FileRejected(
             f"nested contract column {', '.join(nested)}: the contract needs one value per row"
@@ -136,7 +142,10 @@ def _read_parquet(path: Path, spec: FeedSpec) -> tuple[pl.DataFrame, HeaderPlan]
     # Ignored columns are never read, so an unknown list or struct column costs nothing.
     frame = pl.read_parquet(path, columns=list(wanted))
     frame = frame.select(
-        [_as_text(name, dtype).alias(wanted[name]) for name, dtype in frame.schema.items()]
+        [
+            _as_text(name, dtype, wanted[name] == "chars").alias(wanted[name])
+            for name, dtype in frame.schema.items()
+        ]
     )
     frame = frame.with_row_index("__line", offset=1).with_columns(pl.col("__line").cast(pl.Int64))
     return frame, plan
