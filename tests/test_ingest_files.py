@@ -103,3 +103,15 @@ def test_chars_written_as_a_parquet_struct_is_read_as_its_json_object(tmp_path) 
     result = validate_feed(read_feed(landing, "customer"), dt.date(2026, 6, 1))
     assert result.issues.height == 0
     assert result.winners["chars"].to_list() == ['{"vip":true,"preferred_language":"cs"}']
+
+
+def test_a_string_characteristic_with_control_characters_is_left_out() -> None:
+    from crm_pipelines.paths import quality_rules
+    from crm_pipelines.validate.values import check_chars
+
+    checked = check_chars(
+        pl.Series(['{"loyalty_tier": "a\\u0085b", "vip": true}']),
+        "customer",
+        quality_rules("characteristics.yaml"),
+    )
+    assert checked.row(0) == ('{"vip": true}', "characteristic 'loyalty_tier' holds control characters")
