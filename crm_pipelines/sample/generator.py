@@ -22,6 +22,17 @@ FEEDS = ("customer", "person", "account", "address", "lead", "campaign", "stewar
 TRUTH_DIR = "_truth"
 
 
+# _truth/hard_negatives.parquet: pairs of records that must never share a golden record
+HARD_NEGATIVE_COLUMNS = (
+    "entity",
+    "left_source_system",
+    "left_source_id",
+    "right_source_system",
+    "right_source_id",
+    "kind",
+)
+
+
 def _truth(frame: pl.DataFrame, feed: str) -> pl.DataFrame:
     return frame.select(
         entity=pl.lit(feed),
@@ -82,14 +93,7 @@ def _hard_negative_pairs(parties: pl.DataFrame, records: pl.DataFrame) -> pl.Dat
         ),
         on=["entity", "right_party"],
     )
-    return joined.select(
-        "entity",
-        "left_source_system",
-        "left_source_id",
-        "right_source_system",
-        "right_source_id",
-        "kind",
-    ).sort(pl.all())
+    return joined.select(HARD_NEGATIVE_COLUMNS).sort(pl.all())
 
 
 def generate_landing(out_dir: Path, customers: int = 2000, seed: int = 42) -> dict:
