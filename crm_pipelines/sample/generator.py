@@ -34,11 +34,18 @@ HARD_NEGATIVE_COLUMNS = (
 
 
 def _truth(frame: pl.DataFrame, feed: str) -> pl.DataFrame:
+    """Per source record its party; a customer record also names the human holding it
+    (holder_party_id, the person party), which lead -> customer links are scored by."""
+    holder = pl.lit(None, dtype=pl.String)
+    if feed == "customer":
+        human = pl.col("_human")
+        holder = pl.when(human >= 0).then("H" + human.cast(pl.String).str.zfill(8))
     return frame.select(
         entity=pl.lit(feed),
         source_system="source_system",
         source_id="source_id",
         party_id="_party",
+        holder_party_id=holder,
         expected_valid="_valid",
         defect="_defect",
     )
@@ -159,13 +166,13 @@ def generate_landing(out_dir: Path, customers: int = 2000, seed: int = 42) -> di
     campaigns = write_campaigns(out)
     counts["campaign"] = campaigns.height
     parts = sorted((out / TRUTH_DIR).glob("part-*.parquet"))
-    records = pl.concat([pl.read_parquet(p) for p in parts] + [campaigns])
+    records = pl.concat([pl.read_parquet(p) for p in parts] + [campaigns], how="diagonal")
     for p in parts:
         p.unlink()
     hard_negatives = _hard_negative_pairs(hn_parties, records)
     steward = write_steward_decisions(out, records, hard_negatives, rng)
     counts["steward_decision"] = steward.height
-    records = pl.concat([records, steward])
+    records = pl.concat([records, steward], how="diagonal")
     records.write_parquet(out / TRUTH_DIR / "records.parquet", statistics=False)
     hard_negatives.write_parquet(out / TRUTH_DIR / "hard_negatives.parquet", statistics=False)
     counts["truth_records"] = records.height
