@@ -12,7 +12,6 @@ import polars as pl
 from crm_pipelines.golden.attributes import ATTRIBUTES
 from crm_pipelines.golden.identity import (
     REGISTRY_SCHEMA,
-    RETIRED_SCHEMA,
     XREF_SCHEMA,
     IdentityAssignment,
     PreviousIdentity,

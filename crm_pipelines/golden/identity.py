@@ -183,7 +183,9 @@ def resolve_current_ids(retired: pl.DataFrame, max_hops: int = 64) -> pl.DataFra
     hop limit only guards against a hand-edited table."""
     retired = conform_frame(retired, RETIRED_SCHEMA)
     step = retired.drop_nulls("surviving_id").unique("retired_id", keep="last")
-    step = step.select(pl.col("retired_id").alias("current_id"), pl.col("surviving_id").alias("next_id"))
+    step = step.select(
+        pl.col("retired_id").alias("current_id"), pl.col("surviving_id").alias("next_id")
+    )
     current = retired.with_columns(pl.coalesce("surviving_id", "retired_id").alias("current_id"))
     for _ in range(max_hops):
         moved = current.join(step, on="current_id", how="left", maintain_order="left")
@@ -209,9 +211,11 @@ def remembered_xref(previous: PreviousIdentity | None) -> pl.DataFrame:
         xref.select("entity", "record_key"), on=["entity", "record_key"], how="anti"
     )
     if previous.identity_retired is not None and previous.identity_retired.height:
-        current = resolve_current_ids(previous.identity_retired).select(
-            pl.col("retired_id").alias("master_id"), "current_id"
-        ).unique("master_id", keep="last")
+        current = (
+            resolve_current_ids(previous.identity_retired)
+            .select(pl.col("retired_id").alias("master_id"), "current_id")
+            .unique("master_id", keep="last")
+        )
         remembered = remembered.join(current, on="master_id", how="left").select(
             *[c for c in XREF_SCHEMA if c != "master_id"],
             pl.coalesce("current_id", "master_id").alias("master_id"),
@@ -237,7 +241,12 @@ def accumulate_source_keys(
         else conform_frame(previous.xref, SOURCE_KEY_SCHEMA)
     )
     return pl.concat(
-        [seen, earlier.join(seen.select("entity", "record_key"), on=["entity", "record_key"], how="anti")]
+        [
+            seen,
+            earlier.join(
+                seen.select("entity", "record_key"), on=["entity", "record_key"], how="anti"
+            ),
+        ]
     )
 
 
@@ -443,7 +452,10 @@ def _registry_after(
         .then(pl.lit("ACTIVE"))
         .otherwise(pl.col("status"))
         .alias("status"),
-        pl.when(is_retired).then(pl.lit(run_id)).otherwise(pl.col("retired_run")).alias("retired_run"),
+        pl.when(is_retired)
+        .then(pl.lit(run_id))
+        .otherwise(pl.col("retired_run"))
+        .alias("retired_run"),
         pl.when(is_retired).then(now).otherwise(pl.col("retired_at")).alias("retired_at"),
         pl.when(is_dormant)
         .then(pl.lit(run_id))
