@@ -114,11 +114,13 @@ def test_merge_keeps_the_older_id_and_records_the_retired_one() -> None:
     registry = third.identity_registry.filter(pl.col("master_id") == newer)
     assert registry["status"].to_list() == ["RETIRED"]
     assert third.metrics["customer"]["merges"] == 1
-    # splitting again: a tie goes to the part with the smaller record key; the retired id
-    # is never handed out again
-    fourth = ids_by_record(run([["1"], ["5"]], third, 4))
-    assert fourth["BSS|1"] == older
-    assert fourth["BSS|5"] not in (older, newer)
+    # splitting again undoes the merge: each part gets the id its records had before it
+    fourth = run([["1"], ["5"]], third, 4)
+    assert ids_by_record(fourth) == ids_by_record(second)
+    assert registry_status(fourth, newer) == "ACTIVE"
+    assert fourth.metrics["customer"]["revived_ids"] == 1
+    row = fourth.identity_retired.filter(pl.col("retired_id") == newer).row(0, named=True)
+    assert (row["surviving_id"], row["current_id"]) == (older, newer)  # history kept
 
 
 def test_split_leaves_the_id_with_the_larger_part() -> None:
@@ -185,6 +187,17 @@ def test_retired_ids_accumulate_and_a_chain_of_merges_resolves_to_todays_id() ->
     assert chain == {newest: middle, middle: oldest}
     sixth = run([["1", "5", "7"]], fifth, 6)
     assert sixth.identity_retired.equals(fifth.identity_retired)
+
+
+def test_a_merge_made_while_a_source_was_missing_is_undone_when_it_is_back() -> None:
+    # 2 kept 1 and 3 apart; without it they merge, with it back each gets its own id again
+    first = run([["1", "2"], ["3"]], None, 1)
+    second = run([["1", "3"]], first, 2)
+    assert second.metrics["customer"]["merges"] == 1
+    third = run([["1", "3"]], second, 3)  # still merged: no second retirement
+    assert third.identity_retired.height == 1
+    fourth = run([["1", "2"], ["3"]], third, 4)
+    assert ids_by_record(fourth) == ids_by_record(first)
 
 
 def test_minting_avoids_taken_ids_and_keys() -> None:

@@ -375,9 +375,9 @@ def build_master(
         attribute_lineage=conform_frame(pl.concat(lineages), LINEAGE_SCHEMA),
         identity_registry=pl.concat([registry, other_registry]),
         identity_retired=accumulate_retired(
-            previous, pl.concat([ids[entity].retired for entity in GOLDEN_ENTITIES])
+            previous, pl.concat([ids[entity].retired for entity in GOLDEN_ENTITIES]), registry
         ),
-        identity_source_key=accumulate_source_keys(previous, xref, run_id, run_at),
+        identity_source_key=accumulate_source_keys(previous, xref, registry, run_id, run_at),
         metrics=metrics,
     )
     log.info("golden records: %s", {e: m["golden_records"] for e, m in metrics.items()})

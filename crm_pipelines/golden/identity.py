@@ -13,6 +13,9 @@ published warehouse used (its xref), so analysts' ids survive re-matching:
   the id is revived;
 - every retired id keeps its survivor for ever: master.identity_retired accumulates over
   runs and its current_id follows a chain of merges to today's id;
+- a merge is undone by a split: a record remembers the id it held before it was merged away
+  (identity_source_key.merged_from) and votes for it, so when its part splits off again (a
+  source that kept two parties apart is back) the part gets its retired id back (revived);
 - a new id is uuid5(namespace, entity | min record_key of the cluster), re-derived with a
   counter on the rare collision with an id or business key already taken.
 """
@@ -80,6 +83,7 @@ SOURCE_KEY_SCHEMA: dict[str, pl.DataType] = {
     "source_id": pl.String(),
     "record_key": pl.String(),
     "master_id": pl.String(),  # the golden id the source key had when last seen
+    "merged_from": pl.String(),  # the retired id it held before a merge moved it to master_id
     "last_seen_run": pl.String(),
     "last_seen_at": UTC_TS,
 }
@@ -176,17 +180,31 @@ def load_previous_identity(duckdb_path: str | Path) -> PreviousIdentity | None:
     )
 
 
-def resolve_current_ids(retired: pl.DataFrame, max_hops: int = 64) -> pl.DataFrame:
+def resolve_current_ids(
+    retired: pl.DataFrame, registry: pl.DataFrame | None = None, max_hops: int = 64
+) -> pl.DataFrame:
     """current_id of every retired id: its survivor, that survivor's survivor, ... today's id.
 
-    Merges retire an id into one older than itself, so chains are short and acyclic; the
-    hop limit only guards against a hand-edited table."""
+    An id revived since (registry status not RETIRED) is its own current id. Merges retire an
+    id into an older one, so chains are short; the hop limit guards against a hand-edited table."""
     retired = conform_frame(retired, RETIRED_SCHEMA)
-    step = retired.drop_nulls("surviving_id").unique("retired_id", keep="last")
-    step = step.select(
-        pl.col("retired_id").alias("current_id"), pl.col("surviving_id").alias("next_id")
+    live = (
+        registry.filter(pl.col("status") != "RETIRED")["master_id"].implode()
+        if registry is not None
+        else pl.Series([], dtype=pl.String).implode()
     )
-    current = retired.with_columns(pl.coalesce("surviving_id", "retired_id").alias("current_id"))
+    step = (
+        retired.drop_nulls("surviving_id")
+        .unique("retired_id", keep="last", maintain_order=True)
+        .filter(~pl.col("retired_id").is_in(live))
+        .select(pl.col("retired_id").alias("current_id"), pl.col("surviving_id").alias("next_id"))
+    )
+    current = retired.with_columns(
+        pl.when(pl.col("retired_id").is_in(live))
+        .then(pl.col("retired_id"))
+        .otherwise(pl.coalesce("surviving_id", "retired_id"))
+        .alias("current_id")
+    )
     for _ in range(max_hops):
         moved = current.join(step, on="current_id", how="left", maintain_order="left")
         if moved["next_id"].is_null().all():
@@ -198,38 +216,46 @@ def resolve_current_ids(retired: pl.DataFrame, max_hops: int = 64) -> pl.DataFra
 
 
 def remembered_xref(previous: PreviousIdentity | None) -> pl.DataFrame:
-    """The previous xref plus every source key seen in any earlier run (XREF_SCHEMA).
-
-    A key absent from the last warehouse keeps the id it had when last seen, followed through
-    later merges to today's id, so a source system missing for a run gets its ids back."""
+    """Each source key ever seen with its own id (XREF_SCHEMA): the previous xref plus the keys
+    absent from it (with the id they had when last seen); a key merged away votes for the id
+    it held before the merge."""
     if previous is None:
         return pl.DataFrame(schema=XREF_SCHEMA)
     xref = conform_frame(previous.xref, XREF_SCHEMA)
     if previous.source_keys is None or previous.source_keys.is_empty():
         return xref
-    remembered = conform_frame(previous.source_keys, XREF_SCHEMA).join(
-        xref.select("entity", "record_key"), on=["entity", "record_key"], how="anti"
+    keys = conform_frame(previous.source_keys, SOURCE_KEY_SCHEMA)
+    remembered = keys.join(xref, on=["entity", "record_key"], how="anti")
+    own = keys.select("entity", "record_key", "merged_from").drop_nulls("merged_from")
+    return (
+        pl.concat([xref, conform_frame(remembered, XREF_SCHEMA)])
+        .join(own, on=["entity", "record_key"], how="left")
+        .with_columns(pl.coalesce("merged_from", "master_id").alias("master_id"))
+        .select(list(XREF_SCHEMA))
     )
-    if previous.identity_retired is not None and previous.identity_retired.height:
-        current = (
-            resolve_current_ids(previous.identity_retired)
-            .select(pl.col("retired_id").alias("master_id"), "current_id")
-            .unique("master_id", keep="last")
-        )
-        remembered = remembered.join(current, on="master_id", how="left").select(
-            *[c for c in XREF_SCHEMA if c != "master_id"],
-            pl.coalesce("current_id", "master_id").alias("master_id"),
-        )
-    return pl.concat([xref, remembered.select(list(XREF_SCHEMA))])
 
 
 def accumulate_source_keys(
-    previous: PreviousIdentity | None, xref: pl.DataFrame, run_id: str, run_at: datetime
+    previous: PreviousIdentity | None,
+    xref: pl.DataFrame,
+    registry: pl.DataFrame,
+    run_id: str,
+    run_at: datetime,
 ) -> pl.DataFrame:
-    """This run's xref stamped as seen now, plus every earlier key not seen this run."""
+    """This run's xref stamped as seen now, plus every earlier key not seen this run.
+
+    merged_from: the key's own id when that id is retired and the key now has another."""
+    retired = registry.filter(pl.col("status") == "RETIRED")["master_id"].implode()
+    votes = remembered_xref(previous).select(
+        "entity", "record_key", pl.col("master_id").alias("own_id")
+    )
     seen = conform_frame(
-        xref.with_columns(
-            pl.lit(run_id).alias("last_seen_run"), pl.lit(run_at).cast(UTC_TS).alias("last_seen_at")
+        xref.join(votes, on=["entity", "record_key"], how="left").with_columns(
+            pl.when(pl.col("own_id").is_in(retired) & (pl.col("own_id") != pl.col("master_id")))
+            .then(pl.col("own_id"))
+            .alias("merged_from"),
+            pl.lit(run_id).alias("last_seen_run"),
+            pl.lit(run_at).cast(UTC_TS).alias("last_seen_at"),
         ),
         SOURCE_KEY_SCHEMA,
     )
@@ -251,16 +277,18 @@ def accumulate_source_keys(
 
 
 def accumulate_retired(
-    previous: PreviousIdentity | None, retired_now: pl.DataFrame
+    previous: PreviousIdentity | None, retired_now: pl.DataFrame, registry: pl.DataFrame
 ) -> pl.DataFrame:
-    """Every id ever retired, with today's current_id."""
+    """Every id ever retired, with today's current_id (registry: after this run)."""
     earlier = (
         previous.identity_retired
         if previous is not None and previous.identity_retired is not None
         else None
     )
     frames = [conform_frame(earlier, RETIRED_SCHEMA), conform_frame(retired_now, RETIRED_SCHEMA)]
-    return resolve_current_ids(pl.concat(frames)).sort("retired_at", "entity", "retired_id")
+    return resolve_current_ids(pl.concat(frames), registry).sort(
+        "retired_at", "entity", "retired_id", maintain_order=True
+    )
 
 
 def assign_identity(
@@ -291,13 +319,9 @@ def assign_identity(
         maintain_order="left",
     )
     registry = conform_frame(previous_registry, REGISTRY_SCHEMA)
-    retired_before = registry.filter(pl.col("status") == "RETIRED")["master_id"]
-    members = members.with_columns(
-        pl.when(pl.col("prev_id").is_in(retired_before.implode()))
-        .then(None)
-        .otherwise(pl.col("prev_id"))
-        .alias("prev_id")
-    )
+    # prev_id is each record's own id: for a record merged away, the retired id it held
+    # before (remembered_xref), so a cluster that splits off again gets that id back.
+    retired_before = registry.filter(pl.col("status") == "RETIRED")["master_id"].implode()
     cluster_seed = members.group_by("cluster_id").agg(pl.col("record_key").min().alias("seed"))
     parts = (
         members.drop_nulls("prev_id")
@@ -321,6 +345,7 @@ def assign_identity(
     merged = (
         ranked.join(survivors.select("cluster_id", "master_id"), on="cluster_id")
         .filter(pl.col("prev_id") != pl.col("master_id"))
+        .filter(~pl.col("prev_id").is_in(retired_before))  # retired before: no new row
         .select(
             pl.col("prev_id").alias("retired_id"),
             pl.col("master_id").alias("surviving_id"),
@@ -359,7 +384,7 @@ def assign_identity(
         .join(survivors, on="master_id", how="anti")
         .join(merged, left_on="master_id", right_on="retired_id", how="anti")
     )["master_id"]
-    revived = registry.filter(pl.col("status") == "DORMANT").join(
+    revived = registry.filter(pl.col("status").is_in(["DORMANT", "RETIRED"])).join(
         survivors, on="master_id", how="semi"
     )["master_id"]
     retired = conform_frame(
