@@ -15,10 +15,12 @@ from crm_pipelines.golden.identity import (
     XREF_SCHEMA,
     IdentityAssignment,
     PreviousIdentity,
-    accumulate_retired,
-    accumulate_source_keys,
     assign_identity,
     conform_frame,
+)
+from crm_pipelines.golden.memory import (
+    accumulate_retired,
+    accumulate_source_keys,
     remembered_xref,
 )
 from crm_pipelines.golden.minting import uuid5_series
