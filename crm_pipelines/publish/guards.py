@@ -50,6 +50,13 @@ SELECT coalesce(a.feed, r.feed) AS feed, coalesce(a.source_system, r.source_syst
 FROM accepted a FULL JOIN rejected r ON a.feed = r.feed AND a.source_system = r.source_system
 """
 
+VOLUME_SCHEMA = {
+    "feed": pl.String,
+    "source_system": pl.String,
+    "accepted": pl.Int64,
+    "rejected": pl.Int64,
+}
+
 ACTIVE_SQL = "SELECT entity, master_id FROM {registry} WHERE status = 'ACTIVE'"
 
 
@@ -208,6 +215,7 @@ def compare_runs(
 
 
 def _volume_rows(before: pl.DataFrame, now: pl.DataFrame, guards: RunGuards) -> list[pl.DataFrame]:
+    before, now = before.cast(VOLUME_SCHEMA), now.cast(VOLUME_SCHEMA)
     both = before.join(now, on=["feed", "source_system"], how="full", coalesce=True, suffix="_now")
     both = both.with_columns(pl.col(pl.Int64).fill_null(0)).with_columns(
         _rate("accepted", "rejected").alias("rate"),
@@ -273,6 +281,8 @@ def _rate(accepted: str, rejected: str) -> pl.Expr:
 
 
 def _golden_rows(before: pl.DataFrame, now: pl.DataFrame, guards: RunGuards) -> pl.DataFrame:
+    ids = {"entity": pl.String, "master_id": pl.String}
+    before, now = before.cast(ids), now.cast(ids)
     kept = before.join(now, on=["entity", "master_id"], how="semi").group_by("entity").len("kept")
     per_entity = (
         before.group_by("entity")
