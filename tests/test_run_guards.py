@@ -184,3 +184,24 @@ def test_leftovers_are_removed_and_a_published_runs_exports_rolled_forward(tmp_p
     assert (
         done[0] == "exports of published run run-2 swapped in (the run was killed after publishing)"
     )
+
+
+def test_dagster_runs_older_than_the_history_days_are_deleted(tmp_path: Path) -> None:
+    from dagster import DagsterInstance, job, op
+
+    from crm_pipelines.run import prune_dagster_history
+
+    @op
+    def one() -> int:
+        return 1
+
+    @job
+    def tiny():
+        one()
+
+    with DagsterInstance.local_temp(str(tmp_path)) as instance:
+        assert tiny.execute_in_process(instance=instance).success
+        assert prune_dagster_history(instance, 1) == 0  # a run of today is kept
+        assert len(instance.get_runs()) == 1
+        assert prune_dagster_history(instance, 0) == 1
+        assert instance.get_runs() == []

@@ -22,6 +22,9 @@ class StageProgress(logging.Handler):
         self.done = 0
         self.rows: dict[str, int] = {}
 
+    def _of(self, k: int) -> str:
+        return f"{k:>2} of {self.total_steps}" if self.total_steps else f"{k:>2}"
+
     def emit(self, record: logging.LogRecord) -> None:
         meta = getattr(record, "dagster_meta", None) or {}
         event = meta.get("dagster_event")
@@ -38,14 +41,14 @@ class StageProgress(logging.Handler):
             self.done += 1
             seconds = event.event_specific_data.duration_ms / 1000
             print(
-                f"stage {self.done:>2} of {self.total_steps}  {event.step_key:<24} "
+                f"stage {self._of(self.done)}  {event.step_key:<24} "
                 f"{self.rows.get(event.step_key, 0):>12,} rows  {seconds:>7.1f} s",
                 file=sys.stdout,
                 flush=True,
             )
         elif event.is_step_failure:
             print(
-                f"stage {self.done + 1:>2} of {self.total_steps}  {event.step_key:<24} FAILED",
+                f"stage {self._of(self.done + 1)}  {event.step_key:<24} FAILED",
                 flush=True,
             )
 
