@@ -36,12 +36,17 @@ def small_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def published(small_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Site:
+def first_run(small_landing: Path, tmp_path_factory: pytest.TempPathFactory):
     """A site after one green run: its warehouse and exports are the 'previous' state."""
     site = make_site(tmp_path_factory.mktemp("published"), small_landing)
     first = site.run()
     assert first.returncode == 0, first.stdout + first.stderr
-    return site
+    return site, first.stdout
+
+
+@pytest.fixture(scope="module")
+def published(first_run) -> Site:
+    return first_run[0]
 
 
 def copy_site(site: Site, root: Path) -> Site:
@@ -52,8 +57,22 @@ def copy_site(site: Site, root: Path) -> Site:
 
 
 def test_a_run_prints_a_line_per_stage_and_leaves_only_warehouse_exports_and_lock(
-    published: Site,
+    first_run,
 ) -> None:
+    published, stdout = first_run
+    stages = [line for line in stdout.splitlines() if line.startswith("stage ")]
+    assert len(stages) == 11 and stages[-1].startswith("stage 11 of 11  publish__warehouse")
+    assert all(line.rstrip().endswith(" s") and " rows " in line for line in stages)
+    for words in (
+        "ids: new ",
+        "merges",
+        "dormant",
+        "revived",
+        "steward decisions applied",
+        "export files",
+        "failed checks: 0 blocking",
+    ):
+        assert words in stdout, words
     assert leftovers(published) == []
     assert list((published.folder / "exports").glob("*.csv"))
     run_row = query(published.warehouse, "SELECT run_id, accepted_shrink FROM meta.run")
