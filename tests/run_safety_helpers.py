@@ -80,8 +80,9 @@ def fingerprint(site: Site) -> dict[str, str]:
 
 
 def leftovers(site: Site) -> list[str]:
-    """Anything beside the warehouse but the warehouse, its exports and its lock file."""
-    expected = {site.warehouse.name, "exports", f".{site.warehouse.name}.lock"}
+    """Anything beside the warehouse but the warehouse, its exports, its lock file and the
+    matching models (match/model_store.py)."""
+    expected = {site.warehouse.name, "exports", "models", f".{site.warehouse.name}.lock"}
     return sorted(p.name for p in site.folder.iterdir() if p.name not in expected)
 
 

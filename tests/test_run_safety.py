@@ -53,6 +53,8 @@ def copy_site(site: Site, root: Path) -> Site:
     copy = make_site(root, site.landing)
     shutil.copy2(site.warehouse, copy.warehouse)
     shutil.copytree(site.folder / "exports", copy.folder / "exports")
+    if (site.folder / "models").is_dir():
+        shutil.copytree(site.folder / "models", copy.folder / "models")
     return copy
 
 
