@@ -58,11 +58,11 @@ class RunOutcome:
             lines.append(
                 f"    {key:<28} {channel:<6} targets {targets:>8,}  excluded {excluded:>8,}"
             )
-        blocking = [c for c in self.failed_checks if c.endswith("(ERROR)")]
+        errors = [c for c in self.failed_checks if "(ERROR" in c]
         lines.append(
-            f"  failed checks: {len(blocking)} blocking"
-            + (f" ({'; '.join(blocking)})" if blocking else "")
-            + f", {len(self.failed_checks) - len(blocking)} warning checks with failing rows"
+            f"  failed checks: {len(errors)} of severity ERROR"
+            + (f" ({'; '.join(errors)})" if errors else "")
+            + f", {len(self.failed_checks) - len(errors)} warning checks with failing rows"
             " (quality.rule_result, quality.finding)"
         )
         lines += [f"  {line}" for line in self.cleaned]
@@ -100,11 +100,13 @@ def _check_evaluations(result) -> list:
 
 
 def _failed_checks(outcome: RunOutcome, result) -> None:
+    """Failed checks as "name on asset (SEVERITY[, blocking])"; guard breaches in words."""
     for check in _check_evaluations(result):
         if check.passed:
             continue
         where = "/".join(check.asset_key.path)
-        outcome.failed_checks.append(f"{check.check_name} on {where} ({check.severity.value})")
+        kind = check.severity.value + (", blocking" if check.blocking else "")
+        outcome.failed_checks.append(f"{check.check_name} on {where} ({kind})")
         details = check.metadata.get("details")
         if details is not None and details.value:
             outcome.guard_breaches += str(details.value).splitlines()
@@ -121,7 +123,7 @@ def collect_failure(outcome: RunOutcome, result) -> None:
         and event.event_specific_data.error.cls_name != "DagsterAssetCheckFailedError"
     ]
     _failed_checks(outcome, result)
-    blocking = [c for c in outcome.failed_checks if c.endswith("(ERROR)")]
+    blocking = [c for c in outcome.failed_checks if c.endswith(", blocking)")]
     outcome.failure = (
         "; ".join(failures + [f"blocking check failed: {c}" for c in blocking])
         or "see the Dagster run log"
