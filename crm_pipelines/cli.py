@@ -14,12 +14,25 @@ DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
 
 
 def ensure_dagster_home(data_dir: Path) -> Path:
-    """Use $DAGSTER_HOME, else data/dagster_home, so CLI, UI and daemon share run history."""
+    """Use $DAGSTER_HOME, else data/dagster_home, so CLI, UI and daemon share run history.
+
+    A new dagster.yaml keeps schedule and sensor ticks for the days run_guards.yaml keeps
+    runs (crm-mdm run deletes older runs itself: Dagster has no retention for runs)."""
+    from crm_pipelines.publish.guards import load_run_guards
+
     home = Path(os.environ.get("DAGSTER_HOME") or data_dir / "dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        days = load_run_guards().dagster_run_history_days
+        config.write_text(
+            "telemetry:\n  enabled: false\n"
+            "retention:\n"
+            f"  schedule:\n    purge_after_days: {days}\n"
+            f"  sensor:\n    purge_after_days:\n      skipped: 7\n      failure: {days}\n"
+            f"      success: {days}\n",
+            encoding="utf-8",
+        )
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
@@ -81,9 +94,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         return 2
     ensure_dagster_home(warehouse.parent)
-    outcome = run_nightly(landing, warehouse, args.as_of)
-    print(outcome.summary_text())
-    return 0 if outcome.success else 1
+    try:
+        outcome = run_nightly(
+            landing, warehouse, args.as_of, tuple(args.accept_shrink), args.lock_wait
+        )
+    except ValueError as exc:  # a malformed --accept-shrink or run_guards.yaml
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if outcome.success:
+        print(outcome.summary_text())
+        return 0
+    print(outcome.summary_text(), file=sys.stderr)
+    return 3 if outcome.refused else 1
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -124,6 +146,22 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE))
     run.add_argument(
         "--as-of", type=_date, default=None, help="YYYY-MM-DD; default today in Europe/Prague"
+    )
+    run.add_argument(
+        "--accept-shrink",
+        action="append",
+        default=[],
+        metavar="FEED:SOURCE",
+        help="accept a deliberate shrink of a feed from a source system (e.g. customer:BSS, "
+        "customer:*, *:* for an empty landing); repeatable; recorded in meta.run",
+    )
+    run.add_argument(
+        "--lock-wait",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how long to wait for another run of the same warehouse before refusing "
+        "(default: lock_wait_seconds in quality_rules/run_guards.yaml)",
     )
     run.set_defaults(func=cmd_run)
 

@@ -55,6 +55,17 @@ QUALITY_RULE_SCHEMAS: dict[str, Schema] = {
         "rules": [{"id": None, "entities": None, "severity": None, "description": None}]
     },
     "landing_limits.yaml": {"max_csv_mib": None, "max_gzip_ratio": None},
+    "run_guards.yaml": {
+        k: None
+        for k in (
+            "max_accepted_drop",
+            "min_previous_accepted",
+            "max_rejection_rate_rise",
+            "max_golden_lost",
+            "lock_wait_seconds",
+            "dagster_run_history_days",
+        )
+    },
     "name_titles.yaml": {
         "before": None,
         "after": None,

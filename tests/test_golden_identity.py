@@ -114,11 +114,13 @@ def test_merge_keeps_the_older_id_and_records_the_retired_one() -> None:
     registry = third.identity_registry.filter(pl.col("master_id") == newer)
     assert registry["status"].to_list() == ["RETIRED"]
     assert third.metrics["customer"]["merges"] == 1
-    # splitting again: a tie goes to the part with the smaller record key; the retired id
-    # is never handed out again
-    fourth = ids_by_record(run([["1"], ["5"]], third, 4))
-    assert fourth["BSS|1"] == older
-    assert fourth["BSS|5"] not in (older, newer)
+    # splitting again undoes the merge: each part gets the id its records had before it
+    fourth = run([["1"], ["5"]], third, 4)
+    assert ids_by_record(fourth) == ids_by_record(second)
+    assert registry_status(fourth, newer) == "ACTIVE"
+    assert fourth.metrics["customer"]["revived_ids"] == 1
+    row = fourth.identity_retired.filter(pl.col("retired_id") == newer).row(0, named=True)
+    assert (row["surviving_id"], row["current_id"]) == (older, newer)  # history kept
 
 
 def test_split_leaves_the_id_with_the_larger_part() -> None:
@@ -140,16 +142,62 @@ def test_split_leaves_the_id_with_the_larger_part() -> None:
     assert second.identity_retired.is_empty()
 
 
-def test_an_id_whose_records_are_gone_is_retired() -> None:
+def registry_status(master: MasterData, master_id: str) -> str:
+    return master.identity_registry.filter(pl.col("master_id") == master_id)["status"].item()
+
+
+def test_an_id_whose_records_are_gone_is_dormant_and_comes_back_with_them() -> None:
     first = run([["1"], ["2"]], None, 1)
     gone = ids_by_record(first)["BSS|2"]
     second = run([["1"]], first, 2)
-    retired = second.identity_retired.row(0, named=True)
-    assert (retired["retired_id"], retired["reason"], retired["surviving_id"]) == (
-        gone,
-        "NO_SOURCE",
-        None,
-    )
+    assert second.identity_retired.is_empty()
+    assert registry_status(second, gone) == "DORMANT"
+    assert second.metrics["customer"]["dormant_ids"] == 1
+    third = run([["1"]], second, 3)  # still absent: the key is remembered, not forgotten
+    fourth = run([["1"], ["2"]], third, 4)
+    assert ids_by_record(fourth) == ids_by_record(first)
+    assert registry_status(fourth, gone) == "ACTIVE"
+    assert fourth.metrics["customer"]["revived_ids"] == 1
+    assert fourth.metrics["customer"]["new_ids"] == 0
+
+
+def test_a_bridge_record_absent_for_a_run_leaves_every_id_as_it_was() -> None:
+    first = run([["1", "2", "3"], ["4"]], None, 1)
+    # without record 2 the cluster falls apart: 3 gets a new (SPLIT) id for one run
+    second = run([["1"], ["3"], ["4"]], first, 2)
+    assert ids_by_record(second)["BSS|3"] != ids_by_record(first)["BSS|3"]
+    third = run([["1", "2", "3"], ["4"]], second, 3)
+    assert ids_by_record(third) == ids_by_record(first)
+    split_id = ids_by_record(second)["BSS|3"]
+    retired = third.identity_retired.filter(pl.col("retired_id") == split_id).row(0, named=True)
+    assert retired["current_id"] == ids_by_record(first)["BSS|1"]
+
+
+def test_retired_ids_accumulate_and_a_chain_of_merges_resolves_to_todays_id() -> None:
+    first = run([["7"]], None, 1)
+    second = run([["7"], ["5"]], first, 2)
+    third = run([["7"], ["5"], ["1"]], second, 3)
+    oldest, middle, newest = (ids_by_record(third)[f"BSS|{i}"] for i in ("7", "5", "1"))
+    fourth = run([["7"], ["1", "5"]], third, 4)  # newest retired into middle
+    fifth = run([["1", "5", "7"]], fourth, 5)  # middle retired into oldest
+    retired = fifth.identity_retired
+    assert set(retired["retired_id"]) == {newest, middle}
+    assert set(retired["current_id"]) == {oldest}
+    chain = dict(zip(retired["retired_id"], retired["surviving_id"], strict=True))
+    assert chain == {newest: middle, middle: oldest}
+    sixth = run([["1", "5", "7"]], fifth, 6)
+    assert sixth.identity_retired.equals(fifth.identity_retired)
+
+
+def test_a_merge_made_while_a_source_was_missing_is_undone_when_it_is_back() -> None:
+    # 2 kept 1 and 3 apart; without it they merge, with it back each gets its own id again
+    first = run([["1", "2"], ["3"]], None, 1)
+    second = run([["1", "3"]], first, 2)
+    assert second.metrics["customer"]["merges"] == 1
+    third = run([["1", "3"]], second, 3)  # still merged: no second retirement
+    assert third.identity_retired.height == 1
+    fourth = run([["1", "2"], ["3"]], third, 4)
+    assert ids_by_record(fourth) == ids_by_record(first)
 
 
 def test_minting_avoids_taken_ids_and_keys() -> None:

@@ -79,9 +79,7 @@ def test_a_small_delta_moves_no_unrelated_golden_id(
     before = _xref(warehouse)
     assert (warehouse.parent / "models" / "person.json").exists()
 
-    bss = pl.read_csv(
-        landing / "person" / "bss_person_delta_20261128.csv", infer_schema=False
-    )
+    bss = pl.read_csv(landing / "person" / "bss_person_delta_20261128.csv", infer_schema=False)
     returning = bss.head(1).with_columns(pl.lit("2026-11-28T06:00:00+01:00").alias("updated_at"))
     new = bss.slice(1, 1).with_columns(
         pl.lit("P-NEW-0001").alias("source_id"),

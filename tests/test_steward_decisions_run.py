@@ -16,6 +16,7 @@ from conftest import AS_OF
 from dagster import DagsterEventType, DagsterInstance
 
 from crm_pipelines.run import run_nightly
+from crm_pipelines.validate.pipeline import stage_landing
 
 HAND_FILE = "steward_decision/zz_hand_decisions.csv"
 HEADER = "entity,left_source_system,left_source_id,right_source_system,right_source_id,decision,decided_by,decided_at,note\n"
@@ -35,9 +36,12 @@ def golden_person(warehouse: Path) -> dict[str, str]:
     return dict(zip(xref["k"], xref["master_id"], strict=True))
 
 
-def person_records(sample_run) -> pl.DataFrame:
-    """Person-feed records with a birth date, their golden person, from the first run."""
-    staged = pl.read_parquet(sample_run.warehouse.parent / "frames" / "staging" / "person.parquet")
+def person_records(sample_run, landing: Path) -> pl.DataFrame:
+    """Person-feed records with a birth date, their golden person, from the first run.
+
+    The staged frames are staged again here: a run keeps its frames in a private folder
+    that is removed after it succeeds."""
+    staged = stage_landing(landing, AS_OF).staged["person"]
     golden = golden_person(sample_run.warehouse)
     return (
         staged.filter((pl.col("origin") == "person_feed") & pl.col("birth_date").is_not_null())
@@ -57,7 +61,7 @@ def ruled_run(sample_run, sample_landing: Path, tmp_path_factory: pytest.TempPat
     root = tmp_path_factory.mktemp("steward")
     landing = root / "landing"
     shutil.copytree(sample_landing, landing)
-    persons = person_records(sample_run)
+    persons = person_records(sample_run, sample_landing)
     singles = persons.filter(pl.len().over("golden") == 1)
     twins = persons.filter(pl.len().over("golden") == 2).sort("golden", "record_key")
     # distinct golden persons with different birth dates: a veto keeps each pair apart

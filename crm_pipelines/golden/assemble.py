@@ -12,12 +12,16 @@ import polars as pl
 from crm_pipelines.golden.attributes import ATTRIBUTES
 from crm_pipelines.golden.identity import (
     REGISTRY_SCHEMA,
-    RETIRED_SCHEMA,
     XREF_SCHEMA,
     IdentityAssignment,
     PreviousIdentity,
     assign_identity,
     conform_frame,
+)
+from crm_pipelines.golden.memory import (
+    accumulate_retired,
+    accumulate_source_keys,
+    remembered_xref,
 )
 from crm_pipelines.golden.minting import uuid5_series
 from crm_pipelines.golden.relations import (
@@ -58,6 +62,7 @@ class MasterData:
     attribute_lineage: pl.DataFrame
     identity_registry: pl.DataFrame
     identity_retired: pl.DataFrame
+    identity_source_key: pl.DataFrame
     metrics: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pl.DataFrame]:
@@ -91,7 +96,7 @@ def _cluster_frame(
 
 
 def _previous_by_entity(previous: PreviousIdentity | None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    xref = conform_frame(previous.xref if previous else None, XREF_SCHEMA).with_columns(
+    xref = remembered_xref(previous).with_columns(
         pl.col("entity").replace(XREF_ENTITY_OF_HOLDER, "person")
     )
     registry = conform_frame(previous.identity_registry if previous else None, REGISTRY_SCHEMA)
@@ -358,6 +363,7 @@ def build_master(
     previous_registry = _previous_by_entity(previous)[1]
     other_registry = previous_registry.filter(~pl.col("entity").is_in(list(GOLDEN_ENTITIES)))
     metrics = {entity: ids[entity].metrics for entity in GOLDEN_ENTITIES}
+    xref = _xref(staged, ids)
     master = MasterData(
         customer=customer,
         person=person,
@@ -367,12 +373,13 @@ def build_master(
         crm_address_role=address_role,
         lead=lead,
         campaign=campaign,
-        xref=_xref(staged, ids),
+        xref=xref,
         attribute_lineage=conform_frame(pl.concat(lineages), LINEAGE_SCHEMA),
         identity_registry=pl.concat([registry, other_registry]),
-        identity_retired=conform_frame(
-            pl.concat([ids[entity].retired for entity in GOLDEN_ENTITIES]), RETIRED_SCHEMA
+        identity_retired=accumulate_retired(
+            previous, pl.concat([ids[entity].retired for entity in GOLDEN_ENTITIES]), registry
         ),
+        identity_source_key=accumulate_source_keys(previous, xref, registry, run_id, run_at),
         metrics=metrics,
     )
     log.info("golden records: %s", {e: m["golden_records"] for e, m in metrics.items()})
@@ -381,4 +388,9 @@ def build_master(
 
 def as_previous(master: MasterData) -> PreviousIdentity:
     """What the next run would read back from the warehouse this master data is published to."""
-    return PreviousIdentity(xref=master.xref, identity_registry=master.identity_registry)
+    return PreviousIdentity(
+        xref=master.xref,
+        identity_registry=master.identity_registry,
+        identity_retired=master.identity_retired,
+        source_keys=master.identity_source_key,
+    )

@@ -7,7 +7,15 @@ published warehouse used (its xref), so analysts' ids survive re-matching:
   parts get new ids, recorded in the registry as origin SPLIT, derived_from the old id);
 - a cluster holding several previous ids (MERGE) keeps the oldest one (registry created_at,
   then id); the others are retired with surviving_id pointing at it;
-- a previous id none of whose records is staged any more is retired (NO_SOURCE);
+- a previous id none of whose records is staged any more goes DORMANT, not retired: a
+  late or missing extract must not re-key the master, so when one of its source keys is
+  back (the warehouse remembers every source key's last id in master.identity_source_key)
+  the id is revived;
+- every retired id keeps its survivor for ever: master.identity_retired accumulates over
+  runs and its current_id follows a chain of merges to today's id;
+- a merge is undone by a split: a record remembers the id it held before it was merged away
+  (identity_source_key.merged_from) and votes for it, so when its part splits off again (a
+  source that kept two parties apart is back) the part gets its retired id back (revived);
 - a new id is uuid5(namespace, entity | min record_key of the cluster), re-derived with a
   counter on the rare collision with an id or business key already taken.
 """
@@ -50,11 +58,13 @@ REGISTRY_SCHEMA: dict[str, pl.DataType] = {
     "master_key": pl.String(),
     "created_run": pl.String(),
     "created_at": UTC_TS,
-    "status": pl.String(),  # ACTIVE | RETIRED
+    "status": pl.String(),  # ACTIVE | DORMANT (no source record at the moment) | RETIRED
     "origin": pl.String(),  # NEW | SPLIT | ADOPTED (id found in an xref without registry row)
     "derived_from": pl.String(),  # for SPLIT: the previous id the members came from
     "retired_run": pl.String(),
     "retired_at": UTC_TS,
+    "dormant_run": pl.String(),  # the run in which a DORMANT id lost its last source record
+    "dormant_at": UTC_TS,
 }
 
 RETIRED_SCHEMA: dict[str, pl.DataType] = {
@@ -62,8 +72,20 @@ RETIRED_SCHEMA: dict[str, pl.DataType] = {
     "retired_id": pl.String(),
     "surviving_id": pl.String(),  # null for NO_SOURCE
     "run_id": pl.String(),
-    "reason": pl.String(),  # MERGE | NO_SOURCE
+    "reason": pl.String(),  # MERGE (NO_SOURCE in warehouses before dormant ids)
     "retired_at": UTC_TS,
+    "current_id": pl.String(),  # where the chain of merges from retired_id ends today
+}
+
+SOURCE_KEY_SCHEMA: dict[str, pl.DataType] = {
+    "entity": pl.String(),
+    "source_system": pl.String(),
+    "source_id": pl.String(),
+    "record_key": pl.String(),
+    "master_id": pl.String(),  # the golden id the source key had when last seen
+    "merged_from": pl.String(),  # the retired id it held before a merge moved it to master_id
+    "last_seen_run": pl.String(),
+    "last_seen_at": UTC_TS,
 }
 
 ASSIGNMENT_SCHEMA: dict[str, pl.DataType] = {
@@ -92,6 +114,8 @@ class PreviousIdentity:
 
     xref: pl.DataFrame  # XREF_SCHEMA; holder records under entity 'person_holder'
     identity_registry: pl.DataFrame  # REGISTRY_SCHEMA
+    identity_retired: pl.DataFrame | None = None  # RETIRED_SCHEMA, every run's
+    source_keys: pl.DataFrame | None = None  # SOURCE_KEY_SCHEMA, every key ever seen
 
 
 @dataclass(frozen=True)
@@ -103,10 +127,12 @@ class IdentityAssignment:
 
 
 def load_previous_identity(duckdb_path: str | Path) -> PreviousIdentity | None:
-    """Read master.xref and master.identity_registry from a published warehouse, read-only.
+    """Read master.xref, identity_registry, identity_retired and identity_source_key from a
+    published warehouse, read-only.
 
     None when the file or master.xref is missing; a missing registry reads as empty (ids of an
-    old warehouse are then adopted), a missing xref.record_key is derived from the source ids.
+    old warehouse are then adopted), a missing xref.record_key is derived from the source ids,
+    missing retired / source-key tables (older warehouses) read as None.
     """
     path = Path(duckdb_path)
     if not path.is_file():
@@ -116,7 +142,8 @@ def load_previous_identity(duckdb_path: str | Path) -> PreviousIdentity | None:
         columns: dict[str, set[str]] = {}
         for table, column in con.execute(
             "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = 'master' AND table_name IN ('xref', 'identity_registry')"
+            "WHERE table_schema = 'master' AND table_name IN "
+            "('xref', 'identity_registry', 'identity_retired', 'identity_source_key')"
         ).fetchall():
             columns.setdefault(table, set()).add(column)
         if "xref" not in columns:
@@ -135,18 +162,21 @@ def load_previous_identity(duckdb_path: str | Path) -> PreviousIdentity | None:
             "SELECT entity, source_system, source_id, CAST(master_id AS VARCHAR) AS master_id, "
             f"{record_key} AS record_key FROM master.xref"
         ).pl()
-        registry = (
-            con.sql("SELECT * FROM master.identity_registry").pl()
-            if "identity_registry" in columns
-            else None
-        )
+        tables = {
+            name: con.sql(f"SELECT * FROM master.{name}").pl() if name in columns else None
+            for name in ("identity_registry", "identity_retired", "identity_source_key")
+        }
     finally:
         con.close()
-    if registry is not None and "master_id" in registry.columns:
-        registry = registry.with_columns(pl.col("master_id").cast(pl.String))
     return PreviousIdentity(
         xref=conform_frame(xref, XREF_SCHEMA),
-        identity_registry=conform_frame(registry, REGISTRY_SCHEMA),
+        identity_registry=conform_frame(tables["identity_registry"], REGISTRY_SCHEMA),
+        identity_retired=None
+        if tables["identity_retired"] is None
+        else conform_frame(tables["identity_retired"], RETIRED_SCHEMA),
+        source_keys=None
+        if tables["identity_source_key"] is None
+        else conform_frame(tables["identity_source_key"], SOURCE_KEY_SCHEMA),
     )
 
 
@@ -178,13 +208,9 @@ def assign_identity(
         maintain_order="left",
     )
     registry = conform_frame(previous_registry, REGISTRY_SCHEMA)
-    retired_before = registry.filter(pl.col("status") == "RETIRED")["master_id"]
-    members = members.with_columns(
-        pl.when(pl.col("prev_id").is_in(retired_before.implode()))
-        .then(None)
-        .otherwise(pl.col("prev_id"))
-        .alias("prev_id")
-    )
+    # prev_id is each record's own id: for a record merged away, the retired id it held
+    # before (remembered_xref), so a cluster that splits off again gets that id back.
+    retired_before = registry.filter(pl.col("status") == "RETIRED")["master_id"].implode()
     cluster_seed = members.group_by("cluster_id").agg(pl.col("record_key").min().alias("seed"))
     parts = (
         members.drop_nulls("prev_id")
@@ -208,6 +234,7 @@ def assign_identity(
     merged = (
         ranked.join(survivors.select("cluster_id", "master_id"), on="cluster_id")
         .filter(pl.col("prev_id") != pl.col("master_id"))
+        .filter(~pl.col("prev_id").is_in(retired_before))  # retired before: no new row
         .select(
             pl.col("prev_id").alias("retired_id"),
             pl.col("master_id").alias("surviving_id"),
@@ -240,26 +267,24 @@ def assign_identity(
     )
     fresh = fresh.with_columns(new_ids.alias("master_id"), new_keys.alias("master_key"))
 
-    gone = (
+    # Ids none of whose records is staged now go dormant: their party may be back tomorrow.
+    dormant_now = (
         registry.filter(pl.col("status") == "ACTIVE")
         .join(survivors, on="master_id", how="anti")
         .join(merged, left_on="master_id", right_on="retired_id", how="anti")
-        .select(
-            pl.col("master_id").alias("retired_id"),
-            pl.lit(None, pl.String()).alias("surviving_id"),
-            pl.lit("NO_SOURCE").alias("reason"),
-        )
-    )
+    )["master_id"]
+    revived = registry.filter(pl.col("status").is_in(["DORMANT", "RETIRED"])).join(
+        survivors, on="master_id", how="semi"
+    )["master_id"]
     retired = conform_frame(
-        pl.concat([merged, gone]).with_columns(
+        merged.with_columns(
             pl.lit(entity).alias("entity"),
             pl.lit(run_id).alias("run_id"),
             pl.lit(run_at).cast(UTC_TS).alias("retired_at"),
+            pl.col("surviving_id").alias("current_id"),
         ),
         RETIRED_SCHEMA,
     ).sort("reason", "retired_id")
-
-    retired_now = retired["retired_id"].implode()
     new_registry_rows = pl.concat(
         [
             fresh.select(
@@ -290,20 +315,7 @@ def assign_identity(
     )
     new_registry = pl.concat(
         [
-            registry.with_columns(
-                pl.when(pl.col("master_id").is_in(retired_now))
-                .then(pl.lit("RETIRED"))
-                .otherwise(pl.col("status"))
-                .alias("status"),
-                pl.when(pl.col("master_id").is_in(retired_now))
-                .then(pl.lit(run_id))
-                .otherwise(pl.col("retired_run"))
-                .alias("retired_run"),
-                pl.when(pl.col("master_id").is_in(retired_now))
-                .then(pl.lit(run_at).cast(UTC_TS))
-                .otherwise(pl.col("retired_at"))
-                .alias("retired_at"),
-            ),
+            _registry_after(registry, retired["retired_id"], dormant_now, revived, run_id, run_at),
             conform_frame(new_registry_rows, REGISTRY_SCHEMA),
         ]
     ).sort("created_at", "master_id", nulls_last=True)
@@ -324,7 +336,51 @@ def assign_identity(
         "splits": split_ids,
         "new_ids": fresh.height,
         "retired_ids": retired.height,
+        "dormant_ids": dormant_now.len(),
+        "revived_ids": revived.len(),
         "kept_ids": survivors.height,
     }
     log.info("%s identity: %s", entity, metrics)
     return IdentityAssignment(assignment, new_registry, retired, metrics)
+
+
+def _registry_after(
+    registry: pl.DataFrame,
+    retired: pl.Series,
+    dormant: pl.Series,
+    revived: pl.Series,
+    run_id: str,
+    run_at: datetime,
+) -> pl.DataFrame:
+    """The registry rows of earlier ids with this run's status changes."""
+    is_retired = pl.col("master_id").is_in(retired.implode())
+    is_dormant = pl.col("master_id").is_in(dormant.implode())
+    is_revived = pl.col("master_id").is_in(revived.implode())
+    now = pl.lit(run_at).cast(UTC_TS)
+    return registry.with_columns(
+        pl.when(is_retired)
+        .then(pl.lit("RETIRED"))
+        .when(is_dormant)
+        .then(pl.lit("DORMANT"))
+        .when(is_revived)
+        .then(pl.lit("ACTIVE"))
+        .otherwise(pl.col("status"))
+        .alias("status"),
+        pl.when(is_retired)
+        .then(pl.lit(run_id))
+        .otherwise(pl.col("retired_run"))
+        .alias("retired_run"),
+        pl.when(is_retired).then(now).otherwise(pl.col("retired_at")).alias("retired_at"),
+        pl.when(is_dormant)
+        .then(pl.lit(run_id))
+        .when(is_revived)
+        .then(pl.lit(None, pl.String()))
+        .otherwise(pl.col("dormant_run"))
+        .alias("dormant_run"),
+        pl.when(is_dormant)
+        .then(now)
+        .when(is_revived)
+        .then(pl.lit(None).cast(UTC_TS))
+        .otherwise(pl.col("dormant_at"))
+        .alias("dormant_at"),
+    )

@@ -234,9 +234,7 @@ def compare_birth_date(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     # a father and his son of one name are a generation apart; a nearer date on the same
     # name is weighed by the model (a wrong date keyed by hand), never a veto by itself
     near = (_l("bd_days") - _r("bd_days")).abs() < GENERATION_DAYS
-    return _levels(
-        p, [a == b, transposed, (digit_diffs == 1) | one_day, near], _missing("bd_int")
-    )
+    return _levels(p, [a == b, transposed, (digit_diffs == 1) | one_day, near], _missing("bd_int"))
 
 
 def compare_email(p: pl.DataFrame, enc: Encoded) -> pl.Series:

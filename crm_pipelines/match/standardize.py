@@ -361,8 +361,12 @@ def _owned_addresses(entity: str, addresses: pl.DataFrame, records: pl.DataFrame
     )
     lives_with = pl.concat(
         [
-            holders.select("source_system", pl.col("source_id").alias("_owner"), "customer_source_id"),
-            owners.select("source_system", pl.col("source_id").alias("_owner"), "customer_source_id"),
+            holders.select(
+                "source_system", pl.col("source_id").alias("_owner"), "customer_source_id"
+            ),
+            owners.select(
+                "source_system", pl.col("source_id").alias("_owner"), "customer_source_id"
+            ),
         ]
     ).unique()
     inherited = customers.join(

@@ -8,13 +8,16 @@ from dagster import (
     Definitions,
     JobDefinition,
     ScheduleDefinition,
+    colored_console_logger,
     define_asset_job,
     in_process_executor,
 )
 
+from crm_pipelines.orchestration.guard_assets import run_guard
 from crm_pipelines.orchestration.marketing_assets import campaign_targets
 from crm_pipelines.orchestration.master_assets import master_data
 from crm_pipelines.orchestration.match_assets import MATCH_ASSETS, lead_customer_link, match_review
+from crm_pipelines.orchestration.progress import progress_logger
 from crm_pipelines.orchestration.publish_assets import warehouse
 from crm_pipelines.orchestration.resources import FrameStore, PipelineSettings
 from crm_pipelines.orchestration.sensors import landing_sensor
@@ -46,6 +49,7 @@ defs = Definitions(
         match_review,
         master_data,
         campaign_targets,
+        run_guard,
         warehouse,
     ],
     asset_checks=[every_steward_decision_applied],
@@ -54,6 +58,7 @@ defs = Definitions(
     sensors=[landing_sensor(nightly_master_data)],
     resources={"settings": PipelineSettings(), "io_manager": FrameStore()},
     executor=in_process_executor,
+    loggers={"console": colored_console_logger, "progress": progress_logger},
 )
 
 

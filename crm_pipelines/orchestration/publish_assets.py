@@ -15,8 +15,10 @@ from dagster import (
 
 from crm_pipelines.marketing import write_campaign_exports
 from crm_pipelines.marketing.targeting import CampaignTargets
+from crm_pipelines.orchestration.guard_assets import RUN_GUARD_KEY
 from crm_pipelines.orchestration.master_assets import MASTER_TABLES
 from crm_pipelines.orchestration.resources import PipelineSettings
+from crm_pipelines.publish.run_files import fault_pause, swap_in_exports
 from crm_pipelines.publish.warehouse import publish_warehouse, read_previous
 
 PUBLISHED = (
@@ -56,6 +58,7 @@ def run_row(
                 "published_at": datetime.now(UTC),
                 "as_of": settings.as_of_date(),
                 "landing_dir": str(Path(settings.landing_dir).resolve()),
+                "accepted_shrink": ", ".join(settings.accept_shrink) or None,
                 **counts,
             }
         ]
@@ -66,18 +69,26 @@ def run_row(
     key=AssetKey(["publish", "warehouse"]),
     group_name="publish",
     ins={
-        f"{schema}__{table}": AssetIn(
-            key=AssetKey([schema, table]),
-            # big tables go from their Parquet file straight into DuckDB, never all in memory
-            metadata={"as_path": f"{schema}.{table}" not in EXPORT_INPUTS},
-        )
-        for schema, table in PUBLISHED
+        "run_guard": AssetIn(key=RUN_GUARD_KEY),
+        **{
+            f"{schema}__{table}": AssetIn(
+                key=AssetKey([schema, table]),
+                # big tables go from their Parquet file straight into DuckDB, never all in memory
+                metadata={"as_path": f"{schema}.{table}" not in EXPORT_INPUTS},
+            )
+            for schema, table in PUBLISHED
+        },
     },
 )
 def warehouse(
-    context: AssetExecutionContext, settings: PipelineSettings, **inputs: pl.DataFrame | Path
+    context: AssetExecutionContext,
+    settings: PipelineSettings,
+    run_guard: pl.DataFrame,
+    **inputs: pl.DataFrame | Path,
 ) -> MaterializeResult:
-    """Build the new warehouse beside the published one and swap it in with os.replace."""
+    """Build the new warehouse and the campaign exports beside the published ones, then swap
+    in the warehouse (the commit point) and the exports right after it (a run killed between
+    the two is rolled forward at the next start, see publish/run_files.py)."""
     tables = {name.replace("__", "."): table for name, table in inputs.items()}
     run = run_row(context.run.run_id, settings, tables)
     history = read_previous(Path(settings.warehouse_path), "SELECT * FROM meta.run_log")
@@ -95,8 +106,13 @@ def warehouse(
         tables["marketing.campaign_summary"],
         settings.as_of_date(),
     )
-    exports = write_campaign_exports(targets, tables["master.campaign"], settings.export_dir())
+    tables["meta.run_guard"] = run_guard
+    staged = settings.staged_export_dir(context.run.run_id)
+    exports = write_campaign_exports(targets, tables["master.campaign"], staged)
+    fault_pause("exports_staged")
     path = publish_warehouse(tables, Path(settings.warehouse_path))
+    fault_pause("warehouse_swapped")
+    swap_in_exports(staged, settings.export_dir())
     context.log.info(f"published {path} and {len(exports)} campaign exports")
     return MaterializeResult(
         metadata={

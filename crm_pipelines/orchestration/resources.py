@@ -29,6 +29,8 @@ class PipelineSettings(ConfigurableResource):
     landing_dir: str = str(default_data_dir() / "landing")
     warehouse_path: str = str(default_data_dir() / "warehouse.duckdb")
     as_of: str = ""  # YYYY-MM-DD; empty = today in Europe/Prague
+    # FEED:SOURCE shrinks the operator accepted for this run (crm-mdm run --accept-shrink)
+    accept_shrink: list[str] = []
 
     def as_of_date(self) -> dt.date:
         return dt.date.fromisoformat(self.as_of) if self.as_of else today_in_prague()
@@ -39,6 +41,10 @@ class PipelineSettings(ConfigurableResource):
     def model_dir(self) -> Path:
         """Trained matching models (match/model_store.py), kept beside the warehouse."""
         return Path(self.warehouse_path).resolve().parent / "models"
+
+    def staged_export_dir(self, run_id: str) -> Path:
+        """Where this run builds its exports until the warehouse is published."""
+        return Path(self.warehouse_path).resolve().parent / f".exports.new-{run_id}"
 
 
 class FrameStore(ConfigurableIOManager):

@@ -18,6 +18,8 @@ import duckdb
 import polars as pl
 import yaml
 
+from crm_pipelines.publish.run_files import fault_pause
+
 log = logging.getLogger(__name__)
 
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
@@ -43,15 +45,18 @@ def _comments(con: duckdb.DuckDBPyConnection, name: str, columns: list[str]) -> 
 
 
 def read_previous(path: Path, query: str) -> pl.DataFrame | None:
-    """A query against the published warehouse, or None when there is none (or it lacks the table)."""
+    """A query against the published warehouse, or None when there is none (or it lacks the table).
+
+    A warehouse that exists but cannot be opened (an analyst's read-write connection holds
+    it) is an error, not "no history": reading nothing would silently truncate meta.run_log."""
     if not Path(path).exists():
         return None
-    try:
-        with duckdb.connect(str(path), read_only=True) as con:
+    with duckdb.connect(str(path), read_only=True) as con:
+        try:
             return con.sql(query).pl()
-    except duckdb.Error as exc:
-        log.warning("previous warehouse %s not usable for %r: %s", path, query, exc)
-        return None
+        except duckdb.CatalogException as exc:
+            log.warning("previous warehouse %s lacks a table for %r: %s", path, query, exc)
+            return None
 
 
 def publish_warehouse(tables: Mapping[str, pl.DataFrame | Path], target: Path) -> Path:
@@ -87,6 +92,7 @@ def publish_warehouse(tables: Mapping[str, pl.DataFrame | Path], target: Path) -
             con.execute("CHECKPOINT")
         finally:
             con.close()
+        fault_pause("warehouse_built")
         os.replace(building, target)
     except BaseException:
         building.unlink(missing_ok=True)

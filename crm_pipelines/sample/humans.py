@@ -228,7 +228,17 @@ def _hard_negative_humans(
     return pairs, namesakes
 
 
-TITLES_BEFORE = ["Ing.", "Mgr.", "Bc.", "MUDr.", "JUDr.", "PhDr.", "RNDr.", "doc. Ing.", "prof. MUDr."]
+TITLES_BEFORE = [
+    "Ing.",
+    "Mgr.",
+    "Bc.",
+    "MUDr.",
+    "JUDr.",
+    "PhDr.",
+    "RNDr.",
+    "doc. Ing.",
+    "prof. MUDr.",
+]
 TITLES_AFTER = ["Ph.D.", "CSc.", "MBA", "DiS."]
 
 
