@@ -63,6 +63,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_benchmark([int(n) for n in args.customers], Path(args.workdir), seed=args.seed)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from crm_pipelines.publish.tmf_export import TMF_RESOURCES, export_tmf
+
+    warehouse = Path(args.warehouse)
+    if not warehouse.is_file():
+        print(f"error: no warehouse at {warehouse} (crm-mdm run first)", file=sys.stderr)
+        return 2
+    rows = export_tmf(warehouse, Path(args.out))
+    for view, count in rows.items():
+        api, resource = TMF_RESOURCES[view]
+        print(f"  {api} {resource:<18} {count:>10,}  {Path(args.out) / (view + '.ndjson')}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="crm-mdm", description="Telco CRM master-data pipeline")
@@ -91,6 +105,16 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--workdir", default="data/bench")
     bench.add_argument("--seed", type=int, default=7)
     bench.set_defaults(func=cmd_bench)
+
+    export = sub.add_parser(
+        "export", help="write the warehouse's TM Forum views as NDJSON, one file per resource"
+    )
+    export.add_argument("format", choices=["tmf"], help="tmf: the views of schema tmf")
+    export.add_argument("--out", required=True, help="folder for the <resource>.ndjson files")
+    export.add_argument(
+        "--warehouse", default=str(DEFAULT_WAREHOUSE), help="published warehouse to read"
+    )
+    export.set_defaults(func=cmd_export)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -22,7 +22,13 @@ from crm_pipelines.marketing.contacts import (
     lead_contacts,
     postal_addresses,
 )
-from crm_pipelines.marketing.frames import EXCLUSION_SCHEMA, TARGET_SCHEMA, conform, golden
+from crm_pipelines.marketing.frames import (
+    EXCLUSION_SCHEMA,
+    TARGET_SCHEMA,
+    conform,
+    golden,
+    proof_columns,
+)
 from crm_pipelines.marketing.rules import CampaignRules, load_campaign_rules, render
 
 log = logging.getLogger(__name__)
@@ -332,7 +338,9 @@ def build_campaign_targets(master: Mapping[str, pl.DataFrame], as_of: date) -> C
         .sort("campaign_key", "target_kind", "target_key")
     )
     result = CampaignTargets(
-        campaign_target=conform(targets.lazy(), TARGET_SCHEMA).collect(),
+        campaign_target=conform(
+            targets.lazy().with_columns(proof_columns()), TARGET_SCHEMA
+        ).collect(),
         campaign_exclusion=conform(exclusions.lazy(), EXCLUSION_SCHEMA).collect(),
         summary=summarise(campaigns, targets, exclusions, rules),
         as_of=as_of,

@@ -13,10 +13,12 @@ from dagster import (
     asset,
 )
 
+from crm_pipelines.ingest.specs import FEEDS
 from crm_pipelines.marketing import write_campaign_exports
 from crm_pipelines.marketing.targeting import CampaignTargets
 from crm_pipelines.orchestration.master_assets import MASTER_TABLES
 from crm_pipelines.orchestration.resources import PipelineSettings
+from crm_pipelines.publish.analyst import build_analyst_layer
 from crm_pipelines.publish.warehouse import publish_warehouse, read_previous
 
 PUBLISHED = (
@@ -24,6 +26,12 @@ PUBLISHED = (
     + [("quality", t) for t in ("rejected", "finding", "rule_result", "file_load", "match_review")]
     + [("marketing", t) for t in ("campaign_target", "campaign_exclusion", "campaign_summary")]
 )
+# The accepted source records with their standardised values: schema `source`, one per feed.
+SOURCE_TABLES = [("staging", feed) for feed in FEEDS]
+
+
+def published_name(schema: str, table: str) -> str:
+    return f"{'source' if schema == 'staging' else schema}.{table}"
 
 
 EXPORT_INPUTS = (
@@ -68,14 +76,14 @@ def run_row(
             # big tables go from their Parquet file straight into DuckDB, never all in memory
             metadata={"as_path": f"{schema}.{table}" not in EXPORT_INPUTS},
         )
-        for schema, table in PUBLISHED
+        for schema, table in PUBLISHED + SOURCE_TABLES
     },
 )
 def warehouse(
     context: AssetExecutionContext, settings: PipelineSettings, **inputs: pl.DataFrame | Path
 ) -> MaterializeResult:
     """Build the new warehouse beside the published one and swap it in with os.replace."""
-    tables = {name.replace("__", "."): table for name, table in inputs.items()}
+    tables = {published_name(*name.split("__")): table for name, table in inputs.items()}
     run = run_row(context.run.run_id, settings, tables)
     history = read_previous(Path(settings.warehouse_path), "SELECT * FROM meta.run_log")
     if history is not None:  # DuckDB hands timestamps back as Etc/UTC
@@ -93,7 +101,7 @@ def warehouse(
         settings.as_of_date(),
     )
     exports = write_campaign_exports(targets, tables["master.campaign"], settings.export_dir())
-    path = publish_warehouse(tables, Path(settings.warehouse_path))
+    path = publish_warehouse(tables, Path(settings.warehouse_path), finish=build_analyst_layer)
     context.log.info(f"published {path} and {len(exports)} campaign exports")
     return MaterializeResult(
         metadata={
