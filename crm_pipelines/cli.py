@@ -85,25 +85,48 @@ def main(argv: list[str] | None = None) -> int:
     sample = sub.add_parser(
         "sample", help="write a sample landing folder with dirty data and ground truth"
     )
-    sample.add_argument("--out", default=str(DEFAULT_LANDING))
-    sample.add_argument("--customers", type=int, default=2000)
-    sample.add_argument("--seed", type=int, default=42)
+    sample.add_argument(
+        "--out", default=str(DEFAULT_LANDING), help="landing folder to write (default %(default)s)"
+    )
+    sample.add_argument(
+        "--customers", type=int, default=2000, help="real-world customers (default %(default)s)"
+    )
+    sample.add_argument(
+        "--seed", type=int, default=42, help="random seed; same seed, same files (%(default)s)"
+    )
     sample.set_defaults(func=cmd_sample)
 
     run = sub.add_parser(
         "run", help="materialise the nightly job in-process and publish the warehouse"
     )
-    run.add_argument("--landing", default=str(DEFAULT_LANDING))
-    run.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE))
+    run.add_argument(
+        "--landing", default=str(DEFAULT_LANDING), help="landing folder (default %(default)s)"
+    )
+    run.add_argument(
+        "--warehouse",
+        default=str(DEFAULT_WAREHOUSE),
+        help="DuckDB file to publish; its folder also holds frames/ and exports/ (default %(default)s)",
+    )
     run.add_argument(
         "--as-of", type=_date, default=None, help="YYYY-MM-DD; default today in Europe/Prague"
     )
     run.set_defaults(func=cmd_run)
 
     bench = sub.add_parser("bench", help="rows/s and peak memory per stage at realistic sizes")
-    bench.add_argument("--customers", nargs="+", default=["100000", "1000000"])
-    bench.add_argument("--workdir", default="data/bench")
-    bench.add_argument("--seed", type=int, default=7)
+    bench.add_argument(
+        "--customers",
+        nargs="+",
+        default=["100000", "1000000"],
+        help="folder sizes to generate and run, in customers (default 100000 1000000)",
+    )
+    bench.add_argument(
+        "--workdir",
+        default="data/bench",
+        help="where landing folders, stage outputs and bench.json go (default %(default)s)",
+    )
+    bench.add_argument(
+        "--seed", type=int, default=7, help="generator seed of the folders (default %(default)s)"
+    )
     bench.set_defaults(func=cmd_bench)
 
     export = sub.add_parser(

@@ -16,6 +16,7 @@ from crm_pipelines.orchestration.marketing_assets import campaign_targets
 from crm_pipelines.orchestration.master_assets import master_data
 from crm_pipelines.orchestration.match_assets import MATCH_ASSETS, lead_customer_link, match_review
 from crm_pipelines.orchestration.publish_assets import warehouse
+from crm_pipelines.orchestration.quality_assets import source_rule_rate
 from crm_pipelines.orchestration.resources import FrameStore, PipelineSettings
 from crm_pipelines.orchestration.sensors import landing_sensor
 from crm_pipelines.orchestration.staging_assets import landing_feeds
@@ -35,6 +36,10 @@ nightly_schedule = ScheduleDefinition(
     cron_schedule="0 2 * * *",
     execution_timezone="Europe/Prague",
     default_status=DefaultScheduleStatus.STOPPED,
+    description=(
+        "Runs the nightly master-data job at 02:00 Europe/Prague on whatever the landing "
+        "folder holds. Off until switched on; needs `dagster dev` or dagster-daemon running."
+    ),
 )
 
 defs = Definitions(
@@ -45,6 +50,7 @@ defs = Definitions(
         match_review,
         master_data,
         campaign_targets,
+        source_rule_rate,
         warehouse,
     ],
     jobs=[nightly_master_data],

@@ -16,6 +16,7 @@ from dagster import (
 )
 
 from crm_pipelines.marketing import build_campaign_targets, consent_lineage, target_violations
+from crm_pipelines.orchestration.catalog import published_out
 from crm_pipelines.orchestration.metadata import frame_table
 from crm_pipelines.orchestration.resources import PipelineSettings
 
@@ -46,13 +47,8 @@ VIOLATION_OF_CHECK = {
 
 @multi_asset(
     outs={
-        "campaign_target": AssetOut(key=TARGET_KEY, group_name="marketing"),
-        "campaign_exclusion": AssetOut(
-            key=AssetKey(["marketing", "campaign_exclusion"]), group_name="marketing"
-        ),
-        "campaign_summary": AssetOut(
-            key=AssetKey(["marketing", "campaign_summary"]), group_name="marketing"
-        ),
+        name: AssetOut(**published_out(AssetKey(["marketing", name]), "marketing"))
+        for name in ("campaign_target", "campaign_exclusion", "campaign_summary")
     },
     ins={
         name: AssetIn(

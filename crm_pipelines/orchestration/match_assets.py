@@ -21,19 +21,9 @@ from crm_pipelines.match import match_entity, match_leads_to_customers
 from crm_pipelines.match.config import entity_settings
 from crm_pipelines.match.evidence import EVIDENCE, match_inputs
 from crm_pipelines.match.standardize import read_for_matching
-from crm_pipelines.orchestration.metadata import frame_table
+from crm_pipelines.orchestration.catalog import group_labels, published_out
+from crm_pipelines.orchestration.metadata import frame_table, review_sample
 from crm_pipelines.staged import MATCHED_ENTITIES
-
-REVIEW_COLUMNS = [
-    "entity",
-    "left_source_system",
-    "left_source_id",
-    "right_source_system",
-    "right_source_id",
-    "score",
-    "reason",
-]
-
 
 # the assets each kind of evidence (match/evidence.py) comes from
 EVIDENCE_INS: dict[str, AssetIn] = {
@@ -80,11 +70,13 @@ def _match_asset(entity: str):
                 key=clusters_key(entity),
                 group_name="match",
                 description=f"Which {entity} records are one real-world {entity}.",
+                **group_labels("match"),
             ),
             "review": AssetOut(
                 key=review_key(entity),
                 group_name="match",
                 description=f"Uncertain {entity} pairs for stewards.",
+                **group_labels("match"),
             ),
         },
         ins={
@@ -145,7 +137,7 @@ def _match_asset(entity: str):
             output_name="review",
             metadata={
                 "pairs": MetadataValue.int(result.review.height),
-                "sample": frame_table(result.review.select(REVIEW_COLUMNS)),
+                "sample": review_sample(result.review),
             },
         )
         settings = entity_settings(entity)
@@ -198,6 +190,7 @@ MATCH_ASSETS = [_match_asset(entity) for entity in MATCHED_ENTITIES]
 @asset(
     key=AssetKey(["match", "lead_customer_link"]),
     group_name="match",
+    **group_labels("match"),
     ins={
         "leads": AssetIn(key=AssetKey(["staging", "lead"])),
         # read as files: linking needs six of their columns, and only rows meeting a lead
@@ -223,8 +216,7 @@ def lead_customer_link(
 
 
 @asset(
-    key=AssetKey(["quality", "match_review"]),
-    group_name="quality",
+    **published_out(AssetKey(["quality", "match_review"]), "quality"),
     ins={f"review_{e}": AssetIn(key=review_key(e)) for e in MATCHED_ENTITIES},
 )
 def match_review(

@@ -16,6 +16,7 @@ from dagster import (
 from crm_pipelines.ingest.specs import FEEDS
 from crm_pipelines.marketing import write_campaign_exports
 from crm_pipelines.marketing.targeting import CampaignTargets
+from crm_pipelines.orchestration.catalog import group_labels
 from crm_pipelines.orchestration.master_assets import MASTER_TABLES
 from crm_pipelines.orchestration.resources import PipelineSettings
 from crm_pipelines.publish.analyst import build_analyst_layer
@@ -24,6 +25,7 @@ from crm_pipelines.publish.warehouse import publish_warehouse, read_previous
 PUBLISHED = (
     [("master", t) for t in MASTER_TABLES]
     + [("quality", t) for t in ("rejected", "finding", "rule_result", "file_load", "match_review")]
+    + [("quality", "source_rule_rate")]
     + [("marketing", t) for t in ("campaign_target", "campaign_exclusion", "campaign_summary")]
 )
 # The accepted source records with their standardised values: schema `source`, one per feed.
@@ -67,9 +69,22 @@ def run_row(
     )
 
 
+def with_earlier_runs(
+    current: pl.DataFrame | Path, settings: PipelineSettings, table: str
+) -> pl.DataFrame:
+    """This run's rows and the earlier runs' rows of the published table (for trends)."""
+    frame = pl.read_parquet(current) if isinstance(current, Path) else current
+    earlier = read_previous(Path(settings.warehouse_path), f"SELECT * FROM {table}")
+    if earlier is None or earlier.height == 0:
+        return frame
+    earlier = earlier.filter(~pl.col("run_id").is_in(frame["run_id"].unique().implode()))
+    return pl.concat([earlier.cast(frame.schema), frame])
+
+
 @asset(
     key=AssetKey(["publish", "warehouse"]),
     group_name="publish",
+    **group_labels("publish"),
     ins={
         f"{schema}__{table}": AssetIn(
             key=AssetKey([schema, table]),
@@ -90,6 +105,9 @@ def warehouse(
         history = history.with_columns(
             pl.col(pl.Datetime("us", "Etc/UTC")).dt.convert_time_zone("UTC")
         )
+    tables["quality.source_rule_rate"] = with_earlier_runs(
+        tables["quality.source_rule_rate"], settings, "quality.source_rule_rate"
+    )
     tables["meta.run"] = run
     tables["meta.run_log"] = (
         pl.concat([history, run], how="diagonal_relaxed") if history is not None else run

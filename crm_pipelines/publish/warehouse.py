@@ -29,7 +29,7 @@ def _quote(text: str) -> str:
 
 
 @cache
-def _catalog() -> dict:
+def catalog() -> dict:
     return yaml.safe_load(CATALOG_PATH.read_text(encoding="utf-8"))
 
 
@@ -45,13 +45,13 @@ def relations(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 def column_doc(name: str, column: str) -> str | None:
     """The catalogue's text for a column: the table's own entry, else the shared one."""
-    docs = _catalog().get(name) or {}
-    shared = _catalog().get("_shared_columns") or {}
+    docs = catalog().get(name) or {}
+    shared = catalog().get("_shared_columns") or {}
     return docs.get(column) or shared.get(column) or docs.get("_other_columns")
 
 
 def _comments(con: duckdb.DuckDBPyConnection, name: str, kind: str) -> None:
-    docs = _catalog().get(name) or {}
+    docs = catalog().get(name) or {}
     if "_table" in docs:
         con.execute(f"COMMENT ON {kind} {name} IS {_quote(docs['_table'])}")
     for (column,) in con.execute(
