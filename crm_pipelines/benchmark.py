@@ -174,7 +174,14 @@ def stage_golden(work: Path) -> tuple[int, dict]:
 
 
 def stage_marketing(work: Path, as_of: date) -> tuple[int, dict]:
-    from crm_pipelines.marketing import build_campaign_targets, consent_lineage, target_violations
+    from crm_pipelines.marketing import (
+        build_campaign_targets,
+        consent_lineage,
+        contact_statements,
+        suppression_list,
+        target_violations,
+    )
+    from crm_pipelines.marketing.suppression import STATEMENT_FEEDS
 
     inputs = (
         "customer",
@@ -189,15 +196,20 @@ def stage_marketing(work: Path, as_of: date) -> tuple[int, dict]:
     master = {name: _read(work / "master", name) for name in inputs if name != "attribute_lineage"}
     master["attribute_lineage"] = consent_lineage(work / "master" / "attribute_lineage.parquet")
     started = time.perf_counter()
-    targets = build_campaign_targets(master, as_of)
+    statements = contact_statements(
+        {feed: work / "staged" / f"{feed}.parquet" for feed in STATEMENT_FEEDS}
+    )
+    suppression = suppression_list(statements)
+    targets = build_campaign_targets(master, as_of, suppression)
     targeting_seconds = time.perf_counter() - started
-    violations = target_violations(targets, master)
+    violations = target_violations(targets, master, statements)
     _write(
         work / "marketing",
         {
             "campaign_target": targets.campaign_target,
             "campaign_exclusion": targets.campaign_exclusion,
             "campaign_summary": targets.summary,
+            "suppression": suppression,
         },
     )
     return master["customer"].height + master["lead"].height, {
@@ -205,6 +217,7 @@ def stage_marketing(work: Path, as_of: date) -> tuple[int, dict]:
         "exclusions": targets.campaign_exclusion.height,
         "targeting_s": round(targeting_seconds, 1),
         "violations": sum(v.height for v in violations.values()),
+        "suppressed_contact_points": suppression.height,
     }
 
 
@@ -216,7 +229,7 @@ def stage_publish(work: Path) -> tuple[int, dict]:
     folders = {
         "master": MASTER_TABLES,
         "quality": ("rejected", "finding", "rule_result", "file_load"),
-        "marketing": ("campaign_target", "campaign_exclusion", "campaign_summary"),
+        "marketing": ("campaign_target", "campaign_exclusion", "campaign_summary", "suppression"),
     }
     tables = {
         f"{schema}.{name}": work / schema / f"{name}.parquet"

@@ -9,10 +9,12 @@ import polars as pl
 import pytest
 
 from crm_pipelines.marketing import CampaignTargets, build_campaign_targets, target_violations
+from crm_pipelines.marketing.suppression import STATEMENT_SCHEMA
 from crm_pipelines.marketing.synthetic import GoldenBuilder, synthetic_master
 from crm_pipelines.marketing.validity import is_e164_mobile, is_valid_email
 
 AS_OF = date(2025, 6, 15)
+NO_STATEMENTS = pl.DataFrame(schema=STATEMENT_SCHEMA)  # no contact point withdrawn anywhere
 
 
 @pytest.fixture(scope="module")
@@ -59,14 +61,20 @@ def forge(targets: CampaignTargets, **changes) -> CampaignTargets:
 
 def test_clean_targets_have_no_violations(targets, golden):
     assert targets.campaign_target.height == 4  # c1 on three channels, lead l1 by e-mail
-    violations = target_violations(targets, golden)
-    assert set(violations) == {"no_consent", "invalid_contact", "duplicate", "ineligible_target"}
+    violations = target_violations(targets, golden, NO_STATEMENTS)
+    assert set(violations) == {
+        "withdrawn_contact",
+        "no_consent",
+        "invalid_contact",
+        "duplicate",
+        "ineligible_target",
+    }
     assert all(frame.is_empty() for frame in violations.values()), violations
 
 
 def test_forged_target_without_consent_is_caught(targets, golden):
     forged = forge(targets, target_id="c2", person_id="p2", contact="no@example.cz")
-    found = target_violations(forged, golden)["no_consent"]
+    found = target_violations(forged, golden, NO_STATEMENTS)["no_consent"]
     assert found.select("target_id", "problem").rows() == [
         ("c2", "consent withdrawn in the golden record")
     ]
@@ -74,7 +82,7 @@ def test_forged_target_without_consent_is_caught(targets, golden):
 
 def test_forged_sms_without_statement_is_caught(targets, golden):
     forged = forge(targets, channel="SMS", target_id="c2", person_id="p2", contact="+420212345678")
-    violations = target_violations(forged, golden)
+    violations = target_violations(forged, golden, NO_STATEMENTS)
     assert violations["no_consent"]["problem"].to_list() == [
         "no consent statement in the golden record"
     ]
@@ -85,7 +93,7 @@ def test_forged_sms_without_statement_is_caught(targets, golden):
 
 def test_forged_consent_proof_is_caught(targets, golden):
     forged = forge(targets, consent_source_system="PARTNER_PORTAL", contact="x@example.cz")
-    problems = target_violations(forged, golden)["no_consent"]["problem"].to_list()
+    problems = target_violations(forged, golden, NO_STATEMENTS)["no_consent"]["problem"].to_list()
     assert problems == ["the stated consent source is not in the attribute lineage"]
 
 
@@ -108,12 +116,14 @@ def test_forged_consent_proof_is_caught(targets, golden):
 )
 def test_forged_invalid_contact_is_caught(targets, golden, changes, problem):
     forged = forge(targets, **changes)
-    assert target_violations(forged, golden)["invalid_contact"]["problem"].to_list() == [problem]
+    assert target_violations(forged, golden, NO_STATEMENTS)["invalid_contact"][
+        "problem"
+    ].to_list() == [problem]
 
 
 def test_duplicate_contact_is_caught(targets, golden):
     forged = forge(targets, target_id="l1", target_kind="LEAD", person_id=None)
-    duplicates = target_violations(forged, golden)["duplicate"]
+    duplicates = target_violations(forged, golden, NO_STATEMENTS)["duplicate"]
     assert duplicates.height == 2
     assert duplicates["contact"].unique().to_list() == ["jana@example.cz"]
 
@@ -129,7 +139,9 @@ def test_duplicate_contact_is_caught(targets, golden):
 )
 def test_ineligible_target_is_caught(targets, golden, changes, problem):
     forged = forge(targets, **changes)
-    assert target_violations(forged, golden)["ineligible_target"]["problem"].to_list() == [problem]
+    assert target_violations(forged, golden, NO_STATEMENTS)["ineligible_target"][
+        "problem"
+    ].to_list() == [problem]
 
 
 def test_validators():
@@ -144,7 +156,7 @@ def test_checks_pass_on_a_synthetic_run():
     master = synthetic_master(3000, 600)
     result = build_campaign_targets(master, AS_OF)
     assert result.campaign_target.height > 1000
-    violations = target_violations(result, master)
+    violations = target_violations(result, master, NO_STATEMENTS)
     assert all(frame.is_empty() for frame in violations.values()), {
         k: v.height for k, v in violations.items()
     }

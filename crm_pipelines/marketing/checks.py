@@ -227,12 +227,51 @@ def ineligible_targets(
     return _with_problem(checked, problem).select(*frame.columns, "problem")
 
 
+def withdrawn_contacts(targets: pl.DataFrame, statements: pl.DataFrame) -> pl.DataFrame:
+    """Targets whose contact point's latest statement for the channel, on any source record
+    carrying it (contact_statements), is a withdrawal -- re-derived here from the statements,
+    not read from the suppression list the targeting used. At an equal instant a withdrawal
+    counts as the latest."""
+    about_targets = statements.lazy().join(
+        targets.lazy().select("channel", "contact").unique(),
+        on=["channel", "contact"],
+        how="semi",
+    )
+    latest = (
+        about_targets.with_columns(
+            pl.col("stated_at").max().over("channel", "contact").alias("latest_at")
+        )
+        .filter((pl.col("stated_at") == pl.col("latest_at")) & pl.col("consent").not_())
+        .group_by("channel", "contact")
+        .agg(
+            pl.col("feed", "source_system", "source_id", "stated_at", "consent")
+            .sort_by("source_id")
+            .first()
+        )
+    )
+    checked = targets.lazy().join(latest, on=["channel", "contact"], how="left").collect()
+    problem = pl.when(pl.col("consent").is_not_null()).then(
+        pl.format(
+            "contact point withdrawn for the channel in {} record {} {} at {}",
+            "feed",
+            "source_system",
+            "source_id",
+            pl.col("stated_at").dt.to_string("%Y-%m-%d %H:%M:%S UTC"),
+        )
+    )
+    return _with_problem(checked, problem).select(*targets.columns, "problem")
+
+
 def target_violations(
-    targets: CampaignTargets, master: Mapping[str, pl.DataFrame]
+    targets: CampaignTargets, master: Mapping[str, pl.DataFrame], statements: pl.DataFrame
 ) -> dict[str, pl.DataFrame]:
-    """Everything that must stop the run before publishing; each frame empty when fine."""
+    """Everything that must stop the run before publishing; each frame empty when fine.
+
+    statements: every consent statement about a contact point (suppression.contact_statements
+    of the staged records)."""
     frame = targets.campaign_target
     return {
+        "withdrawn_contact": withdrawn_contacts(frame, statements),
         "no_consent": missing_consent(frame, master),
         "invalid_contact": invalid_contact(frame, master),
         "duplicate": duplicate_contacts(frame),

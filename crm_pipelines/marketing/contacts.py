@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from crm_pipelines.marketing.frames import WITHDRAWN_COLUMNS
 from crm_pipelines.marketing.rules import CampaignRules
 
 GIVEN = "GIVEN"
@@ -79,13 +80,25 @@ def consent_state(attribute: str) -> pl.Expr:
 
 
 def channel_options(
-    records: pl.LazyFrame, key: str, statements: pl.DataFrame, channel: str, attribute: str
+    records: pl.LazyFrame,
+    key: str,
+    statements: pl.DataFrame,
+    channel: str,
+    attribute: str,
+    suppression: pl.DataFrame,
 ) -> pl.LazyFrame:
-    """Per record (integer `key`): consent state, its proof and the direct contact."""
+    """Per record (integer `key`): consent state, its proof, the direct contact and, when
+    the contact point is on the suppression list, the record that withdrew it."""
     proof = statements.lazy().filter(pl.col("attribute") == attribute).drop("attribute")
+    withdrawn = (
+        suppression.lazy()
+        .filter(pl.col("channel") == channel)
+        .select("contact", *[pl.col(c).alias(a) for c, a in WITHDRAWN_COLUMNS.items()])
+    )
     return (
         records.select(key, attribute, direct_contact(channel).alias("contact"))
         .join(proof, on=key, how="left")
+        .join(withdrawn, on="contact", how="left")
         .with_columns(consent_state(attribute).alias("consent_state"))
         .drop(attribute)
     )
@@ -161,13 +174,17 @@ def best_postal_address(
 
 
 def _decide(contact_col: str) -> pl.Expr:
-    """The reason a candidate is not contactable on the channel, or null when it is."""
+    """The reason a candidate is not contactable on the channel, or null when it is. A
+    contact point withdrawn on any record (suppression list) is not used, whatever the
+    candidate's own golden consent says."""
     state = pl.col("consent_state").fill_null("NO_CONSENT")
     return (
         pl.when(state != GIVEN)
         .then(state)
         .when(pl.col(contact_col).is_null())
         .then(pl.lit("INVALID_CONTACT"))
+        .when(pl.col("withdrawn_source_id").is_not_null())
+        .then(pl.lit("CONTACT_WITHDRAWN"))
         .otherwise(pl.lit(None, dtype=pl.String))
     )
 
@@ -180,6 +197,7 @@ def customer_contacts(
     postal: pl.LazyFrame,
     lineage: pl.LazyFrame,
     rules: CampaignRules,
+    suppression: pl.DataFrame,
 ) -> pl.LazyFrame:
     """Per customer (`c`, its row number in customer_no) and channel: the highest-role
     person who qualifies, else the top person's reason for not qualifying (no row when the
@@ -225,7 +243,9 @@ def customer_contacts(
     per_channel = []
     for channel, attribute in rules.consent_attribute.items():
         options = roles.join(
-            channel_options(people, "p", statements, channel, attribute), on="p", how="left"
+            channel_options(people, "p", statements, channel, attribute, suppression),
+            on="p",
+            how="left",
         )
         if channel == POST:
             options = _with_post_address(
@@ -266,6 +286,7 @@ def customer_contacts(
             "consent_source_system",
             "consent_source_id",
             "consent_updated_at",
+            *WITHDRAWN_COLUMNS.values(),
             "reason",
             *ADDRESS_COLUMNS,
             "address_owner",
@@ -333,6 +354,7 @@ def lead_contacts(
     postal: pl.LazyFrame,
     lineage: pl.LazyFrame,
     rules: CampaignRules,
+    suppression: pl.DataFrame,
 ) -> pl.LazyFrame:
     """Per lead and channel: its contact, consent proof and the reason it cannot be used."""
     numbered = leads.with_row_index("n").collect().lazy()
@@ -346,7 +368,7 @@ def lead_contacts(
     )
     per_channel = []
     for channel, attribute in rules.consent_attribute.items():
-        options = channel_options(numbered, "n", statements, channel, attribute)
+        options = channel_options(numbered, "n", statements, channel, attribute, suppression)
         if channel == POST:
             options = (
                 options.drop("contact")

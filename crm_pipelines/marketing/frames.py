@@ -108,6 +108,23 @@ TARGET_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "address_country": pl.String,
 }
 
+# marketing.suppression: contact points whose latest statement is a withdrawal (suppression.py)
+SUPPRESSION_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    "channel": pl.String,
+    "contact": pl.String,
+    "feed": pl.String,
+    "source_system": pl.String,
+    "source_id": pl.String,
+    "stated_at": UTC_TS,
+}
+# the withdrawing record of a suppressed contact point, as campaign frames carry it
+WITHDRAWN_COLUMNS = {
+    "feed": "withdrawn_feed",
+    "source_system": "withdrawn_source_system",
+    "source_id": "withdrawn_source_id",
+    "stated_at": "withdrawn_at",
+}
+
 EXCLUSION_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "campaign_key": pl.String,
     "target_kind": pl.String,
@@ -118,6 +135,8 @@ EXCLUSION_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "reason": pl.String,
     "reason_text": pl.String,
     "as_of": pl.Date,
+    # CONTACT_WITHDRAWN: the source record whose withdrawal suppresses the contact point
+    **{column: SUPPRESSION_SCHEMA[source] for source, column in WITHDRAWN_COLUMNS.items()},
 }
 
 

@@ -55,6 +55,11 @@ TEXT_PLACEHOLDERS = {
     "who",
     "contact_problem",
     "duplicate_of",
+    "contact",
+    "withdrawn_feed",
+    "withdrawn_source_system",
+    "withdrawn_source_id",
+    "withdrawn_date",
 }
 REQUIRED_TEXTS = {"CUSTOMER", "CUSTOMER_POST", "LEAD", "LEAD_POST"}
 REASON_CODES = {
@@ -63,6 +68,7 @@ REASON_CODES = {
     "CONSENT_WITHDRAWN",
     "NO_CONSENT_PROOF",
     "INVALID_CONTACT",
+    "CONTACT_WITHDRAWN",
     "MATCHED_EXISTING_CUSTOMER",
     "DUPLICATE_CONTACT",
 }

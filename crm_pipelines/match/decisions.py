@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from crm_pipelines.match.comparisons import COMPARISONS
+from crm_pipelines.match.stewardship import veto_links_outranked
 
 PARTY_NAMES = ("first_name", "last_name", "org_name")  # what namesakes share
 NOT_AGREEING = ("missing", "different", "gender_mismatch", "conflicting")
@@ -129,7 +130,8 @@ def demote_uncorroborated(
 
 def constraints(scored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """MATCH edges (stewards strongest, then holder links, then by log-odds) and cannot-links
-    (steward NO_MATCH and vetoed pairs)."""
+    (steward NO_MATCH and vetoed pairs -- but no veto between records a chain of steward
+    MATCH decisions joins: the steward's ruling stands)."""
     strength = (
         pl.when(pl.col("decision") == "STEWARD_MATCH")
         .then(pl.lit(np.inf))
@@ -144,4 +146,4 @@ def constraints(scored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         (pl.col("decision") == "STEWARD_NO_MATCH")
         | ((pl.col("decision") == "NO_MATCH") & pl.col("veto"))
     ).select("l", "r")
-    return edges, cannot
+    return edges, veto_links_outranked(cannot, scored)

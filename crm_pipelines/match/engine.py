@@ -22,6 +22,7 @@ from crm_pipelines.match.holders import holder_details, with_holder_details
 from crm_pipelines.match.reasons import reason_expr
 from crm_pipelines.match.scoring import estimate_u, score_pairs, train
 from crm_pipelines.match.standardize import FEATURES, with_customer_of, with_owner_addresses
+from crm_pipelines.match.stewardship import applicable
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +59,12 @@ class MatchResult:
 
 
 def _steward_pairs(entity: str, decisions: pl.DataFrame | None, keys: pl.DataFrame) -> pl.DataFrame:
-    """Steward decisions as (l, r, steward) on row indices; unknown records are ignored."""
+    """Steward decisions as (l, r, steward) on row indices: the one in force per pair, on
+    known records, contradicting no other (stewardship.py; validation reports the rest)."""
     empty = pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32, "steward": pl.String})
     if decisions is None or decisions.height == 0:
         return empty
-    chosen = decisions
-    if "entity" in decisions.columns:
-        chosen = decisions.filter(pl.col("entity") == entity)
+    chosen = applicable(decisions, entity, keys["record_key"])
     index = keys.select("record_key", "rid")
     mapped = (
         chosen.select("left_record_key", "right_record_key", "decision")

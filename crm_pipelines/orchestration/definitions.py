@@ -20,6 +20,7 @@ from crm_pipelines.orchestration.quality_assets import source_rule_rate
 from crm_pipelines.orchestration.resources import FrameStore, PipelineSettings
 from crm_pipelines.orchestration.sensors import landing_sensor
 from crm_pipelines.orchestration.staging_assets import landing_feeds
+from crm_pipelines.orchestration.steward_checks import every_steward_decision_applied
 
 NIGHTLY_JOB = "nightly_master_data"
 
@@ -53,6 +54,7 @@ defs = Definitions(
         source_rule_rate,
         warehouse,
     ],
+    asset_checks=[every_steward_decision_applied],
     jobs=[nightly_master_data],
     schedules=[nightly_schedule],
     sensors=[landing_sensor(nightly_master_data)],

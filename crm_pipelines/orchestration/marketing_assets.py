@@ -15,7 +15,14 @@ from dagster import (
     multi_asset,
 )
 
-from crm_pipelines.marketing import build_campaign_targets, consent_lineage, target_violations
+from crm_pipelines.marketing import (
+    build_campaign_targets,
+    consent_lineage,
+    contact_statements,
+    suppression_list,
+    target_violations,
+)
+from crm_pipelines.marketing.suppression import STATEMENT_FEEDS
 from crm_pipelines.orchestration.catalog import published_out
 from crm_pipelines.orchestration.metadata import frame_table
 from crm_pipelines.orchestration.resources import PipelineSettings
@@ -32,12 +39,14 @@ MARKETING_INPUTS = (
 )
 TARGET_KEY = AssetKey(["marketing", "campaign_target"])
 GUARDS = {
+    "no_target_on_a_withdrawn_contact_point": "No target's e-mail address or mobile number has a withdrawal as its latest statement for the channel on any accepted source record (re-derived from the staged records, independent of matching).",
     "targets_have_consent": "Every target has consent for the campaign's channel.",
     "targets_have_valid_contact": "Every target's contact is valid for the channel (e-mail, mobile E.164, postal address that passed quality).",
     "no_contact_twice_in_a_campaign": "Nobody receives the same campaign twice.",
     "targets_are_eligible": "Every target is an ACTIVE customer (or an open lead matching no customer) of a campaign active on the as-of date.",
 }
 VIOLATION_OF_CHECK = {
+    "no_target_on_a_withdrawn_contact_point": "withdrawn_contact",
     "targets_have_consent": "no_consent",
     "targets_have_valid_contact": "invalid_contact",
     "no_contact_twice_in_a_campaign": "duplicate",
@@ -48,15 +57,22 @@ VIOLATION_OF_CHECK = {
 @multi_asset(
     outs={
         name: AssetOut(**published_out(AssetKey(["marketing", name]), "marketing"))
-        for name in ("campaign_target", "campaign_exclusion", "campaign_summary")
+        for name in ("campaign_target", "campaign_exclusion", "campaign_summary", "suppression")
     },
     ins={
-        name: AssetIn(
-            key=AssetKey(["master", name]),
-            # tens of millions of lineage rows; only the consent statements are read
-            metadata={"as_path": name == "attribute_lineage"},
-        )
-        for name in MARKETING_INPUTS
+        **{
+            name: AssetIn(
+                key=AssetKey(["master", name]),
+                # tens of millions of lineage rows; only the consent statements are read
+                metadata={"as_path": name == "attribute_lineage"},
+            )
+            for name in MARKETING_INPUTS
+        },
+        # the source records themselves: a withdrawal holds whatever matching made of them
+        **{
+            f"staging_{feed}": AssetIn(key=AssetKey(["staging", feed]), metadata={"as_path": True})
+            for feed in STATEMENT_FEEDS
+        },
     },
     check_specs=[
         AssetCheckSpec(name, asset=TARGET_KEY, blocking=True, description=text)
@@ -69,9 +85,12 @@ def campaign_targets(
 ):
     """Targets for every campaign ACTIVE on the run's as-of date (warehouse.md, schema marketing)."""
     master = dict(master)
+    staged = {feed: master.pop(f"staging_{feed}") for feed in STATEMENT_FEEDS}
     master["attribute_lineage"] = consent_lineage(master["attribute_lineage"])
     as_of = settings.as_of_date()
-    targets = build_campaign_targets(master, as_of)
+    statements = contact_statements(staged)
+    suppression = suppression_list(statements)
+    targets = build_campaign_targets(master, as_of, suppression)
     context.log.info(
         f"as of {as_of}: {targets.campaign_target.height} targets, {targets.campaign_exclusion.height} exclusions"
     )
@@ -96,7 +115,18 @@ def campaign_targets(
             "summary": frame_table(targets.summary, 50),
         },
     )
-    violations = target_violations(targets, master)
+    yield Output(
+        suppression,
+        output_name="suppression",
+        metadata={
+            "contact_points": MetadataValue.int(suppression.height),
+            **{
+                f"contact_points.{channel}": MetadataValue.int(count)
+                for channel, count in suppression.group_by("channel").len().iter_rows()
+            },
+        },
+    )
+    violations = target_violations(targets, master, statements)
     for check_name, violation in VIOLATION_OF_CHECK.items():
         bad = violations[violation]  # a missing guard must fail loudly, never pass
         yield AssetCheckResult(

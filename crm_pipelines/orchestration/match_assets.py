@@ -21,6 +21,7 @@ from crm_pipelines.match import match_entity, match_leads_to_customers
 from crm_pipelines.match.config import entity_settings
 from crm_pipelines.match.evidence import EVIDENCE, match_inputs
 from crm_pipelines.match.standardize import read_for_matching
+from crm_pipelines.match.stewardship import applicable
 from crm_pipelines.orchestration.catalog import group_labels, published_out
 from crm_pipelines.orchestration.metadata import frame_table, review_sample
 from crm_pipelines.staged import MATCHED_ENTITIES
@@ -47,8 +48,11 @@ def review_key(entity: str) -> AssetKey:
 def no_match_violations(
     clusters: pl.DataFrame, decisions: pl.DataFrame, entity: str
 ) -> pl.DataFrame:
-    """NO_MATCH pairs whose two records ended up in one cluster."""
-    no_match = decisions.filter((pl.col("entity") == entity) & (pl.col("decision") == "NO_MATCH"))
+    """NO_MATCH pairs in force (a later MATCH may reverse one) whose two records ended up
+    in one cluster."""
+    no_match = applicable(decisions, entity, clusters["record_key"]).filter(
+        pl.col("decision") == "NO_MATCH"
+    )
     return (
         no_match.join(
             clusters.rename({"record_key": "left_record_key", "cluster_id": "left_cluster"}),

@@ -25,8 +25,11 @@ from crm_pipelines.publish.warehouse import publish_warehouse, read_previous
 PUBLISHED = (
     [("master", t) for t in MASTER_TABLES]
     + [("quality", t) for t in ("rejected", "finding", "rule_result", "file_load", "match_review")]
+    + [
+        ("marketing", t)
+        for t in ("campaign_target", "campaign_exclusion", "campaign_summary", "suppression")
+    ]
     + [("quality", "source_rule_rate")]
-    + [("marketing", t) for t in ("campaign_target", "campaign_exclusion", "campaign_summary")]
 )
 # The accepted source records with their standardised values: schema `source`, one per feed.
 SOURCE_TABLES = [("staging", feed) for feed in FEEDS]

@@ -12,6 +12,7 @@ import polars as pl
 from crm_pipelines.ingest.landing import read_feed
 from crm_pipelines.ingest.readers import FileRead
 from crm_pipelines.ingest.specs import FEEDS
+from crm_pipelines.validate.decision_rules import check_decision_pairs
 from crm_pipelines.validate.engine import FeedValidation, validate_feed
 from crm_pipelines.validate.parsing import clear_value_memo
 from crm_pipelines.validate.quality_tables import (
@@ -95,15 +96,20 @@ def validate_landing(
     )
     address.slim()
     decisions = validate("steward_decision")
+    # an individual customer's holder is a person record too (match_review names it)
+    holders = customers.with_columns(
+        pl.concat_str([pl.lit("customer:"), "source_id"]).alias("source_id")
+    )
     check_decision_references(
         decisions,
         {
             "customer": customers,
-            "person": persons,
+            "person": pl.concat([persons, holders]),
             "address": accepted_keys(address),
             "lead": leads,
         },
     )
+    check_decision_pairs(decisions)
     decisions.slim()
     return results, inputs
 

@@ -30,7 +30,9 @@ def staged_model(feed: str) -> pa.DataFrameSchema:
         if column is not None and column.type == "code" and column.code_table:
             checks.append(pa.Check.isin(codes_of(column.code_table)))
         # A required value is never null, unless a WARNING rule may blank it (end_date < start_date).
-        required = name in ALWAYS_PRESENT or (
+        # A feed may make the common columns optional (steward_decision, feeds.md).
+        optional_common = column is not None and not column.required and name != "record_key"
+        required = (name in ALWAYS_PRESENT and not optional_common) or (
             column is not None
             and column.required
             and column.type in NEVER_BLANKED_TYPES

@@ -66,8 +66,13 @@ def staged_frames(results: dict[str, FeedValidation]) -> dict[str, pl.DataFrame]
         if feed == "person":
             frame = frame.with_columns(pl.lit("person_feed").alias("origin"))
         if feed == "steward_decision":
-            # Decisions naming unknown records stay (as findings) but name no pair the matcher knows.
+            # Decisions naming unknown records stay (as findings) but name no pair the matcher
+            # knows. A decision without source_system/source_id (feeds.md allows it) is
+            # keyed by where it was written.
             frame = frame.with_columns(
+                pl.coalesce(
+                    "record_key", pl.format("decision@{}:{}", pl.col("file"), pl.col("line"))
+                ).alias("record_key"),
                 pl.concat_str(
                     [pl.col("left_source_system"), pl.col("left_source_id").str.strip_chars()],
                     separator="|",
