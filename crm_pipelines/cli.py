@@ -77,6 +77,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_steward(args: argparse.Namespace) -> int:
+    from crm_pipelines.stewardship.console import serve
+
+    warehouse = Path(args.warehouse).resolve()
+    if not warehouse.is_file():
+        print(f"error: no warehouse at {warehouse} (crm-mdm run first)", file=sys.stderr)
+        return 2
+    serve(warehouse, Path(args.landing).resolve(), args.port)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="crm-mdm", description="Telco CRM master-data pipeline")
@@ -138,6 +149,24 @@ def main(argv: list[str] | None = None) -> int:
         "--warehouse", default=str(DEFAULT_WAREHOUSE), help="published warehouse to read"
     )
     export.set_defaults(func=cmd_export)
+
+    steward = sub.add_parser(
+        "steward", help="serve the steward console (review queue, golden records) on 127.0.0.1"
+    )
+    steward.add_argument(
+        "--warehouse",
+        default=str(DEFAULT_WAREHOUSE),
+        help="published warehouse to read, read-only per request (default %(default)s)",
+    )
+    steward.add_argument(
+        "--landing",
+        default=str(DEFAULT_LANDING),
+        help="landing folder whose steward_decision/ feed receives decisions (default %(default)s)",
+    )
+    steward.add_argument(
+        "--port", type=int, default=8765, help="port on 127.0.0.1 (default %(default)s)"
+    )
+    steward.set_defaults(func=cmd_steward)
 
     args = parser.parse_args(argv)
     return args.func(args)
