@@ -10,7 +10,7 @@ import polars as pl
 from crm_pipelines.stewardship.console_data import GOLDEN, frame, read_only, rows
 from crm_pipelines.stewardship.decisions import landing_decisions
 
-HIDDEN_SOURCE_COLUMNS = ("record_key", "feed", "chars")
+HIDDEN_SOURCE_COLUMNS = ("record_key", "feed")
 
 
 def current_id(warehouse: Path, entity: str, golden_id: str) -> tuple[str, list[dict]]:
@@ -62,22 +62,44 @@ def golden_record(warehouse: Path, landing: Path, entity: str, golden_id: str) -
         history = _history(con, entity, golden_id, sources["record_key"].to_list())
         related = _related(con, entity, golden_id)
     keys = set(sources["record_key"].to_list())
-    waiting = landing_decisions(landing).filter(
-        pl.col("left_record_key").is_in(keys) | pl.col("right_record_key").is_in(keys)
-    )
-    shown = sources.drop([c for c in HIDDEN_SOURCE_COLUMNS if c in sources.columns])
+    applied = {
+        (d["left_record_key"], d["right_record_key"], d["decision"], d["decided_by"])
+        for d in history["decisions"]
+    }
+    waiting = [
+        d
+        for d in landing_decisions(landing)
+        .filter(pl.col("left_record_key").is_in(keys) | pl.col("right_record_key").is_in(keys))
+        .to_dicts()
+        if (d["left_record_key"], d["right_record_key"], d["decision"], d["decided_by"])
+        not in applied
+    ]
     return {
         "entity": entity,
         "id": golden_id,
         "followed": followed,
         "record": record[0],
-        "source_columns": shown.columns,
-        "sources": shown.with_columns(pl.all().cast(pl.String)).rows(),
+        **side_by_side(sources),
         "lineage": lineage,
-        "waiting_decisions": waiting.to_dicts(),
+        "waiting_decisions": waiting,
         **history,
         **related,
     }
+
+
+def side_by_side(sources: pl.DataFrame) -> dict:
+    """The source records as columns, one row per field that any of them fills."""
+    heads = sources.select(
+        pl.format("{}|{}", "source_system", "source_id"), pl.col("updated_at").cast(pl.String)
+    ).rows()
+    shown = sources.drop([c for c in HIDDEN_SOURCE_COLUMNS if c in sources.columns])
+    fields = [
+        (name, [None if v is None else str(v) for v in shown[name].to_list()])
+        for name in shown.columns
+        if shown[name].null_count() < shown.height
+        and name not in ("source_system", "source_id", "updated_at")
+    ]
+    return {"source_heads": heads, "source_fields": fields}
 
 
 def _history(con, entity: str, golden_id: str, record_keys: list[str]) -> dict:
