@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -158,6 +159,23 @@ def test_a_steward_decides_a_pair_in_the_browser_and_the_next_run_joins_it(
         history = page.locator("#history tr.decision").all_inner_texts()
         assert any("MATCH" in h and STEWARD in h and left in h for h in history)
         page.screenshot(path=str(shots / "golden-record.png"), full_page=True)
+
+        # found by phone (typed the way people type it) and by e-mail too
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            phone, email = con.execute(
+                "SELECT phone, email FROM master.customer WHERE customer_id = ?", [joined]
+            ).fetchall()[0]
+        spaced = f"{phone[:4]} {phone[4:7]} {phone[7:10]} {phone[10:]}"
+        for query in (spaced, email):
+            if query:
+                page.goto(f"{url}/golden?q={urllib.parse.quote(query)}")
+                assert joined in page.locator("#results").inner_html()
+
+        # per-source rejection and finding rates per rule, both runs side by side
+        page.goto(f"{url}/quality")
+        quality = page.locator("#source-quality")
+        assert "BSS" in quality.inner_text() and "REQUIRED_FIELD" in quality.inner_text()
+        assert quality.locator("tr").first.locator("th").count() == 3 + 2
         browser.close()
 
 
