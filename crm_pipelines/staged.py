@@ -41,6 +41,13 @@ CONSENTS: dict[str, pl.DataType] = {
     "consent_post": pl.Boolean(),
 }
 
+# parsed out of the name fields (validate/names.py): "Ing. Jana" -> Jana, title_before Ing.
+NAME_PARTS: dict[str, pl.DataType] = {
+    "title_before": pl.String(),  # "Ing. arch.", "MUDr." (in the order written)
+    "title_after": pl.String(),  # "Ph.D., MBA"
+    "generation": pl.String(),  # SENIOR (st.) | JUNIOR (ml.): father and son of one name
+}
+
 CONTACTS: dict[str, pl.DataType] = {
     "email": pl.String(),  # lower-cased, accepted by email-validator (no DNS)
     "phone": pl.String(),  # E.164
@@ -56,6 +63,7 @@ STAGED_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "segment": pl.String(),
         "first_name": pl.String(),
         "last_name": pl.String(),
+        **NAME_PARTS,
         "birth_date": pl.Date(),
         "organization_name": pl.String(),
         "legal_form": pl.String(),
@@ -72,6 +80,7 @@ STAGED_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "role_type": pl.String(),
         "first_name": pl.String(),
         "last_name": pl.String(),
+        **NAME_PARTS,
         "birth_date": pl.Date(),
         "national_id": pl.String(),  # compacted birth number / national id
         **CONTACTS,
@@ -110,6 +119,7 @@ STAGED_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         **COMMON,
         "first_name": pl.String(),
         "last_name": pl.String(),
+        **NAME_PARTS,
         "organization_name": pl.String(),
         **CONTACTS,
         "postcode": pl.String(),

@@ -137,3 +137,27 @@ def test_a_later_re_consent_on_the_mailbox_lifts_the_suppression(split_run) -> N
         f"AND campaign_key = '{target['campaign_key']}'",
     )
     assert targeted["target_id"].to_list() == [target["target_id"]]
+
+
+def test_the_suppression_guard_is_a_blocking_check_evaluated_on_every_run(split_run) -> None:
+    from dagster import DagsterEventType, DagsterInstance
+
+    from crm_pipelines.orchestration.marketing_assets import campaign_targets
+
+    (spec,) = [
+        s
+        for s in campaign_targets.check_specs
+        if s.name == "no_target_on_a_withdrawn_contact_point"
+    ]
+    assert spec.blocking
+    with DagsterInstance.get() as instance:
+        run = instance.get_runs(limit=1)[0]
+        records = instance.get_records_for_run(
+            run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
+        ).records
+    evaluations = {
+        r.event_log_entry.dagster_event.event_specific_data.check_name: r.event_log_entry.dagster_event.event_specific_data
+        for r in records
+    }
+    guard = evaluations["no_target_on_a_withdrawn_contact_point"]
+    assert guard.passed and guard.metadata["violations"].value == 0

@@ -50,7 +50,7 @@ HOMES = [
 def _clusters(settings: dict | None = None) -> tuple[dict[str, str], dict, pl.DataFrame]:
     """The family among a synthetic crowd; the upper threshold lowered so that the bare
     name + building pair is a MATCH among these few records, as it is in real volumes."""
-    settings = {"thresholds": {"upper": 0.85, "lower": 0.5}, **(settings or {})}
+    settings = {"thresholds": {"upper": 0.8, "lower": 0.5}, **(settings or {})}
     records = pl.concat([synthetic_people_as("customer", 800), _frame("customer", FAMILY)])
     result = match_entity(
         "customer", records, addresses=_frame("address", HOMES), settings=settings

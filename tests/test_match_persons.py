@@ -157,6 +157,7 @@ def test_review_pairs_explain_themselves_in_words(background: pl.DataFrame) -> N
         "reason",
         "left_record_key",
         "right_record_key",
+        "model_version",
     ]
     pair = result.pairs.filter(
         (pl.col("left_record_key") == "TEST|r1") & (pl.col("right_record_key") == "TEST|r2")

@@ -301,17 +301,10 @@ def summarise(
     )
 
 
-def build_campaign_targets(
-    master: Mapping[str, pl.DataFrame], as_of: date, suppression: pl.DataFrame | None = None
-) -> CampaignTargets:
-    """Targets, exclusions and a summary for every campaign active on as_of.
-
-    suppression: the contact points withdrawn on any source record (suppression.py); the
-    nightly job always passes it (and a blocking check re-derives it), hand-built golden
-    data in tests may leave it out."""
-    rules = load_campaign_rules()
-    if suppression is None:
-        suppression = pl.DataFrame(schema=SUPPRESSION_SCHEMA)
+def _runnable_campaigns(
+    master: Mapping[str, pl.DataFrame], as_of: date, rules: CampaignRules
+) -> pl.DataFrame:
+    """The active campaigns; a campaign key twice fails the run, an unknown channel is logged."""
     campaigns = active_campaigns(golden(master, "campaign"), as_of, rules).collect()
     repeated = campaigns.filter(pl.col("campaign_key").is_duplicated())["campaign_key"]
     if not repeated.is_empty():
@@ -327,6 +320,21 @@ def build_campaign_targets(
     )
     if unknown_channel.height:
         log.warning("campaigns with an unknown channel are not run: %s", unknown_channel)
+    return campaigns
+
+
+def build_campaign_targets(
+    master: Mapping[str, pl.DataFrame], as_of: date, suppression: pl.DataFrame | None = None
+) -> CampaignTargets:
+    """Targets, exclusions and a summary for every campaign active on as_of.
+
+    suppression: the contact points withdrawn on any source record (suppression.py); the
+    nightly job always passes it (and a blocking check re-derives it), hand-built golden
+    data in tests may leave it out."""
+    rules = load_campaign_rules()
+    if suppression is None:
+        suppression = pl.DataFrame(schema=SUPPRESSION_SCHEMA)
+    campaigns = _runnable_campaigns(master, as_of, rules)
     postal = postal_addresses(golden(master, "crm_address"), rules).collect().lazy()
     candidates = pl.concat(
         [

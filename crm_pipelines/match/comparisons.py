@@ -134,6 +134,28 @@ def _nickname_pair(p: pl.DataFrame, enc: Encoded) -> pl.Expr:
     return pl.any_horizontal(found)
 
 
+def compatible_names(p: pl.DataFrame, enc: Encoded, column: str) -> pl.Series:
+    """One name holds the other: a second given name or a double surname ("jan pavel" ~
+    "pavel", "novakova svobodova" ~ "svobodova") or an initial ("j" ~ "jan").
+
+    Decided once per distinct pair of differing codes, then joined back to the pairs."""
+    frame = pl.DataFrame({"a": p[f"{column}_l"], "b": p[f"{column}_r"]})
+    distinct = frame.drop_nulls().filter(pl.col("a") != pl.col("b")).unique()
+    text = enc.text(column)
+    a = pl.lit(text.gather(distinct["a"])).str.split(" ")
+    b = pl.lit(text.gather(distinct["b"])).str.split(" ")
+    shared = a.list.set_intersection(b).list.len()
+    shorter = pl.min_horizontal(a.list.len(), b.list.len())
+    first_a, first_b = a.list.first(), b.list.first()
+    initial = ((first_a.str.len_chars() == 1) & first_b.str.starts_with(first_a)) | (
+        (first_b.str.len_chars() == 1) & first_a.str.starts_with(first_b)
+    )
+    contained = (shared == shorter) & (pl.max_horizontal(a.list.len(), b.list.len()) > 1)
+    distinct = distinct.with_columns((contained | initial).alias("ok"))
+    out = frame.join(distinct, on=["a", "b"], how="left", maintain_order="left")
+    return out["ok"].fill_null(False)
+
+
 def compare_first_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     lengths = enc.text("fn_canon").str.len_chars()
     p = p.with_columns(
@@ -142,19 +164,26 @@ def compare_first_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
         lengths.gather(p["fn_canon_l"]).alias("_len_l"),
         lengths.gather(p["fn_canon_r"]).alias("_len_r"),
     )
-    same_gender = _l("fn_female") == _r("fn_female")
     one_edit = (pl.col("_edits") <= 1) & (pl.min_horizontal("_len_l", "_len_r") >= 3)
-    # a typo may flip the apparent gender (Jna ~ Jan); a female form (Jan ~ Jana) never keeps
-    # the length, so equal-length one-edit pairs count as typos whatever their ending
-    typo = (same_gender & ((pl.col("_jw") >= 0.88) | one_edit)) | (
-        one_edit & (pl.col("_len_l") == pl.col("_len_r"))
-    )
+    # Jan ~ Jana, Pavel ~ Pavla, Michal ~ Michaela: one stem, two genders -- a man and a
+    # woman of one family (twins), never a typo of one person. (The apparent gender of a
+    # name with a typo proves nothing: Luciie is Lucie.)
+    other_form = (
+        (_l("fn_canon_stem") == _r("fn_canon_stem"))
+        & (_l("fn_female") != _r("fn_female"))
+        & (_l("fn_canon") != _r("fn_canon"))
+    ).fill_null(False)
+    typo = ((pl.col("_jw") >= 0.88) | one_edit) & ~other_form
     return _levels(
         p,
         [
             _l("fn_fold") == _r("fn_fold"),
-            (_l("fn_canon") == _r("fn_canon")) | pl.col("_swapped") | _nickname_pair(p, enc),
+            (_l("fn_canon") == _r("fn_canon"))
+            | pl.col("_swapped")
+            | _nickname_pair(p, enc)
+            | pl.lit(compatible_names(p, enc, "fn_fold")),
             typo,
+            other_form,
         ],
         _missing("fn_fold"),
     )
@@ -169,12 +198,17 @@ def compare_last_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
         p,
         [
             _l("ln_fold") == _r("ln_fold"),
-            ((_l("ln_stem") == _r("ln_stem")) & ~gender_clash) | pl.col("_swapped"),
+            ((_l("ln_stem") == _r("ln_stem")) & ~gender_clash)
+            | pl.col("_swapped")
+            | pl.lit(compatible_names(p, enc, "ln_fold")),
             (pl.col("_jw") >= 0.9) & ~gender_clash,
             (_l("ln_stem") == _r("ln_stem")) | (pl.col("_jw") >= 0.9),
         ],
         _missing("ln_fold"),
     )
+
+
+GENERATION_DAYS = 15 * 365  # parents are at least this much older than their children
 
 
 def compare_birth_date(p: pl.DataFrame, enc: Encoded) -> pl.Series:
@@ -187,7 +221,12 @@ def compare_birth_date(p: pl.DataFrame, enc: Encoded) -> pl.Series:
         (a // 10000 == b // 10000) & ((a // 100) % 100 == b % 100) & (a % 100 == (b // 100) % 100)
     )
     one_day = (_l("bd_days") - _r("bd_days")).abs() <= 1
-    return _levels(p, [a == b, transposed, (digit_diffs == 1) | one_day], _missing("bd_int"))
+    # a father and his son of one name are a generation apart; a nearer date on the same
+    # name is weighed by the model (a wrong date keyed by hand), never a veto by itself
+    near = (_l("bd_days") - _r("bd_days")).abs() < GENERATION_DAYS
+    return _levels(
+        p, [a == b, transposed, (digit_diffs == 1) | one_day, near], _missing("bd_int")
+    )
 
 
 def compare_email(p: pl.DataFrame, enc: Encoded) -> pl.Series:
@@ -244,6 +283,19 @@ def compare_shared(column: str) -> Callable[[pl.DataFrame, Encoded], pl.Series]:
     return compare
 
 
+def compare_home(p: pl.DataFrame, enc: Encoded) -> pl.Series:
+    """Where a person lives, as one piece of evidence: a shared building, else a shared
+    postcode (or town): a misspelt street or house number still names the area."""
+
+    def shares(column: str) -> pl.Expr:
+        return _l(column).list.set_intersection(_r(column)).list.len() > 0
+
+    missing = (_l("area_keys").is_null() | _r("area_keys").is_null()) & (
+        _l("address_keys").is_null() | _r("address_keys").is_null()
+    )
+    return _levels(p, [shares("address_keys"), shares("area_keys")], missing)
+
+
 def compare_fuzzy(column: str, threshold: float) -> Callable[[pl.DataFrame, Encoded], pl.Series]:
     def compare(p: pl.DataFrame, enc: Encoded) -> pl.Series:
         p = p.with_columns(_sim(p, enc, column).alias("_jw"))
@@ -279,8 +331,8 @@ NAME_COLUMNS = ("fn_fold", "fn_canon", "ln_as_fn_canon", "ln_fold", "ln_stem", "
 COMPARISONS: dict[str, Comparison] = {
     "first_name": Comparison(
         "first name",
-        ("missing", "different", "similar", "alike", "same"),
-        (*NAME_COLUMNS, "fn_female"),
+        ("missing", "different", "gender_mismatch", "similar", "alike", "same"),
+        (*NAME_COLUMNS, "fn_female", "fn_canon_stem"),
         compare_first_name,
         "fn_canon",
     ),
@@ -293,7 +345,7 @@ COMPARISONS: dict[str, Comparison] = {
     ),
     "birth_date": Comparison(
         "birth date",
-        ("missing", "different", "one_off", "transposed", "same"),
+        ("missing", "different", "near", "one_off", "transposed", "same"),
         ("bd_int", "bd_days"),
         compare_birth_date,
     ),
@@ -331,6 +383,15 @@ COMPARISONS: dict[str, Comparison] = {
     ),
     "country": Comparison("country", EXACT, ("country",), compare_exact("country")),
     "address": Comparison("address", EXACT, ("address_keys",), compare_shared("address_keys")),
+    # a person's buildings and areas (its own addresses and its individual customer's)
+    "home": Comparison(
+        "home address",
+        ("missing", "different", "same_area", "same_building"),
+        ("address_keys", "area_keys"),
+        compare_home,
+    ),
+    # st. / ml. (validate/names.py): a father and his son of one name
+    "generation": Comparison("generation", EXACT, ("generation",), compare_exact("generation")),
     # the golden customer each record was linked to (leads): the master knows all of a
     # customer's mailboxes and numbers, two leads never had to share one
     "customer": Comparison(

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from crm_pipelines.match import model_store
 from crm_pipelines.match.ambiguity import demote_ambiguous_attachments
 from crm_pipelines.match.blocking import PAIR_SCHEMA, candidate_pairs
 from crm_pipelines.match.closure import chain_cannot_links, codes_for_chain_vetoes
@@ -20,8 +21,13 @@ from crm_pipelines.match.config import entity_settings
 from crm_pipelines.match.decisions import constraints, decide, demote_uncorroborated, veto_expr
 from crm_pipelines.match.holders import holder_details, with_holder_details
 from crm_pipelines.match.reasons import reason_expr
-from crm_pipelines.match.scoring import estimate_u, score_pairs, train
-from crm_pipelines.match.standardize import FEATURES, with_customer_of, with_owner_addresses
+from crm_pipelines.match.scoring import Model, estimate_u, score_pairs, train
+from crm_pipelines.match.standardize import (
+    FEATURES,
+    customer_of_persons,
+    with_customer_of,
+    with_owner_addresses,
+)
 from crm_pipelines.match.stewardship import applicable
 
 log = logging.getLogger(__name__)
@@ -37,6 +43,7 @@ REVIEW_SCHEMA = {
     "reason": pl.String,
     "left_record_key": pl.String,
     "right_record_key": pl.String,
+    "model_version": pl.String,  # the trained model (model_store) that scored the pair
 }
 
 
@@ -145,6 +152,9 @@ def match_entity(
     address_clusters: pl.DataFrame | None = None,
     persons: pl.DataFrame | Path | None = None,
     customer_of: pl.DataFrame | None = None,
+    customer_clusters: pl.DataFrame | None = None,
+    model_dir: Path | None = None,
+    retrain: bool = False,
 ) -> MatchResult:
     """Match one staged entity frame into clusters of the same real-world thing.
 
@@ -157,6 +167,10 @@ def match_entity(
     holder row (role OWNER) lends the birth date and contacts its customer row lacks.
     customer_of: record_key -> customer_cluster, the golden customer a record was linked to
     (optional; leads compare it when match_settings lists the `customer` comparison).
+    customer_clusters: the matched customers (record_key, cluster_id), optional; a person
+    record then compares the golden customer it holds a role on.
+    model_dir: where trained models are kept (model_store); a stored model is reused unless
+    `retrain`, its comparisons changed, or the candidates drifted. None: train every time.
     """
     started = time.perf_counter()
     stages: dict[str, float] = {}
@@ -174,9 +188,11 @@ def match_entity(
     if persons is not None and entity == "customer":
         records = with_holder_details(records, holder_details(persons))
     features = FEATURES[entity](records)
-    if _uses(cfg, "address_keys"):
+    if _uses(cfg, "address_keys") or _uses(cfg, "area_keys"):
         features = with_owner_addresses(features, entity, addresses, address_clusters)
     if _uses(cfg, "customer_cluster"):
+        if customer_clusters is not None and entity == "person":
+            customer_of = customer_of_persons(records, customer_clusters)
         features = with_customer_of(features, customer_of)
     record_keys = features["record_key"]
     rep_of_record = None
@@ -205,21 +221,8 @@ def match_entity(
     )
     levels = compare_pairs(enc, pairs, fields)
     stages["compare"] = _lap()
-    em = cfg["em"]
-    # u among random representatives, like the prior and the candidate pairs
-    u = estimate_u(enc, fields, em["u_sample_pairs"], em["seed"])
-    stages["u"] = _lap()
-    if pairs.height == 0:
-        levels = pl.DataFrame([pl.Series(f, [1], dtype=pl.Int8) for f in fields])
-    model = train(
-        levels,
-        u,
-        cfg["prior_match_probability"],
-        em["max_iterations"],
-        em["tolerance"],
-        em.get("non_match_start", "random_pairs"),
-    )
-    stages["em"] = _lap()
+    model, model_info = _model_for(entity, cfg, enc, fields, levels, model_dir, retrain)
+    stages["model"] = _lap()
     levels = levels.head(pairs.height)
     scored = score_pairs(enc.codes, pairs, levels, model, cfg.get("term_frequency") or [])
     vetoes = cfg.get("vetoes") or []
@@ -268,7 +271,9 @@ def match_entity(
         .with_columns(pl.col("record_key").min().over("label").alias("cluster_id"))
         .select("record_key", "cluster_id")
     )
-    pairs_out, review = _outputs(entity, scored, keys, fields, cfg.get("pairs_min_score", 0.0))
+    pairs_out, review = _outputs(
+        entity, scored, keys, fields, cfg.get("pairs_min_score", 0.0), model_info["model_version"]
+    )
     stages["outputs"] = _lap()
     seconds = time.perf_counter() - started
     sizes = np.bincount(labels)  # a label per cluster_id, so the same sizes
@@ -290,6 +295,7 @@ def match_entity(
         "clusters": len(sizes),
         "largest_cluster": int(sizes.max()) if len(sizes) else 0,
         "resplit_components": resplit,
+        **model_info,
         "em_iterations": model.iterations,
         "em_match_share": round(model.match_share, 6),
         "seconds": round(seconds, 3),
@@ -305,7 +311,12 @@ def match_entity(
 
 
 def _outputs(
-    entity: str, scored: pl.DataFrame, keys: pl.DataFrame, fields: list[str], min_score: float
+    entity: str,
+    scored: pl.DataFrame,
+    keys: pl.DataFrame,
+    fields: list[str],
+    min_score: float,
+    model_version: str,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Pairs worth explaining (not the clear non-matches below min_score) and the review queue."""
     weight_cols = [f"w_{f}" for f in fields]
@@ -330,7 +341,11 @@ def _outputs(
         _with_record_columns(
             named.filter(pl.col("decision") == "REVIEW"), keys, ["source_system", "source_id"]
         )
-        .with_columns(pl.lit(entity).alias("entity"), _review_reason(fields).alias("reason"))
+        .with_columns(
+            pl.lit(entity).alias("entity"),
+            _review_reason(fields).alias("reason"),
+            pl.lit(model_version).alias("model_version"),
+        )
         .select(list(REVIEW_SCHEMA))
         .cast(REVIEW_SCHEMA)
         .sort("score", descending=True)
@@ -351,6 +366,51 @@ def _with_record_columns(
 def _review_reason(fields: list[str]) -> pl.Expr:
     """Why a steward sees the pair: the guard that held it back (if any), then the evidence."""
     return pl.concat_str([pl.col("note"), reason_expr(fields)], separator="; ", ignore_nulls=True)
+
+
+def _model_for(
+    entity: str,
+    cfg: dict,
+    enc,
+    fields: list[str],
+    levels: pl.DataFrame,
+    model_dir: Path | None,
+    retrain: bool,
+) -> tuple[Model, dict]:
+    """The stored model when it still fits, else one trained now (and stored)."""
+    stored = None if model_dir is None or retrain else model_store.load(model_dir, entity, fields)
+    if stored is not None and levels.height:
+        drifted = model_store.drift(stored, levels)
+        if drifted <= cfg["model"]["retrain_drift"]:
+            return stored.model, {
+                "model_version": stored.version,
+                "model_trained": 0,
+                "model_drift": drifted,
+            }
+        log.warning(
+            "%s: candidates drifted %.3f from model %s: retraining", entity, drifted, stored.version
+        )
+    em = cfg["em"]
+    # u among random representatives, like the prior and the candidate pairs
+    u = estimate_u(enc, fields, em["u_sample_pairs"], em["seed"])
+    trained_on = (
+        levels
+        if levels.height
+        else pl.DataFrame([pl.Series(f, [1], dtype=pl.Int8) for f in fields])
+    )
+    model = train(
+        trained_on,
+        u,
+        cfg["prior_match_probability"],
+        em["max_iterations"],
+        em["tolerance"],
+        em.get("non_match_start", "random_pairs"),
+        em["m_pseudo_count"],
+    )
+    version = "unsaved"
+    if model_dir is not None and levels.height:
+        version = model_store.save(model_dir, entity, fields, model, levels).version
+    return model, {"model_version": version, "model_trained": 1, "model_drift": 0.0}
 
 
 def _empty_result(entity: str, cfg: dict) -> MatchResult:

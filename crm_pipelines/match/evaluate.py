@@ -19,10 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from crm_pipelines.match.engine import MatchResult, match_entity
-from crm_pipelines.match.evidence import match_inputs
-from crm_pipelines.match.leads import match_leads_to_customers
-from crm_pipelines.staged import MATCHED_ENTITIES
+from crm_pipelines.match.evidence import match_in_order
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +45,35 @@ def pairwise_scores(clusters: pl.DataFrame, truth: pl.DataFrame) -> dict[str, fl
         "precision": round(precision, 5),
         "recall": round(recall, 5),
         "f1": round(f1, 5),
+    }
+
+
+def blocking_recall(
+    pairs: pl.DataFrame, clusters: pl.DataFrame, truth: pl.DataFrame
+) -> dict[str, float]:
+    """Share of the true pairs (both records accepted) that blocking put before scoring.
+
+    pairs: every scored pair (left_record_key, right_record_key); clusters: the accepted
+    records; truth: record_key, party_id. A pair blocking never proposed can only be joined
+    through a chain.
+    """
+    party = truth.select("record_key", "party_id")
+    found = (
+        pairs.select("left_record_key", "right_record_key")
+        .join(
+            party.rename({"record_key": "left_record_key", "party_id": "a"}), on="left_record_key"
+        )
+        .join(
+            party.rename({"record_key": "right_record_key", "party_id": "b"}), on="right_record_key"
+        )
+        .filter(pl.col("a") == pl.col("b"))
+        .height
+    )
+    accepted = party.join(clusters, on="record_key", how="semi")
+    actual = _pair_count(accepted, ["party_id"])
+    return {
+        "true_pairs_blocked": found,
+        "blocking_recall": round(found / actual, 5) if actual else 1.0,
     }
 
 
@@ -81,37 +107,77 @@ def evaluate(landing_dir: Path | str, as_of: dt.date | None = None) -> dict[str,
         "party_id",
     )
     hard = pl.read_parquet(landing / "_truth" / "hard_negatives.parquet")
-    decisions = staged.get("steward_decision")
     report: dict[str, dict] = {}
     total = 0.0
-    clusters: dict[str, pl.DataFrame] = {}
-    # the evidence each entity takes (match/evidence.py); clusters fill up in matching order
-    sources = {
-        "addresses": lambda: staged["address"],
-        "address_clusters": lambda: clusters["address"],
-        "persons": lambda: staged["person"],
-        "customer_links": lambda: match_leads_to_customers(
-            staged["lead"], staged["customer"], staged["person"]
-        ),
-        "customer_clusters": lambda: clusters["customer"],
-    }
-    for entity in MATCHED_ENTITIES:  # in matching order, as in the job
-        started = time.perf_counter()
-        evidence = match_inputs(entity, lambda name: sources[name]())
-        result: MatchResult = match_entity(entity, staged[entity], decisions, **evidence)
-        clusters[entity] = result.clusters
+    started = time.perf_counter()
+    # every scored pair is kept (pairs_min_score 0) so blocking recall can be measured
+    for result in match_in_order(staged, settings={"pairs_min_score": 0.0}):
+        entity = result.entity
         seconds = time.perf_counter() - started
         total += seconds
         entity_truth = truth.filter(pl.col("entity") == entity).drop("entity")
         report[entity] = {
             **pairwise_scores(result.clusters, entity_truth),
+            # (collapsed entities score representatives: their pairs name no duplicates)
+            **(
+                blocking_recall(result.pairs, result.clusters, entity_truth)
+                if result.metrics.get("representatives") == result.metrics["records"]
+                else {}
+            ),
+            "review_per_1000_records": round(
+                1000 * result.metrics["sent_to_review"] / max(result.metrics["records"], 1), 1
+            ),
             **hard_negatives_merged(entity, result.clusters, hard),
             "seconds": round(seconds, 2),
             "sent_to_review": result.metrics["sent_to_review"],
             "clusters": result.metrics["clusters"],
         }
+        started = time.perf_counter()
     report["all"] = {"seconds": round(total, 2)}
     return report
+
+
+def warehouse_scores(warehouse: Path | str, landing_dir: Path | str) -> dict[str, dict]:
+    """Pairwise scores of a *published* warehouse (master.xref) against the landing's truth:
+    what `crm-mdm run` delivered, not what the engine does in isolation."""
+    import duckdb
+
+    truth = pl.read_parquet(Path(landing_dir) / "_truth" / "records.parquet")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        xref = con.sql(
+            "SELECT entity, source_system || '|' || source_id AS record_key, master_id "
+            "FROM master.xref"
+        ).pl()
+    report = {}
+    for entity in truth["entity"].unique().sort().to_list():
+        clusters = xref.filter(pl.col("entity") == entity).select(
+            "record_key", pl.col("master_id").alias("cluster_id")
+        )
+        entity_truth = truth.filter(pl.col("entity") == entity).select(
+            (pl.col("source_system") + "|" + pl.col("source_id")).alias("record_key"), "party_id"
+        )
+        report[entity] = pairwise_scores(clusters, entity_truth) | {
+            "records_in_truth": entity_truth.height
+        }
+    return report
+
+
+def quality_line(name: str, entity: str, figures: dict) -> str:
+    """One readable line: precision, recall, blocking recall, F1, review load."""
+    parts = [
+        f"{name:<14} {entity:<9} records {figures['records']:>9,}",
+        f"P {figures['precision']:.4f}  R {figures['recall']:.4f}",
+    ]
+    if "blocking_recall" in figures:
+        parts.append(f"blocking recall {figures['blocking_recall']:.4f}")
+    parts.append(f"F1 {figures['f1']:.4f}")
+    if "review_per_1000_records" in figures:
+        parts.append(f"review {figures['review_per_1000_records']:.1f}/1,000")
+    if figures.get("hard_negatives"):
+        parts.append(
+            f"hard negatives merged {figures['hard_negatives_merged']}/{figures['hard_negatives']}"
+        )
+    return "  ".join(parts)
 
 
 def main() -> None:
@@ -120,7 +186,11 @@ def main() -> None:
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    print(json.dumps(evaluate(args.landing_dir, args.as_of), indent=2, ensure_ascii=False))
+    report = evaluate(args.landing_dir, args.as_of)
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    for entity, figures in report.items():
+        if figures.get("records"):
+            print(quality_line(args.landing_dir.name, entity, figures))
 
 
 if __name__ == "__main__":

@@ -9,14 +9,19 @@ benchmark and match.evaluate each load these inputs their own way, through `load
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from crm_pipelines.match.leads import customer_of_leads
+import polars as pl
+
+from crm_pipelines.match.leads import customer_of_leads, match_leads_to_customers
+from crm_pipelines.staged import MATCHED_ENTITIES
 
 EVIDENCE: dict[str, tuple[str, ...]] = {
     # staged addresses (frame), address clusters, staged persons (frame or Parquet path)
     "customer": ("addresses", "address_clusters", "persons"),
+    # staged addresses, address clusters (a person's home), customer clusters (its customer)
+    "person": ("addresses", "address_clusters", "customer_clusters"),
     # lead -> customer links, customer clusters
     "lead": ("customer_links", "customer_clusters"),
 }
@@ -29,3 +34,27 @@ def match_inputs(entity: str, load: Callable[[str], Any]) -> dict[str, Any]:
         links, customers = loaded.pop("customer_links"), loaded.pop("customer_clusters")
         loaded["customer_of"] = customer_of_leads(links, customers)
     return loaded
+
+
+def match_in_order(staged: dict[str, pl.DataFrame], **options: Any) -> Iterator[Any]:
+    """MatchResult per entity in the job's order, each taking the evidence of the ones
+    before (outside Dagster: match.evaluate and crm-mdm train). options: match_entity's."""
+    from crm_pipelines.match.engine import match_entity  # engine imports this module
+
+    clusters: dict[str, pl.DataFrame] = {}
+    sources = {
+        "addresses": lambda: staged["address"],
+        "address_clusters": lambda: clusters["address"],
+        "persons": lambda: staged["person"],
+        "customer_links": lambda: match_leads_to_customers(
+            staged["lead"], staged["customer"], staged["person"]
+        ),
+        "customer_clusters": lambda: clusters["customer"],
+    }
+    for entity in MATCHED_ENTITIES:
+        evidence = match_inputs(entity, lambda name: sources[name]())
+        result = match_entity(
+            entity, staged[entity], staged.get("steward_decision"), **evidence, **options
+        )
+        clusters[entity] = result.clusters
+        yield result

@@ -109,6 +109,7 @@ def train(
     iterations: int,
     tolerance: float,
     non_match_start: str = "random_pairs",
+    m_pseudo: float = 0.0,
 ) -> Model:
     """EM over the distinct comparison patterns (weighted by count).
 
@@ -137,7 +138,9 @@ def train(
     tried: list[Model] = []
     # the configured start first; the other one only when the first gave an implausible model
     for start in sorted(starts, key=lambda name: name != non_match_start):
-        m, share, done, _ = _em(codes, counts, starts[start](), prior, iterations, tolerance)
+        m, share, done, _ = _em(
+            codes, counts, starts[start](), prior, iterations, tolerance, m_pseudo
+        )
         model = Model({f: FieldModel(m[f], u[f]) for f in fields}, share, done, int(counts.sum()))
         against = model.same_counts_against()
         log.info("EM from %s: %d iterations, match share %.4f", start, done, share)
@@ -157,6 +160,7 @@ def _em(
     prior: float,
     iterations: int,
     tolerance: float,
+    m_pseudo: float,
 ) -> tuple[dict[str, np.ndarray], float, int, float]:
     """One EM run: m, the match share, iterations and the final log-likelihood."""
     fields = list(codes)
@@ -185,8 +189,14 @@ def _em(
             mass = np.bincount(codes[f], weights=weighted, minlength=k)[:k]
             mass[0] = 0.0
             total = mass.sum()
+            # a level never seen among a few hundred matches is rare, not impossible: at
+            # the 1e-6 floor an e-mail that differs weighed -20 bits and outvoted a shared
+            # phone and name; m_pseudo_count pseudo-pairs per level (a Dirichlet prior,
+            # match_settings.yaml) keep it finite and vanish against real volumes
             new_m = (
-                np.concatenate([[0.0], np.maximum(mass[1:] / total, PROB_FLOOR)]) if total else m[f]
+                np.concatenate([[0.0], (mass[1:] + m_pseudo) / (total + m_pseudo * (k - 1))])
+                if total
+                else m[f]
             )
             delta = max(delta, float(np.abs(new_m - m[f]).max()))
             m[f] = new_m

@@ -6,7 +6,7 @@ features live in a separate frame keyed by the row index `rid`, never in the rec
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -137,6 +137,8 @@ def with_name_features(frame: pl.DataFrame) -> pl.DataFrame:
     first = with_surname_stem(first, "fn_fold", "fn_as_ln_stem").with_columns(
         canonical_first_name(pl.col("fn_fold")).alias("fn_canon")
     )
+    # Jan / Jana, Pavel / Pavla, Michal / Michaela share a stem: one name, two genders
+    first = with_surname_stem(first, "fn_canon", "fn_canon_stem")
     first = first.with_columns(first_name_is_female(pl.col("fn_canon")).alias("fn_female"))
     last = frame.select("last_name").unique().drop_nulls()
     last = last.with_columns(fold(pl.col("last_name")).alias("ln_fold"))
@@ -260,17 +262,29 @@ def building_number(house_number: pl.Expr) -> pl.Expr:
     )
 
 
+def per_distinct(
+    frame: pl.DataFrame, column: str, derive: Callable[[pl.Expr], pl.Expr], out: str
+) -> pl.DataFrame:
+    """`out` = derive(column), computed once per distinct value and joined back."""
+    values = frame.select(pl.col(column).unique().drop_nulls())
+    table = values.with_columns(derive(pl.col(column)).alias(out))
+    found = frame.select(column).join(table, on=column, how="left", maintain_order="left")
+    return frame.with_columns(found[out])
+
+
 def address_features(records: pl.DataFrame) -> pl.DataFrame:
     trailing = r"\s+(\d+[a-zA-Z]?(?:\s*/\s*\d+[a-zA-Z]?)?)$"
     street_raw = pl.col("street").fill_null(pl.col("address_line").str.split(",").list.first())
     house = pl.col("house_number").fill_null(street_raw.str.extract(trailing, 1))
     street_only = street_raw.str.replace(trailing, "")
     frame = _base(records).with_columns(
-        street_name(street_only).alias("street_norm"),
+        street_only.alias("_street"),
         building_number(house).alias("building"),
         pl.col("postcode").str.replace_all(r"\s", "").alias("postcode_norm"),
-        city_name(pl.col("city")).alias("city_norm"),
     )
+    # the regex-heavy names run once per distinct street and city, not once per row
+    frame = per_distinct(frame, "_street", street_name, "street_norm")
+    frame = per_distinct(frame, "city", city_name, "city_norm").drop("_street")
     # A village without streets: the village name stands in for the street (Lhota 12).
     frame = frame.with_columns(pl.col("street_norm").fill_null(pl.col("city_norm")))
     place = pl.coalesce(pl.col("postcode_norm"), pl.col("city_norm"))
@@ -287,8 +301,9 @@ def address_features(records: pl.DataFrame) -> pl.DataFrame:
 KEYS = ("record_key", "source_system", "source_id")
 MATCH_COLUMNS: dict[str, tuple[str, ...]] = {
     "person": (*KEYS, "origin", "customer_source_id", "role_type", "first_name", "last_name")
-    + ("birth_date", "national_id", "email", "phone"),
-    "customer": (*KEYS, "party_type", "first_name", "last_name", "birth_date", "organization_name")
+    + ("generation", "birth_date", "national_id", "email", "phone"),
+    "customer": (*KEYS, "party_type", "first_name", "last_name", "generation", "birth_date")
+    + ("organization_name",)
     + ("registration_no", "vat_no", "email", "phone", "country"),
     "lead": (*KEYS, "first_name", "last_name", "organization_name", "email", "phone", "postcode")
     + ("city", "country"),
@@ -319,6 +334,42 @@ FEATURES = {
 
 
 OWNER_KIND = {"customer": "CUSTOMER", "lead": "LEAD", "person": "PERSON"}
+NO_KEYS = pl.lit(None, dtype=pl.List(pl.UInt64))
+
+
+def _owned_addresses(entity: str, addresses: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
+    """Address rows with `_owner`, the source_id of the record (same system) that lives there.
+
+    feeds.md: addresses join their owner by (source_system, owner_source_id). A person also
+    lives where the individual customer it holds lives: the customer's holder record and a
+    person-feed OWNER row of an individual customer take the customer's addresses.
+    """
+    kind = OWNER_KIND[entity]
+    own = addresses.filter(pl.col("owner_kind") == kind).with_columns(
+        pl.col("owner_source_id").alias("_owner")
+    )
+    if entity != "person":
+        return own
+    customers = addresses.filter(pl.col("owner_kind") == "CUSTOMER")
+    holders = records.filter(pl.col("source_id").str.starts_with("customer:"))
+    owners = records.filter(
+        (pl.col("role_type") == "OWNER") & pl.col("customer_source_id").is_not_null()
+    ).join(
+        holders.select("source_system", pl.col("customer_source_id")),
+        on=["source_system", "customer_source_id"],
+        how="semi",
+    )
+    lives_with = pl.concat(
+        [
+            holders.select("source_system", pl.col("source_id").alias("_owner"), "customer_source_id"),
+            owners.select("source_system", pl.col("source_id").alias("_owner"), "customer_source_id"),
+        ]
+    ).unique()
+    inherited = customers.join(
+        lives_with.rename({"customer_source_id": "owner_source_id"}),
+        on=["source_system", "owner_source_id"],
+    )
+    return pl.concat([own, inherited.select(own.columns)])
 
 
 def with_owner_addresses(
@@ -327,18 +378,18 @@ def with_owner_addresses(
     addresses: pl.DataFrame | None,
     address_clusters: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """`address_keys`: hashed keys of the buildings a record owns.
+    """`address_keys` (the buildings a record owns) and `area_keys` (their postcodes or,
+    without one, towns): hashed keys, null when the record owns no address.
 
-    Two records at one building are strong evidence when their names agree; the address
-    rows join by (source_system, owner_source_id) as feeds.md defines. Null when unknown.
+    Two records at one building are strong evidence when their names agree; an area is
+    weaker evidence that survives a misspelt street or house number.
     A building is its golden address when address_clusters (record_key, cluster_id) are
     given -- "Jeseskeho 3127" is then Jesenského 3127 -- else its spelt-out building key.
     """
-    kind = OWNER_KIND.get(entity)
-    empty = pl.lit(None, dtype=pl.List(pl.UInt64)).alias("address_keys")
-    if kind is None or addresses is None or addresses.height == 0:
+    empty = [NO_KEYS.alias("address_keys"), NO_KEYS.alias("area_keys")]
+    if entity not in OWNER_KIND or addresses is None or addresses.height == 0:
         return features.with_columns(empty)
-    owned = addresses.filter(pl.col("owner_kind") == kind)
+    owned = _owned_addresses(entity, addresses, features)
     if owned.height == 0:
         return features.with_columns(empty)
     owned = address_features(owned)
@@ -350,17 +401,54 @@ def with_owner_addresses(
             .then(pl.coalesce(pl.col("golden"), pl.col("building_key")))
             .alias("building_key")
         )
+    area = pl.concat_str(
+        [pl.col("country"), pl.coalesce(pl.col("postcode_norm"), pl.col("city_norm"))],
+        separator="|",
+    )
     keys = (
-        owned.drop_nulls("building_key")
-        .select(
+        owned.select(
             "source_system",
-            pl.col("owner_source_id").alias("source_id"),
-            pl.col("building_key").hash(seed=13).alias("address_key"),
+            pl.col("_owner").alias("source_id"),
+            # (a null hashes to a constant: no building must stay no key)
+            pl.when(pl.col("building_key").is_not_null())
+            .then(pl.col("building_key").hash(seed=13))
+            .alias("address_key"),
+            pl.when(area.is_not_null()).then(area.hash(seed=17)).alias("area_key"),
         )
         .group_by("source_system", "source_id")
-        .agg(pl.col("address_key").unique().sort().alias("address_keys"))
+        .agg(
+            pl.col("address_key").drop_nulls().unique().sort().alias("address_keys"),
+            pl.col("area_key").drop_nulls().unique().sort().alias("area_keys"),
+        )
+        .with_columns(
+            pl.when(pl.col(c).list.len() > 0).then(pl.col(c)).alias(c)
+            for c in ("address_keys", "area_keys")
+        )
     )
     return features.join(keys, on=["source_system", "source_id"], how="left", maintain_order="left")
+
+
+def customer_of_persons(records: pl.DataFrame, customer_clusters: pl.DataFrame) -> pl.DataFrame:
+    """record_key -> customer_cluster: the golden customer each person record holds a role on.
+
+    Two records of one human under one golden customer (its holder row and a contact row
+    with the maiden name) are the master's own knowledge, not a guess.
+    """
+    customer_key = pl.concat_str(
+        [pl.col("source_system"), pl.col("customer_source_id")], separator="|"
+    )
+    return (
+        records.filter(pl.col("customer_source_id").is_not_null())
+        .select("record_key", customer_key.alias("customer_record_key"))
+        .join(
+            customer_clusters.select(
+                pl.col("record_key").alias("customer_record_key"),
+                pl.col("cluster_id").alias("customer_cluster"),
+            ),
+            on="customer_record_key",
+        )
+        .select("record_key", "customer_cluster")
+    )
 
 
 def with_customer_of(features: pl.DataFrame, customer_of: pl.DataFrame | None) -> pl.DataFrame:

@@ -24,6 +24,7 @@ from crm_pipelines.match.standardize import read_for_matching
 from crm_pipelines.match.stewardship import applicable
 from crm_pipelines.orchestration.catalog import group_labels, published_out
 from crm_pipelines.orchestration.metadata import frame_table, review_sample
+from crm_pipelines.orchestration.resources import PipelineSettings
 from crm_pipelines.staged import MATCHED_ENTITIES
 from crm_pipelines.stewardship.review import enrich_review, named_ambiguity, with_levels
 
@@ -112,6 +113,7 @@ def _match_asset(entity: str):
     )
     def _match(
         context: AssetExecutionContext,
+        settings: PipelineSettings,
         records: Path,
         decisions: pl.DataFrame,
         **evidence,
@@ -125,6 +127,7 @@ def _match_asset(entity: str):
             read_for_matching(records, entity),
             decisions,
             **match_inputs(entity, load),
+            model_dir=settings.model_dir(),
         )
         metrics = result.metrics
         context.log.info(f"{entity} matching: {metrics}")
@@ -134,6 +137,7 @@ def _match_asset(entity: str):
             if isinstance(v, int | float)
         }
         meta["records"] = MetadataValue.int(metrics["records"])
+        meta["model_version"] = MetadataValue.text(str(metrics.get("model_version")))
         for rule, count in (metrics.get("candidate_pairs_by_rule") or {}).items():
             meta[f"candidate_pairs.{rule}"] = MetadataValue.int(int(count))
         yield Output(result.clusters, output_name="clusters", metadata=meta)

@@ -36,6 +36,10 @@ class PipelineSettings(ConfigurableResource):
     def export_dir(self) -> Path:
         return Path(self.warehouse_path).resolve().parent / "exports"
 
+    def model_dir(self) -> Path:
+        """Trained matching models (match/model_store.py), kept beside the warehouse."""
+        return Path(self.warehouse_path).resolve().parent / "models"
+
 
 class FrameStore(ConfigurableIOManager):
     """Parquet file per asset key, so any asset can be re-materialised alone from the UI."""

@@ -314,7 +314,18 @@ def write_steward_decisions(
                     "note": "ověřeno telefonicky",
                 }
             )
-    one_per_kind = hard_negatives.unique(["entity", "kind"], keep="first", maintain_order=True)
+    # both records accepted: a decision on a quarantined record is the unknown-record case
+    keys = valid.select("entity", "source_system", "source_id")
+    accepted = hard_negatives.join(
+        keys.rename({"source_system": "left_source_system", "source_id": "left_source_id"}),
+        on=["entity", "left_source_system", "left_source_id"],
+        how="semi",
+    ).join(
+        keys.rename({"source_system": "right_source_system", "source_id": "right_source_id"}),
+        on=["entity", "right_source_system", "right_source_id"],
+        how="semi",
+    )
+    one_per_kind = accepted.unique(["entity", "kind"], keep="first", maintain_order=True)
     for r in one_per_kind.head(4).iter_rows(named=True):
         rows.append(
             {

@@ -156,6 +156,7 @@ def lead_records(world: World, rng: np.random.Generator) -> pl.DataFrame:
             "updated_at": stamps,
             "first_name": pl.select(pl.when(~is_org).then(h["first_name"])).to_series(),
             "nickname": h["nickname"],
+            **{c: h[c] for c in noise.NAME_EXTRAS},
             "last_name": pl.select(pl.when(~is_org).then(h["last_name"])).to_series(),
             "organization_name": pl.select(pl.when(is_org).then(org_name)).to_series(),
             "email": pl.select(pl.when(is_org).then(c["email"]).otherwise(h["email"])).to_series(),
@@ -185,7 +186,7 @@ def lead_records(world: World, rng: np.random.Generator) -> pl.DataFrame:
         postcode=pl.when(pl.lit(pl.Series(rng.random(n) < 0.3)))
         .then(pl.col("postcode").str.replace(" ", ""))
         .otherwise("postcode")
-    ).drop("nickname", "alt_email")
+    ).drop("nickname", "alt_email", *noise.NAME_EXTRAS)
 
 
 def address_records(

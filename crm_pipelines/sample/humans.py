@@ -228,6 +228,33 @@ def _hard_negative_humans(
     return pairs, namesakes
 
 
+TITLES_BEFORE = ["Ing.", "Mgr.", "Bc.", "MUDr.", "JUDr.", "PhDr.", "RNDr.", "doc. Ing.", "prof. MUDr."]
+TITLES_AFTER = ["Ph.D.", "CSc.", "MBA", "DiS."]
+
+
+def _degrees_and_maiden_names(
+    rng: np.random.Generator, a: dict, surnames: pl.DataFrame
+) -> dict[str, pl.Series]:
+    """Academic titles (Czech systems keep them in name fields) and maiden names of married
+    women (older systems still hold the name a woman had when she signed up)."""
+    n = len(a["female"])
+    adult = a["birth"] < _days("1998-01-01")
+    titled = adult & (rng.random(n) < 0.15)
+    before = np.where(titled, np.array(TITLES_BEFORE)[rng.integers(0, len(TITLES_BEFORE), n)], "")
+    after = np.where(
+        titled & (rng.random(n) < 0.3),
+        np.array(TITLES_AFTER)[rng.integers(0, len(TITLES_AFTER), n)],
+        "",
+    )
+    married = a["female"] & (a["birth"] < _days("1996-01-01")) & (rng.random(n) < 0.4)
+    maiden = surnames["female"].gather(rng.integers(0, surnames.height, n))
+    return {
+        "title_before": pl.Series(before).replace("", None),
+        "title_after": pl.Series(after).replace("", None),
+        "maiden_name": pl.select(pl.when(pl.lit(pl.Series(married))).then(maiden)).to_series(),
+    }
+
+
 def humans_and_buildings(
     rng: np.random.Generator, n: int, n_holders: int
 ) -> tuple[pl.DataFrame, pl.DataFrame, list]:
@@ -303,7 +330,7 @@ def humans_and_buildings(
             "consent_sms": rng.random(n) < 0.45,
             "consent_post": rng.random(n) < 0.3,
         }
-    ).with_columns(human_id="H" + pl.col("human_id"))
+    ).with_columns(human_id="H" + pl.col("human_id"), **_degrees_and_maiden_names(rng, a, surnames))
     humans = humans.with_columns(
         email=pl.concat_str(
             ascii_lower(pl.col("first_name")),

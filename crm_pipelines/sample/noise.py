@@ -18,6 +18,8 @@ from crm_pipelines.sample.text import (
     typo,
 )
 
+# what a human carries besides its name that a source may write into the name fields
+NAME_EXTRAS = ("title_before", "title_after", "maiden_name")
 PHONE_STYLE = {"BSS": 0, "ESHOP": 1, "LEGACY_CRM": 2, "PARTNER_PORTAL": 3, "MARKETING": 4}
 
 
@@ -65,9 +67,44 @@ def names(frame: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
         .otherwise(last)
     )
     swap = u["swap"] < rate({"LEGACY_CRM": 0.04}, 0.01)
-    return frame.with_columns(
+    frame = frame.with_columns(
         first_name=pl.when(swap).then(last).otherwise(first),
         last_name=pl.when(swap).then(first).otherwise(last),
+    )
+    return _titles_and_maiden_names(frame, rng)
+
+
+def _titles_and_maiden_names(frame: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """Older systems keep the maiden name; most keep academic titles inside the name fields,
+    written their own way (Ing. / ING. / Ing, "Nováková, Ph.D.")."""
+    n = frame.height
+    u = {k: pl.lit(_u(rng, n)) for k in ("maiden", "title", "style")}
+    maiden = (u["maiden"] < rate({"LEGACY_CRM": 0.35, "PARTNER_PORTAL": 0.2}, 0.08)) & pl.col(
+        "maiden_name"
+    ).is_not_null()
+    written = u["title"] < rate(
+        {"BSS": 0.6, "LEGACY_CRM": 0.7, "PARTNER_PORTAL": 0.4, "ESHOP": 0.15}, 0.1
+    )
+    before = (
+        pl.when(u["style"] < 0.15)
+        .then(pl.col("title_before").str.to_uppercase())
+        .when(u["style"] < 0.25)
+        .then(pl.col("title_before").str.replace_all(".", "", literal=True))
+        .otherwise(pl.col("title_before"))
+    )
+    after = pl.when(u["style"] < 0.5).then(pl.lit(", ")).otherwise(pl.lit(" ")) + pl.col(
+        "title_after"
+    )
+    last = pl.when(maiden).then(pl.col("maiden_name")).otherwise(pl.col("last_name"))
+    return frame.with_columns(
+        first_name=pl.when(written & before.is_not_null() & pl.col("first_name").is_not_null())
+        .then(before + " " + pl.col("first_name"))
+        .otherwise(pl.col("first_name")),
+        last_name=pl.when(pl.col("last_name").is_null())
+        .then(None)
+        .when(written & pl.col("title_after").is_not_null())
+        .then(last + after)
+        .otherwise(last),
     )
 
 

@@ -19,6 +19,9 @@ WEIGHTS_ORGANIZATION = np.array([0.40, 0.10, 0.25, 0.25])
 HUMAN_COLUMNS = [
     "first_name",
     "nickname",
+    "title_before",
+    "title_after",
+    "maiden_name",
     "last_name",
     "birth_date",
     "national_id",
@@ -54,6 +57,7 @@ def customer_records(world: World, rng: np.random.Generator) -> pl.DataFrame:
             "segment": base["segment"],
             "first_name": pl.select(pl.when(named).then(human["first_name"])).to_series(),
             "nickname": human["nickname"],
+            **{c: human[c] for c in noise.NAME_EXTRAS},
             "last_name": pl.select(pl.when(named).then(human["last_name"])).to_series(),
             "birth_date": pl.select(pl.when(is_ind).then(human["birth_date"])).to_series(),
             "organization_name": base["organization_name"],
@@ -85,7 +89,7 @@ def customer_records(world: World, rng: np.random.Generator) -> pl.DataFrame:
     # some sources leave the segment empty; organisations' consents are often unknown
     return frame.with_columns(
         segment=pl.when(pl.lit(pl.Series(rng.random(n) < 0.15))).then(None).otherwise("segment")
-    ).drop("nickname", "alt_email")
+    ).drop("nickname", "alt_email", *noise.NAME_EXTRAS)
 
 
 def _contact_rows(world: World, customers: pl.DataFrame, rng: np.random.Generator) -> dict:
@@ -159,7 +163,7 @@ def person_records(world: World, customers: pl.DataFrame, rng: np.random.Generat
         .when(fmt < 0.3)
         .then(nid.str.replace("/", ""))
         .otherwise(nid)
-    ).drop("nickname", "alt_email")
+    ).drop("nickname", "alt_email", *noise.NAME_EXTRAS)
 
 
 def billing_contacts(customers: pl.DataFrame, persons: pl.DataFrame) -> pl.Series:

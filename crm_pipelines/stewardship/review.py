@@ -31,6 +31,10 @@ COARSE_LEVEL = {
     "gender_mismatch": "different",
     "different": "different",
     "missing": "missing",
+    "same_building": "same",  # home: the same building
+    "same_area": "similar",  # home: another building in the same area
+    "same_postcode": "same",  # place (leads): postcode and town
+    "same_town": "similar",  # place: the town only
 }
 # comparison field -> the staged columns that show its value (joined with a space)
 FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -102,11 +106,13 @@ def _scan(source: pl.DataFrame | Path) -> pl.LazyFrame:
     return pl.scan_parquet(source) if isinstance(source, Path) else source.lazy()
 
 
-def _customer_addresses(addresses: pl.DataFrame | Path, keys: pl.Series) -> pl.DataFrame:
-    """record_key of a customer -> the address lines it owns, joined with " | "."""
+def _owned_addresses(
+    addresses: pl.DataFrame | Path, owner_kind: str, keys: pl.Series
+) -> pl.DataFrame:
+    """(record_key of the owner, line): the address lines owned by the records `keys`."""
     return (
         _scan(addresses)
-        .filter(pl.col("owner_kind") == "CUSTOMER")
+        .filter(pl.col("owner_kind") == owner_kind)
         .select(
             pl.concat_str("source_system", pl.lit("|"), "owner_source_id").alias("record_key"),
             pl.coalesce(
@@ -119,10 +125,29 @@ def _customer_addresses(addresses: pl.DataFrame | Path, keys: pl.Series) -> pl.D
             ).alias("line"),
         )
         .filter(pl.col("record_key").is_in(keys.implode()))
-        .group_by("record_key")
-        .agg(pl.col("line").unique().sort().str.join(" | ").alias("address"))
         .collect()
     )
+
+
+def _joined_lines(lines: pl.DataFrame, name: str) -> pl.DataFrame:
+    return lines.group_by("record_key").agg(
+        pl.col("line").drop_nulls().unique().sort().str.join(" | ").alias(name)
+    )
+
+
+def _person_extras(records: pl.DataFrame, addresses: pl.DataFrame | Path) -> pl.DataFrame:
+    """A person's `home` (its own and its customer's addresses) and linked `customer`."""
+    customer_key = pl.concat_str("source_system", pl.lit("|"), "customer_source_id")
+    persons = records.select("record_key", customer_key.alias("customer_key"))
+    own = _owned_addresses(addresses, "PERSON", persons["record_key"])
+    of_customer = _owned_addresses(addresses, "CUSTOMER", persons["customer_key"].drop_nulls())
+    via_customer = persons.join(
+        of_customer.rename({"record_key": "customer_key"}), on="customer_key"
+    ).select("record_key", "line")
+    home = _joined_lines(pl.concat([own, via_customer]), "home")
+    return persons.select(
+        "record_key", pl.format("customer {}", "customer_key").alias("customer")
+    ).join(home, on="record_key", how="left")
 
 
 def record_values(
@@ -146,8 +171,11 @@ def record_values(
     values = pl.DataFrame(columns)
     if entity == "customer":
         values = _with_holder_values(values, records, staged["person"])
+        owned = _owned_addresses(staged["address"], "CUSTOMER", keys)
+        values = values.join(_joined_lines(owned, "address"), on="record_key", how="left")
+    if entity == "person":
         values = values.join(
-            _customer_addresses(staged["address"], keys), on="record_key", how="left"
+            _person_extras(records, staged["address"]), on="record_key", how="left"
         )
     if entity == "lead" and lead_links is not None:
         values = values.join(

