@@ -10,11 +10,14 @@ import polars as pl
 FEEDS = ("customer", "person", "account", "address", "lead", "campaign", "steward_decision")
 
 
-def readable_keys(landing: Path) -> pl.DataFrame:
-    """(feed, source_system, source_id) of every row of every readable file, as sent (trimmed)."""
+def readable_keys(landing: Path, skip: set[str] = frozenset()) -> pl.DataFrame:
+    """(feed, source_system, source_id) of every row of every readable file, as sent (trimmed);
+    `skip` names files (relative to the landing folder) the run quarantined as a whole."""
     frames = []
     for feed in FEEDS:
         for path in sorted((landing / feed).glob("*")) if (landing / feed).is_dir() else []:
+            if path.relative_to(landing).as_posix() in skip:
+                continue
             try:
                 if path.name.endswith(".parquet"):
                     frame = pl.read_parquet(path)

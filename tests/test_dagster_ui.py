@@ -111,7 +111,9 @@ def test_per_source_quality_numbers_are_plotted(materializations) -> None:
     assert all(isinstance(meta[f"rejected_pct.{s}"].value, float) for s in systems)
 
 
-@pytest.mark.parametrize("command", ["sample", "run", "bench", "export", "steward"])
+@pytest.mark.parametrize(
+    "command", ["sample", "run", "bench", "export", "steward", "train", "febrl"]
+)
 def test_every_cli_option_has_help_text(command: str) -> None:
     args = [command, "tmf", "--help"] if command == "export" else [command, "--help"]
     text = subprocess.run(

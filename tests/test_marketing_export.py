@@ -111,3 +111,26 @@ def test_campaign_codes_that_clean_to_the_same_name_get_distinct_files(tmp_path:
     names = [p.name for p in paths]
     assert len(set(n.lower() for n in names)) == 3
     assert all(n.startswith(("A_B-", "a_b-")) and n.endswith(".csv") for n in names)
+
+
+def test_formula_cells_get_a_leading_quote_and_e164_phone_numbers_stay(tmp_path: Path):
+    from crm_pipelines.marketing.export import neutralise_formulas, write_export_csv
+
+    cells = ["=1+2", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "\tx", "\rx", "+420777123456", "ok"]
+    frame = neutralise_formulas(pl.DataFrame({"contact": cells, "rank": range(len(cells))}))
+    write_export_csv(frame, tmp_path / "x.csv")
+    assert (tmp_path / "x.csv").read_text(encoding="utf-8").splitlines()[:3] == [
+        "contact,rank",
+        "\"'=1+2\",0",
+        "\"'+cmd|' /C calc'!A0\",1",
+    ]
+    assert [r["contact"] for r in read(tmp_path / "x.csv")] == [
+        "'=1+2",
+        "'+cmd|' /C calc'!A0",
+        "'-2+3",
+        "'@SUM(1)",
+        "'\tx",
+        "'\rx",
+        "+420777123456",
+        "ok",
+    ]

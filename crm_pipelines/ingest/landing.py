@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from crm_pipelines.ingest.readers import FileRead, landing_files, read_landing_file
+from crm_pipelines.ingest.readers import FileRead, landing_entries, read_landing_file
 from crm_pipelines.ingest.specs import FeedSpec, feed_spec
 
 log = logging.getLogger(__name__)
@@ -22,30 +22,21 @@ class RawFeed:
     unknown_columns: list[str]
 
 
-def _to_contract_columns(frame: pl.DataFrame, spec: FeedSpec) -> tuple[pl.DataFrame, set[str]]:
-    renames = {
-        c: spec.column_aliases[c]
-        for c in frame.columns
-        if c in spec.column_aliases and spec.column_aliases[c] not in frame.columns
-    }
-    frame = frame.rename(renames)
-    unknown = {c for c in frame.columns if c not in spec.columns and not c.startswith("__")}
+def _to_contract_columns(frame: pl.DataFrame, spec: FeedSpec) -> pl.DataFrame:
+    """All contract columns (missing ones null, named in __missing); blank text is null."""
     missing = [c for c in spec.columns if c not in frame.columns]
-    frame = frame.drop(sorted(unknown)).with_columns(
-        [pl.lit(None, dtype=pl.String).alias(c) for c in missing]
-    )
+    frame = frame.with_columns([pl.lit(None, dtype=pl.String).alias(c) for c in missing])
     # Empty or whitespace-only text is "no value" (feeds.md: empty field = null).
-    text = [c for c in spec.columns]
     frame = frame.with_columns(
         [
             pl.when(pl.col(c).str.strip_chars().str.len_bytes() == 0)
             .then(None)
             .otherwise(pl.col(c))
             .alias(c)
-            for c in text
+            for c in spec.columns
         ]
     ).with_columns(pl.lit(",".join(missing), dtype=pl.Categorical).alias("__missing"))
-    return frame.select([*spec.columns, "__line", "__missing"]), unknown
+    return frame.select([*spec.columns, "__line", "__missing"])
 
 
 def read_feed(landing: Path, feed: str) -> RawFeed:
@@ -53,13 +44,12 @@ def read_feed(landing: Path, feed: str) -> RawFeed:
     reads: list[FileRead] = []
     frames: list[pl.DataFrame] = []
     unknown: set[str] = set()
-    for rank, path in enumerate(landing_files(landing, feed)):
-        read = read_landing_file(landing, feed, path)
+    for rank, entry in enumerate(landing_entries(landing, feed)):
+        read = read_landing_file(landing, feed, entry, spec)
         if read.frame is not None:
-            frame, extra = _to_contract_columns(read.frame, spec)
-            unknown |= extra
+            unknown |= {name.strip().lower() for name in read.ignored_columns}
             frames.append(
-                frame.with_columns(
+                _to_contract_columns(read.frame, spec).with_columns(
                     # one value per file: categorical, not a copy of the path on every row
                     pl.lit(read.file, dtype=pl.Categorical).alias("__file"),
                     pl.lit(rank, dtype=pl.Int32).alias("__file_rank"),

@@ -28,6 +28,8 @@ EXPORT_COLUMNS = ["target_id", "target_kind", "channel", "contact", "salutation_
 POSTAL_COLUMNS = ["address_line_1", "address_line_2", "address_country"]
 FORBIDDEN_COLUMNS = {"national_id", "birth_date"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+FORMULA_START = r"^[=+\-@\t\r]"
+E164 = r"^\+[0-9]{6,15}$"
 
 
 def safe_file_stem(campaign_key: str, max_length: int = 80) -> str:
@@ -51,12 +53,37 @@ def _file_names(keys: list[str]) -> dict[str, str]:
     }
 
 
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """OWASP CSV injection: a text cell a spreadsheet would read as a formula (starting with
+    = + - @ tab or CR) gets a leading single quote, so Excel shows it as text. A phone number
+    in E.164 form (+ and digits only) is left alone: it cannot run anything, and the sending
+    tools need it as it is."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(
+        [
+            pl.when(pl.col(name).str.contains(FORMULA_START) & ~pl.col(name).str.contains(E164))
+            .then(pl.lit("'") + pl.col(name))
+            .otherwise(pl.col(name))
+            .alias(name)
+            for name in text
+        ]
+    )
+
+
 def campaign_export_frame(targets: pl.DataFrame, campaign_key: str, channel: str) -> pl.DataFrame:
     columns = EXPORT_COLUMNS + (POSTAL_COLUMNS if channel == "POST" else [])
     frame = targets.filter(pl.col("campaign_key") == campaign_key).select(columns)
     if FORBIDDEN_COLUMNS & set(frame.columns):
         raise ValueError(f"export would carry {FORBIDDEN_COLUMNS & set(frame.columns)}")
-    return frame.sort("target_kind", "target_id")
+    return neutralise_formulas(frame.sort("target_kind", "target_id"))
+
+
+def write_export_csv(frame: pl.DataFrame, path: Path) -> None:
+    """Every text cell quoted (OWASP: wrap cells in double quotes), numbers as they are; the
+    header (fixed column names) stays bare for the sending tools."""
+    with open(path, "wb") as out:
+        out.write((",".join(frame.columns) + "\n").encode("utf-8"))
+        frame.write_csv(out, include_header=False, quote_style="non_numeric")
 
 
 def write_campaign_exports(
@@ -78,7 +105,7 @@ def write_campaign_exports(
     try:
         for key, channel in active.iter_rows():
             frame = campaign_export_frame(targets.campaign_target, key, channel)
-            frame.write_csv(staging / names[key])
+            write_export_csv(frame, staging / names[key])
         _swap_in(staging, export_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -81,8 +81,12 @@ def swapped(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     )
     result = exact.to_numpy().copy()
     if candidates.height and first.len():
-        fuzzy = close(candidates, enc, "fn_canon_l", "ln_as_fn_canon_r") & close(
-            candidates, enc, "ln_stem_l", "fn_as_ln_stem_r"
+        # ... or a swap plus a nickname ("Štěpánková Kateřina" ~ "Katka Štěpánková")
+        nickname = candidates.select(
+            _nickname_pair(candidates, enc, ("ln_as_fn_canon",), ("fn_fold", "fn_canon"))
+        ).to_series()
+        fuzzy = close(candidates, enc, "fn_canon_l", "ln_as_fn_canon_r") & (
+            close(candidates, enc, "ln_stem_l", "fn_as_ln_stem_r") | nickname
         )
         result[candidates["_i"].filter(fuzzy).to_numpy()] = True
     found = np.flatnonzero(result)
@@ -120,16 +124,22 @@ def _crosses_gender(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     ).to_series()
 
 
-def _nickname_pair(p: pl.DataFrame, enc: Encoded) -> pl.Expr:
-    """Known nickname pair (Péťa ~ Petr, Míša ~ Michaela) as u64 code-pair keys."""
+def _nickname_pair(
+    p: pl.DataFrame,
+    enc: Encoded,
+    left: tuple[str, ...] = ("fn_fold", "fn_canon"),
+    right: tuple[str, ...] = ("fn_fold", "fn_canon"),
+) -> pl.Expr:
+    """Known nickname pair (Péťa ~ Petr, Míša ~ Michaela) as u64 code-pair keys, between
+    the `left` columns of one side and the `right` columns of the other (one dictionary)."""
     table = nickname_table()
     nick = enc.code_of("fn_fold", table["nick"].to_list()).cast(pl.UInt64)
     name = enc.code_of("fn_fold", table["name"].to_list()).cast(pl.UInt64)
     keys = pl.concat([nick * (1 << 32) + name, name * (1 << 32) + nick]).drop_nulls()
     found = [
         (_l(a).cast(pl.UInt64) * (1 << 32) + _r(b).cast(pl.UInt64)).is_in(keys.implode())
-        for a in ("fn_fold", "fn_canon")
-        for b in ("fn_fold", "fn_canon")
+        for a in left
+        for b in right
     ]
     return pl.any_horizontal(found)
 

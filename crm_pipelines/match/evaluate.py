@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from crm_pipelines.match.evidence import match_in_order
+from crm_pipelines.match.leads import match_leads_to_customers
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,61 @@ def blocking_recall(
     }
 
 
+def link_scores(
+    links: pl.DataFrame, staged: dict[str, pl.DataFrame], truth: pl.DataFrame
+) -> dict[str, float]:
+    """Lead -> customer links against the truth: a link is right when the customer record's
+    party, or the human holding it (its OWNER person rows), is the lead's party.
+
+    links: lead_record_key, customer_record_key (best customer per lead); truth: entity,
+    record_key, party_id. A lead whose party is an accepted customer's is a positive."""
+    party = truth.select("entity", "record_key", "party_id")
+    customers = truth.filter(pl.col("entity") == "customer")
+    if "holder_party_id" in truth.columns:  # the generator names each customer's holder
+        holders = customers.select(
+            pl.col("record_key").alias("customer"), pl.col("holder_party_id").alias("party_id")
+        ).drop_nulls()
+    else:  # else the OWNER person rows say who holds a customer
+        holders = (
+            staged["person"]
+            .filter((pl.col("role_type") == "OWNER") & pl.col("customer_source_id").is_not_null())
+            .select(
+                "record_key",
+                (pl.col("source_system") + "|" + pl.col("customer_source_id")).alias("customer"),
+            )
+            .join(party.filter(pl.col("entity") == "person").drop("entity"), on="record_key")
+            .select("customer", "party_id")
+        )
+    customer_parties = pl.concat(
+        [customers.select(pl.col("record_key").alias("customer"), "party_id"), holders]
+    ).unique()
+    customer_parties = customer_parties.join(
+        staged["customer"].select(pl.col("record_key").alias("customer")), on="customer", how="semi"
+    )
+    leads = (
+        staged["lead"]
+        .select("record_key")
+        .join(party.filter(pl.col("entity") == "lead").drop("entity"), on="record_key")
+    )
+    positives = leads.join(customer_parties, on="party_id", how="semi").height
+    linked = links.select(
+        pl.col("lead_record_key").alias("record_key"),
+        pl.col("customer_record_key").alias("customer"),
+    ).join(leads, on="record_key")
+    right = linked.join(customer_parties, on=["customer", "party_id"], how="semi").height
+    precision = right / linked.height if linked.height else 1.0
+    recall = right / positives if positives else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "records": leads.height,
+        "true_links": positives,
+        "links": linked.height,
+        "precision": round(precision, 5),
+        "recall": round(recall, 5),
+        "f1": round(f1, 5),
+    }
+
+
 def hard_negatives_merged(entity: str, clusters: pl.DataFrame, hard: pl.DataFrame) -> dict:
     pairs = hard.filter(pl.col("entity") == entity).select(
         (pl.col("left_source_system") + "|" + pl.col("left_source_id")).alias("a"),
@@ -101,10 +157,12 @@ def evaluate(landing_dir: Path | str, as_of: dt.date | None = None) -> dict[str,
 
     landing = Path(landing_dir)
     staged = stage_landing(landing, as_of=as_of).staged
+    truth_columns = pl.read_parquet_schema(landing / "_truth" / "records.parquet")
     truth = pl.read_parquet(landing / "_truth" / "records.parquet").select(
         "entity",
         (pl.col("source_system") + "|" + pl.col("source_id")).alias("record_key"),
         "party_id",
+        *(["holder_party_id"] if "holder_party_id" in truth_columns else []),
     )
     hard = pl.read_parquet(landing / "_truth" / "hard_negatives.parquet")
     report: dict[str, dict] = {}
@@ -133,6 +191,9 @@ def evaluate(landing_dir: Path | str, as_of: dt.date | None = None) -> dict[str,
             "clusters": result.metrics["clusters"],
         }
         started = time.perf_counter()
+    if staged["lead"].height:
+        links = match_leads_to_customers(staged["lead"], staged["customer"], staged["person"])
+        report["lead_to_customer"] = link_scores(links, staged, truth)
     report["all"] = {"seconds": round(total, 2)}
     return report
 

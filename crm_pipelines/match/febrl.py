@@ -15,6 +15,8 @@ from pathlib import Path
 
 import polars as pl
 
+from crm_pipelines.sample.generator import HARD_NEGATIVE_COLUMNS
+
 DATASETS = {"febrl1": "dataset1.csv", "febrl2": "dataset2.csv"}
 SOURCE_SYSTEM = "LEGACY_CRM"
 UPDATED_AT = "2026-01-15T10:00:00"
@@ -91,17 +93,7 @@ def write_febrl_landing(dataset: str, out: Path | str) -> dict[str, int]:
         frame.write_csv(out / feed / f"{dataset}.csv")
     (out / "_truth").mkdir(parents=True, exist_ok=True)
     truth.write_parquet(out / "_truth" / "records.parquet")
-    pl.DataFrame(
-        schema={
-            c: pl.String
-            for c in (
-                "entity",
-                "left_source_system",
-                "left_source_id",
-                "right_source_system",
-                "right_source_id",
-                "kind",
-            )
-        }
-    ).write_parquet(out / "_truth" / "hard_negatives.parquet")
+    pl.DataFrame(schema={c: pl.String for c in HARD_NEGATIVE_COLUMNS}).write_parquet(
+        out / "_truth" / "hard_negatives.parquet"
+    )
     return {"person": persons.height, "address": addresses.height}

@@ -22,12 +22,30 @@ FEEDS = ("customer", "person", "account", "address", "lead", "campaign", "stewar
 TRUTH_DIR = "_truth"
 
 
+# _truth/hard_negatives.parquet: pairs of records that must never share a golden record
+HARD_NEGATIVE_COLUMNS = (
+    "entity",
+    "left_source_system",
+    "left_source_id",
+    "right_source_system",
+    "right_source_id",
+    "kind",
+)
+
+
 def _truth(frame: pl.DataFrame, feed: str) -> pl.DataFrame:
+    """Per source record its party; a customer record also names the human holding it
+    (holder_party_id, the person party), which lead -> customer links are scored by."""
+    holder = pl.lit(None, dtype=pl.String)
+    if feed == "customer":
+        human = pl.col("_human")
+        holder = pl.when(human >= 0).then("H" + human.cast(pl.String).str.zfill(8))
     return frame.select(
         entity=pl.lit(feed),
         source_system="source_system",
         source_id="source_id",
         party_id="_party",
+        holder_party_id=holder,
         expected_valid="_valid",
         defect="_defect",
     )
@@ -82,14 +100,7 @@ def _hard_negative_pairs(parties: pl.DataFrame, records: pl.DataFrame) -> pl.Dat
         ),
         on=["entity", "right_party"],
     )
-    return joined.select(
-        "entity",
-        "left_source_system",
-        "left_source_id",
-        "right_source_system",
-        "right_source_id",
-        "kind",
-    ).sort(pl.all())
+    return joined.select(HARD_NEGATIVE_COLUMNS).sort(pl.all())
 
 
 def generate_landing(out_dir: Path, customers: int = 2000, seed: int = 42) -> dict:
@@ -155,13 +166,13 @@ def generate_landing(out_dir: Path, customers: int = 2000, seed: int = 42) -> di
     campaigns = write_campaigns(out)
     counts["campaign"] = campaigns.height
     parts = sorted((out / TRUTH_DIR).glob("part-*.parquet"))
-    records = pl.concat([pl.read_parquet(p) for p in parts] + [campaigns])
+    records = pl.concat([pl.read_parquet(p) for p in parts] + [campaigns], how="diagonal")
     for p in parts:
         p.unlink()
     hard_negatives = _hard_negative_pairs(hn_parties, records)
     steward = write_steward_decisions(out, records, hard_negatives, rng)
     counts["steward_decision"] = steward.height
-    records = pl.concat([records, steward])
+    records = pl.concat([records, steward], how="diagonal")
     records.write_parquet(out / TRUTH_DIR / "records.parquet", statistics=False)
     hard_negatives.write_parquet(out / TRUTH_DIR / "hard_negatives.parquet", statistics=False)
     counts["truth_records"] = records.height

@@ -17,7 +17,11 @@ from crm_pipelines.ingest.specs import ColumnSpec
 from crm_pipelines.paths import quality_rules
 from crm_pipelines.validate import values
 from crm_pipelines.validate.codes import canonical_codes
-from crm_pipelines.validate.parsing import clean_text
+from crm_pipelines.validate.parsing import (
+    CONTROL_CHARACTERS,
+    clean_text,
+    without_control_characters,
+)
 
 
 @dataclass
@@ -29,6 +33,7 @@ class ColumnOutcome:
     message: str  # "{value}" is replaced by the (shortened) raw value
     messages: pl.Series | None = None  # per-row message, when one template does not fit
     extra: dict[str, pl.Series] = field(default_factory=dict)  # more typed columns
+    also: list[tuple[str, pl.Series, str]] = field(default_factory=list)  # (rule, failed, message)
 
 
 @dataclass
@@ -171,7 +176,36 @@ def _plain(
 
 
 def check_string(spec: ColumnSpec, raw: pl.Series, ctx: RowContext) -> ColumnOutcome:
-    return ColumnOutcome(spec.name, raw, pl.Series([False] * len(raw), dtype=pl.Boolean), "", "")
+    """Free text is data as it came, but control characters are never published (a line
+    break or tab becomes a space, the rest is removed: TEXT_CONTROL_CHARACTERS) and text
+    longer than the spec's max_length is left out (TEXT_TOO_LONG)."""
+    controls = raw.str.contains(CONTROL_CHARACTERS).fill_null(False)
+    # most columns hold no control character at all: then the text is not copied
+    cleaned, left_out = raw, (raw.str.len_chars() > spec.max_length).fill_null(False)
+    too_long = left_out
+    if controls.any():
+        cleaned = without_control_characters(raw)
+        too_long = (cleaned.str.len_chars() > spec.max_length).fill_null(False)
+        left_out = too_long | cleaned.str.contains(r"^\s*$").fill_null(False)
+    typed = (
+        pl.select(pl.when(left_out).then(None).otherwise(cleaned).alias(spec.name)).to_series()
+        if left_out.any()
+        else cleaned
+    )
+    return ColumnOutcome(
+        spec.name,
+        typed,
+        too_long,
+        "TEXT_TOO_LONG",
+        f"{spec.name} '{{value}}' is longer than max_length {spec.max_length}; left out",
+        also=[
+            (
+                "TEXT_CONTROL_CHARACTERS",
+                controls,
+                f"{spec.name} '{{value}}' held control characters; they were removed",
+            )
+        ],
+    )
 
 
 def check_chars(spec: ColumnSpec, raw: pl.Series, ctx: RowContext) -> ColumnOutcome:

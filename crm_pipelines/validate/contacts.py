@@ -18,9 +18,13 @@ _MOBILE_TYPES = frozenset(
 )
 _KNOWN_REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
 _MAX_PHONE_CHARS = 64
+# what a spreadsheet reads as the start of a formula (OWASP CSV injection)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _email(text: str) -> tuple[str | None, bool]:
+    if text.startswith(FORMULA_START):  # `=1+2@seznam.cz` is a formula in a spreadsheet
+        return None, False
     try:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError:

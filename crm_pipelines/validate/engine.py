@@ -15,8 +15,9 @@ from crm_pipelines.ingest.specs import FeedSpec, feed_spec
 from crm_pipelines.validate import values
 from crm_pipelines.validate.codes import canonical_codes
 from crm_pipelines.validate.column_checks import ColumnOutcome, RowContext, run_column_check
+from crm_pipelines.validate.parsing import CONTROL_CHARACTERS, without_control_characters
 from crm_pipelines.validate.row_rules import apply_row_rules
-from crm_pipelines.validate.rules import error_rule_ids
+from crm_pipelines.validate.rules import warning_rule_ids
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +53,18 @@ class FeedValidation:
         return self
 
     def error_rows(self) -> pl.Series:
-        errors = self.issues.filter(pl.col("rule_id").is_in(error_rule_ids()))
+        # A rule id missing from the catalogue counts as an ERROR: its row is never lost.
+        errors = self.issues.filter(~pl.col("rule_id").is_in(warning_rule_ids()))
         return errors["__row"].unique()
 
 
-def _short(value: pl.Expr) -> pl.Expr:
+def short_value(value: pl.Expr) -> pl.Expr:
+    """A raw value as quoted in a message: at most 80 characters, control characters as ?."""
     return (
         pl.when(value.str.len_chars() > MAX_VALUE_IN_MESSAGE)
         .then(value.str.slice(0, MAX_VALUE_IN_MESSAGE) + pl.lit("…"))
         .otherwise(value)
-        .str.replace_all(r"[\x00-\x1f]", "?")
+        .str.replace_all(CONTROL_CHARACTERS, "?")
     )
 
 
@@ -75,13 +78,21 @@ def issues_from(
         rows = frame.filter(mask).select(pl.col("__row"), text.alias("message"))
     elif "{value}" in message:
         head, tail = message.split("{value}", 1)
-        value = _short(pl.col(column).fill_null("")) if column in frame.columns else pl.lit("")
+        value = short_value(pl.col(column).fill_null("")) if column in frame.columns else pl.lit("")
         rows = frame.filter(mask).select(
             pl.col("__row"), pl.concat_str([pl.lit(head), value, pl.lit(tail)]).alias("message")
         )
     else:
         rows = frame.filter(mask).select(pl.col("__row"), pl.lit(message).alias("message"))
     return rows.with_columns(pl.lit(rule_id).alias("rule_id"), pl.lit(column).alias("column"))
+
+
+def _key_text(source_id: pl.Series) -> pl.Series:
+    """The source id as a key: trimmed, and without control characters (they never reach
+    the master; the column's check reports them)."""
+    if source_id.str.contains(CONTROL_CHARACTERS).any():
+        source_id = without_control_characters(source_id)
+    return source_id.str.strip_chars()
 
 
 def select_winners(raw: RawFeed) -> tuple[pl.DataFrame, int]:
@@ -95,7 +106,7 @@ def select_winners(raw: RawFeed) -> tuple[pl.DataFrame, int]:
     timestamps = values.parse_timestamp(frame["updated_at"])["value"]
     frame = frame.with_columns(
         pl.coalesce(source_system, frame["source_system"].str.strip_chars()).alias("__ss"),
-        frame["source_id"].str.strip_chars().alias("__sid"),
+        _key_text(frame["source_id"]).alias("__sid"),
         timestamps.alias("__ts"),
     )
     orderable = (
@@ -182,6 +193,12 @@ def validate_feed(
                 ),
                 outcome.rule_id,
                 checked,
+            )
+        for rule_id, failed, message in outcome.also:
+            result.add(
+                issues_from(winners, failed, rule_id, column.name, message),
+                rule_id,
+                int(winners[column.name].is_not_null().sum()),
             )
     if "country" not in typed:  # person: the country of its customer, CZ when unknown
         typed["country"] = ctx.country.fill_null("CZ")

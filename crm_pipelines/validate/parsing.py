@@ -43,6 +43,18 @@ _EARLIEST_BIRTH = dt.date(1900, 1, 1)
 PARALLEL_MIN_VALUES = 20_000
 
 
+# C0 and C1 control characters (NUL, BEL, ESC, ...), DEL; line breaks and tabs included
+CONTROL_CHARACTERS = r"[\x00-\x1f\x7f-\x9f]"
+
+
+_CONTROL = re.compile(CONTROL_CHARACTERS)
+
+
+def without_control_characters(values: pl.Series) -> pl.Series:
+    """Line breaks and tabs become one space, every other control character goes."""
+    return values.str.replace_all(r"[\t\n\r]+", " ").str.replace_all(CONTROL_CHARACTERS, "")
+
+
 def clean_text(values: pl.Series) -> pl.Series:
     """Trimmed strings; blank becomes null, because a blank field states nothing."""
     trimmed = values.cast(pl.String).str.strip_chars()
@@ -289,7 +301,9 @@ def _check_chars_text(text: str, registered: Mapping[str, str]) -> tuple[str | N
             problems.append(f"characteristic {name!r} is not registered")
             continue
         ok, canonical = _typed_char(kind, value)
-        if ok:
+        if ok and isinstance(canonical, str) and _CONTROL.search(canonical):
+            problems.append(f"characteristic {name!r} holds control characters")
+        elif ok:
             kept[name] = canonical
         else:
             problems.append(f"characteristic {name!r} must be {kind}, got {_json_kind(value)}")

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import polars as pl
 
+from crm_pipelines.governance import check_governance_files
 from crm_pipelines.ingest.landing import read_feed
 from crm_pipelines.ingest.readers import FileRead
-from crm_pipelines.ingest.specs import FEEDS
+from crm_pipelines.ingest.specs import FEEDS, feed_spec, reference_order
 from crm_pipelines.validate.decision_rules import check_decision_pairs
 from crm_pipelines.validate.engine import FeedValidation, validate_feed
 from crm_pipelines.validate.parsing import clear_value_memo
@@ -23,11 +24,10 @@ from crm_pipelines.validate.quality_tables import (
 )
 from crm_pipelines.validate.references import (
     accepted_keys,
+    check_column_reference,
     check_decision_references,
-    check_owner_reference,
-    check_reference,
-    check_soft_reference,
 )
+from crm_pipelines.validate.rules import rule_catalogue
 from crm_pipelines.validate.schemas import validate_staged
 from crm_pipelines.validate.staging import staged_frames
 
@@ -63,51 +63,34 @@ def _countries(result: FeedValidation) -> pl.DataFrame:
 def validate_landing(
     landing: Path, as_of: dt.date
 ) -> tuple[dict[str, FeedValidation], dict[str, FeedInput]]:
-    """Feeds in reference order, so a reference can only name an already accepted record.
+    """Feeds in reference order (from the feed specs' `references:`), so a reference can only
+    name an already accepted record; steward decisions, which may name any entity, come last.
 
     Each feed is read just before it is validated and slimmed to its typed columns once its
-    last reference check ran: at a million customers holding every raw feed at once costs
+    own reference checks ran: at a million customers holding every raw feed at once costs
     gigabytes.
     """
     results: dict[str, FeedValidation] = {}
     inputs: dict[str, FeedInput] = {}
-
-    def validate(feed: str, **context: pl.DataFrame) -> FeedValidation:
+    accepted: dict[str, pl.DataFrame] = {}
+    for feed in [f for f in reference_order() if f != "steward_decision"]:
+        context = {"owner_country": _countries(results["customer"])} if feed == "person" else {}
         raw = read_feed(landing, feed)
         inputs[feed] = FeedInput(raw.files, raw.frame.height)
         results[feed] = validate_feed(raw, as_of, **context)
-        return results[feed]
-
-    customers = accepted_keys(validate("customer").slim())
-    person = validate("person", owner_country=_countries(results["customer"]))
-    check_reference(person, "customer_source_id", customers, "customer")
-    persons = accepted_keys(person.slim())
-    account = validate("account")
-    check_reference(account, "customer_source_id", customers, "customer")
-    check_soft_reference(
-        account, "billing_contact_source_id", persons, "UNKNOWN_BILLING_CONTACT", "person"
-    )
-    accounts = accepted_keys(account.slim())
-    leads = accepted_keys(validate("lead").slim())
-    validate("campaign").slim()
-    address = validate("address")
-    check_owner_reference(
-        address, {"CUSTOMER": customers, "ACCOUNT": accounts, "PERSON": persons, "LEAD": leads}
-    )
-    address.slim()
-    decisions = validate("steward_decision")
+        for column in feed_spec(feed).references():
+            check_column_reference(results[feed], column, accepted)
+        accepted[feed] = accepted_keys(results[feed].slim())
+    raw = read_feed(landing, "steward_decision")
+    inputs["steward_decision"] = FeedInput(raw.files, raw.frame.height)
+    decisions = results["steward_decision"] = validate_feed(raw, as_of)
     # an individual customer's holder is a person record too (match_review names it)
-    holders = customers.with_columns(
+    holders = accepted["customer"].with_columns(
         pl.concat_str([pl.lit("customer:"), "source_id"]).alias("source_id")
     )
+    known = {entity: accepted[entity] for entity in ("customer", "address", "lead")}
     check_decision_references(
-        decisions,
-        {
-            "customer": customers,
-            "person": pl.concat([persons, holders]),
-            "address": accepted_keys(address),
-            "lead": leads,
-        },
+        decisions, known | {"person": pl.concat([accepted["person"], holders])}
     )
     check_decision_pairs(decisions)
     decisions.slim()
@@ -116,6 +99,8 @@ def validate_landing(
 
 def stage_landing(landing: Path, as_of: dt.date | None = None) -> StagedLanding:
     as_of = as_of or dt.date.today()
+    check_governance_files()  # a misspelt governance key fails the run before any data is read
+    rule_catalogue()  # ... and so does a rule id the code emits that rules.yaml lacks
     try:
         results, inputs = validate_landing(Path(landing), as_of)
     finally:

@@ -1,11 +1,15 @@
 """Referential integrity between feeds: a reference must name an accepted record of the
-same source system (a record that was rejected cannot be referred to)."""
+same source system (a record that was rejected cannot be referred to). Which column names
+which feed, and what a dangling reference costs, is the feed specs' `references:` and
+`on_unknown:`; only the steward decisions' pair references are code (feeds.md)."""
 
 from __future__ import annotations
 
 import polars as pl
 
-from crm_pipelines.validate.engine import FeedValidation, issues_from
+from crm_pipelines.ingest.specs import ColumnSpec, Reference
+from crm_pipelines.validate.engine import FeedValidation, issues_from, short_value
+from crm_pipelines.validate.rules import rule_catalogue
 
 
 def accepted_keys(result: FeedValidation) -> pl.DataFrame:
@@ -28,72 +32,56 @@ def _known(result: FeedValidation, column: str, targets: pl.DataFrame) -> pl.Ser
     return hits["__hit"].fill_null(False)
 
 
-def check_reference(
-    result: FeedValidation, column: str, targets: pl.DataFrame, target_name: str
-) -> None:
-    """ERROR: the referenced record does not exist or was rejected."""
+def _named_feed(result: FeedValidation, reference: Reference) -> pl.Series:
+    """The feed each row's reference names (null when its `by` code is unknown)."""
     w = result.winners
-    given = w[column].is_not_null()
-    failed = given & ~_known(result, column, targets)
-    result.add(
-        issues_from(
-            w,
-            failed,
-            "MISSING_REFERENCE",
-            column,
-            f"{column} '{{value}}' names no accepted {target_name} of the same source system",
-        ),
-        "MISSING_REFERENCE",
-        int(given.sum()),
+    if reference.by is None:
+        return pl.repeat(reference.feeds["*"], w.height, dtype=pl.String, eager=True)
+    return w[f"t_{reference.by}"].replace_strict(
+        reference.feeds, default=None, return_dtype=pl.String
     )
 
 
-def check_owner_reference(result: FeedValidation, owners: dict[str, pl.DataFrame]) -> None:
-    """Addresses: owner_source_id must name an accepted record of the feed owner_kind names."""
+def check_column_reference(
+    result: FeedValidation, column: ColumnSpec, accepted: dict[str, pl.DataFrame]
+) -> None:
+    """A reference must name an accepted record of the same source system in the feed the
+    spec's `references:` says; the spec's `on_unknown` rule is broken otherwise. An ERROR rule
+    rejects the row; a WARNING rule leaves the value out (the typed column is emptied)."""
+    reference = column.reference
+    assert reference is not None
     w = result.winners
+    named = _named_feed(result, reference)
     known = pl.Series([False] * w.height, dtype=pl.Boolean)
-    for kind, targets in owners.items():
+    for feed in sorted(reference.targets()):
         known = known | (
-            (w["t_owner_kind"] == kind).fill_null(False)
-            & _known(result, "owner_source_id", targets)
+            (named == feed).fill_null(False) & _known(result, column.name, accepted[feed])
         )
-    given = w["owner_source_id"].is_not_null() & w["t_owner_kind"].is_not_null()
+    given = w[column.name].is_not_null() & named.is_not_null()
     failed = given & ~known
-    message = pl.select(
-        pl.format(
-            "owner_source_id '{}' names no accepted {} of the same source system",
-            w["owner_source_id"].str.slice(0, 80),
-            w["t_owner_kind"].str.to_lowercase(),
+    soft = rule_catalogue()[reference.rule_id].severity == "WARNING"
+    issues = (
+        w.select("__row", column.name, named.alias("__named"))
+        .filter(failed)
+        .select(
+            "__row",
+            pl.format(
+                "{} '{}' names no accepted {} of the same source system{}",
+                pl.lit(column.name),
+                short_value(pl.col(column.name)),
+                pl.col("__named"),
+                pl.lit("; left empty" if soft else ""),
+            ).alias("message"),
+            pl.lit(reference.rule_id).alias("rule_id"),
+            pl.lit(column.name).alias("column"),
         )
-    ).to_series()
-    result.add(
-        issues_from(w, failed, "MISSING_REFERENCE", "owner_source_id", message),
-        "MISSING_REFERENCE",
-        int(given.sum()),
     )
-
-
-def check_soft_reference(
-    result: FeedValidation, column: str, targets: pl.DataFrame, rule_id: str, target_name: str
-) -> None:
-    """WARNING: an unknown optional reference is left empty."""
-    w = result.winners
-    given = w[column].is_not_null()
-    failed = given & ~_known(result, column, targets)
-    result.add(
-        issues_from(
-            w,
-            failed,
-            rule_id,
-            column,
-            f"{column} '{{value}}' names no accepted {target_name} of the same source system; left empty",
-        ),
-        rule_id,
-        int(given.sum()),
-    )
-    result.winners = w.with_columns(
-        pl.when(failed).then(None).otherwise(pl.col(column).str.strip_chars()).alias(f"t_{column}")
-    )
+    result.add(issues, reference.rule_id, int(given.sum()))
+    if soft:
+        typed = f"t_{column.name}"
+        result.winners = w.with_columns(
+            pl.when(failed).then(None).otherwise(pl.col(typed).str.strip_chars()).alias(typed)
+        )
 
 
 def check_decision_references(result: FeedValidation, accepted: dict[str, pl.DataFrame]) -> None:
@@ -137,3 +125,26 @@ def check_decision_references(result: FeedValidation, accepted: dict[str, pl.Dat
         int(given.sum()),
     )
     result.winners = w.with_columns(known.alias("t___decision_ok"))
+    _reject_self_pairs(result)
+
+
+def _reject_self_pairs(result: FeedValidation) -> None:
+    """ERROR: a decision pairing a record with itself says nothing (a record is always
+    itself) and a NO_MATCH of that kind cannot be kept by any clustering."""
+    w = result.winners
+    same = (
+        (w["t_left_source_system"] == w["t_right_source_system"])
+        & (w["t_left_source_id"].str.strip_chars() == w["t_right_source_id"].str.strip_chars())
+    ).fill_null(False)
+    message = pl.select(
+        pl.format(
+            "decision pairs {}/{} with itself; rejected",
+            w["t_left_source_system"],
+            w["t_left_source_id"].str.slice(0, 80),
+        )
+    ).to_series()
+    result.add(
+        issues_from(w, same, "SELF_PAIRED_DECISION", "right_source_id", message),
+        "SELF_PAIRED_DECISION",
+        int(w["t_entity"].is_not_null().sum()),
+    )

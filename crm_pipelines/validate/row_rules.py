@@ -31,7 +31,14 @@ def _required(result: FeedValidation, spec: FeedSpec) -> None:
             why = f" for {other} {value}"
         else:
             continue
-        failed = applies & w[column.name].is_null()
+        raw_empty = w[column.name].is_null()
+        # free text can be left out (too long, control characters only): then it is missing too
+        left_out = (
+            ~raw_empty & w[f"t_{column.name}"].is_null()
+            if column.type == "string"
+            else pl.Series([False] * w.height, dtype=pl.Boolean)
+        )
+        failed = applies & (raw_empty | left_out)
         missing_from_file = w["__missing"].cast(pl.String).str.contains(rf"(^|,){column.name}(,|$)")
         message = pl.select(
             pl.when(missing_from_file)
@@ -40,6 +47,12 @@ def _required(result: FeedValidation, spec: FeedSpec) -> None:
                     "required column {} is missing from file {}",
                     pl.lit(column.name),
                     w["__file"].cast(pl.String),
+                )
+            )
+            .when(left_out)
+            .then(
+                pl.lit(
+                    f"{column.name} is required{why} but its value was left out (too long, or nothing but control characters)"
                 )
             )
             .otherwise(pl.lit(f"{column.name} is required{why} but empty"))
