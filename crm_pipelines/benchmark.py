@@ -222,6 +222,7 @@ def stage_marketing(work: Path, as_of: date) -> tuple[int, dict]:
 
 
 def stage_publish(work: Path) -> tuple[int, dict]:
+    from crm_pipelines.publish.analyst import build_analyst_layer
     from crm_pipelines.publish.warehouse import publish_warehouse
 
     # As the Dagster publish asset does: DuckDB streams the stages' Parquet files.
@@ -235,7 +236,7 @@ def stage_publish(work: Path) -> tuple[int, dict]:
         for schema, names in folders.items()
         for name in names
     }
-    path = publish_warehouse(tables, work / "warehouse.duckdb")
+    path = publish_warehouse(tables, work / "warehouse.duckdb", finish=build_analyst_layer)
     rows = sum(pl.scan_parquet(p).select(pl.len()).collect().item() for p in tables.values())
     return rows, {"file_mib": round(path.stat().st_size / 2**20)}
 

@@ -114,6 +114,31 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_benchmark([int(n) for n in args.customers], Path(args.workdir), seed=args.seed)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from crm_pipelines.publish.tmf_export import TMF_RESOURCES, export_tmf
+
+    warehouse = Path(args.warehouse)
+    if not warehouse.is_file():
+        print(f"error: no warehouse at {warehouse} (crm-mdm run first)", file=sys.stderr)
+        return 2
+    rows = export_tmf(warehouse, Path(args.out))
+    for view, count in rows.items():
+        api, resource = TMF_RESOURCES[view]
+        print(f"  {api} {resource:<18} {count:>10,}  {Path(args.out) / (view + '.ndjson')}")
+    return 0
+
+
+def cmd_steward(args: argparse.Namespace) -> int:
+    from crm_pipelines.stewardship.console import serve
+
+    warehouse = Path(args.warehouse).resolve()
+    if not warehouse.is_file():
+        print(f"error: no warehouse at {warehouse} (crm-mdm run first)", file=sys.stderr)
+        return 2
+    serve(warehouse, Path(args.landing).resolve(), args.port)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="crm-mdm", description="Telco CRM master-data pipeline")
@@ -122,9 +147,15 @@ def main(argv: list[str] | None = None) -> int:
     sample = sub.add_parser(
         "sample", help="write a sample landing folder with dirty data and ground truth"
     )
-    sample.add_argument("--out", default=str(DEFAULT_LANDING))
-    sample.add_argument("--customers", type=int, default=2000)
-    sample.add_argument("--seed", type=int, default=42)
+    sample.add_argument(
+        "--out", default=str(DEFAULT_LANDING), help="landing folder to write (default %(default)s)"
+    )
+    sample.add_argument(
+        "--customers", type=int, default=2000, help="real-world customers (default %(default)s)"
+    )
+    sample.add_argument(
+        "--seed", type=int, default=42, help="random seed; same seed, same files (%(default)s)"
+    )
     sample.set_defaults(func=cmd_sample)
 
     febrl = sub.add_parser(
@@ -142,8 +173,14 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser(
         "run", help="materialise the nightly job in-process and publish the warehouse"
     )
-    run.add_argument("--landing", default=str(DEFAULT_LANDING))
-    run.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE))
+    run.add_argument(
+        "--landing", default=str(DEFAULT_LANDING), help="landing folder (default %(default)s)"
+    )
+    run.add_argument(
+        "--warehouse",
+        default=str(DEFAULT_WAREHOUSE),
+        help="DuckDB file to publish; its folder also holds frames/ and exports/ (default %(default)s)",
+    )
     run.add_argument(
         "--as-of", type=_date, default=None, help="YYYY-MM-DD; default today in Europe/Prague"
     )
@@ -186,9 +223,43 @@ def main(argv: list[str] | None = None) -> int:
         default=["100000", "1000000"],
         help="generated sizes to run stage by stage (none: matching quality only)",
     )
-    bench.add_argument("--workdir", default="data/bench")
-    bench.add_argument("--seed", type=int, default=7)
+    bench.add_argument(
+        "--workdir",
+        default="data/bench",
+        help="where landing folders, stage outputs and bench.json go (default %(default)s)",
+    )
+    bench.add_argument(
+        "--seed", type=int, default=7, help="generator seed of the folders (default %(default)s)"
+    )
     bench.set_defaults(func=cmd_bench)
+
+    export = sub.add_parser(
+        "export", help="write the warehouse's TM Forum views as NDJSON, one file per resource"
+    )
+    export.add_argument("format", choices=["tmf"], help="tmf: the views of schema tmf")
+    export.add_argument("--out", required=True, help="folder for the <resource>.ndjson files")
+    export.add_argument(
+        "--warehouse", default=str(DEFAULT_WAREHOUSE), help="published warehouse to read"
+    )
+    export.set_defaults(func=cmd_export)
+
+    steward = sub.add_parser(
+        "steward", help="serve the steward console (review queue, golden records) on 127.0.0.1"
+    )
+    steward.add_argument(
+        "--warehouse",
+        default=str(DEFAULT_WAREHOUSE),
+        help="published warehouse to read, read-only per request (default %(default)s)",
+    )
+    steward.add_argument(
+        "--landing",
+        default=str(DEFAULT_LANDING),
+        help="landing folder whose steward_decision/ feed receives decisions (default %(default)s)",
+    )
+    steward.add_argument(
+        "--port", type=int, default=8765, help="port on 127.0.0.1 (default %(default)s)"
+    )
+    steward.set_defaults(func=cmd_steward)
 
     args = parser.parse_args(argv)
     return args.func(args)

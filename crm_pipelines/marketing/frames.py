@@ -94,6 +94,10 @@ TARGET_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "salutation_name": pl.String,
     "consent_source_system": pl.String,
     "consent_source_id": pl.String,
+    # the proof as the feed, source system and source id of the stating record (joins
+    # master.xref and source.<feed> one to one; consent_source_id keeps the lineage form)
+    "consent_feed": pl.String,
+    "consent_feed_source_id": pl.String,
     "consent_updated_at": UTC_TS,
     "qualification": pl.String,
     "as_of": pl.Date,
@@ -134,6 +138,31 @@ EXCLUSION_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     # CONTACT_WITHDRAWN: the source record whose withdrawal suppresses the contact point
     **{column: SUPPRESSION_SCHEMA[source] for source, column in WITHDRAWN_COLUMNS.items()},
 }
+
+
+HOLDER_PREFIX = "customer:"  # a holder record's source id (staged.py): "customer:<id>"
+
+
+def proof_columns() -> list[pl.Expr]:
+    """consent_feed and consent_feed_source_id from the lineage's consent_source_id.
+
+    A customer's contact person states consent in the person feed or, as the holder of an
+    individual customer, in that customer's row ("customer:<id>"); a lead in the lead feed."""
+    proof = pl.col("consent_source_id")
+    is_holder = proof.str.starts_with(HOLDER_PREFIX)
+    feed = (
+        pl.when(proof.is_null())
+        .then(None)
+        .when(is_holder)
+        .then(pl.lit("customer"))
+        .when(pl.col("target_kind") == "LEAD")
+        .then(pl.lit("lead"))
+        .otherwise(pl.lit("person"))
+    )
+    return [
+        feed.alias("consent_feed"),
+        proof.str.strip_prefix(HOLDER_PREFIX).alias("consent_feed_source_id"),
+    ]
 
 
 def golden(master: Mapping[str, pl.DataFrame], name: str) -> pl.LazyFrame:

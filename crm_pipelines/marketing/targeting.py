@@ -29,6 +29,7 @@ from crm_pipelines.marketing.frames import (
     WITHDRAWN_COLUMNS,
     conform,
     golden,
+    proof_columns,
 )
 from crm_pipelines.marketing.rules import CampaignRules, load_campaign_rules, render
 
@@ -360,7 +361,9 @@ def build_campaign_targets(
         .sort("campaign_key", "target_kind", "target_key")
     )
     result = CampaignTargets(
-        campaign_target=conform(targets.lazy(), TARGET_SCHEMA).collect(),
+        campaign_target=conform(
+            targets.lazy().with_columns(proof_columns()), TARGET_SCHEMA
+        ).collect(),
         campaign_exclusion=conform(exclusions.lazy(), EXCLUSION_SCHEMA).collect(),
         summary=summarise(campaigns, targets, exclusions, rules),
         as_of=as_of,

@@ -19,6 +19,7 @@ from crm_pipelines.orchestration.master_assets import master_data
 from crm_pipelines.orchestration.match_assets import MATCH_ASSETS, lead_customer_link, match_review
 from crm_pipelines.orchestration.progress import progress_logger
 from crm_pipelines.orchestration.publish_assets import warehouse
+from crm_pipelines.orchestration.quality_assets import source_rule_rate
 from crm_pipelines.orchestration.resources import FrameStore, PipelineSettings
 from crm_pipelines.orchestration.sensors import landing_sensor
 from crm_pipelines.orchestration.staging_assets import landing_feeds
@@ -39,6 +40,10 @@ nightly_schedule = ScheduleDefinition(
     cron_schedule="0 2 * * *",
     execution_timezone="Europe/Prague",
     default_status=DefaultScheduleStatus.STOPPED,
+    description=(
+        "Runs the nightly master-data job at 02:00 Europe/Prague on whatever the landing "
+        "folder holds. Off until switched on; needs `dagster dev` or dagster-daemon running."
+    ),
 )
 
 defs = Definitions(
@@ -49,6 +54,7 @@ defs = Definitions(
         match_review,
         master_data,
         campaign_targets,
+        source_rule_rate,
         run_guard,
         warehouse,
     ],

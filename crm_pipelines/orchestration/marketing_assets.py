@@ -23,6 +23,7 @@ from crm_pipelines.marketing import (
     target_violations,
 )
 from crm_pipelines.marketing.suppression import STATEMENT_FEEDS
+from crm_pipelines.orchestration.catalog import published_out
 from crm_pipelines.orchestration.metadata import frame_table
 from crm_pipelines.orchestration.resources import PipelineSettings
 
@@ -55,18 +56,8 @@ VIOLATION_OF_CHECK = {
 
 @multi_asset(
     outs={
-        "campaign_target": AssetOut(key=TARGET_KEY, group_name="marketing"),
-        "campaign_exclusion": AssetOut(
-            key=AssetKey(["marketing", "campaign_exclusion"]), group_name="marketing"
-        ),
-        "campaign_summary": AssetOut(
-            key=AssetKey(["marketing", "campaign_summary"]), group_name="marketing"
-        ),
-        "suppression": AssetOut(
-            key=AssetKey(["marketing", "suppression"]),
-            group_name="marketing",
-            description="E-mail addresses and mobile numbers whose latest consent statement on any source record is a withdrawal: never targeted on that channel.",
-        ),
+        name: AssetOut(**published_out(AssetKey(["marketing", name]), "marketing"))
+        for name in ("campaign_target", "campaign_exclusion", "campaign_summary", "suppression")
     },
     ins={
         **{

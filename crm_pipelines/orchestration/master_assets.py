@@ -20,6 +20,7 @@ from dagster import (
 from crm_pipelines.golden.assemble import MasterData, build_master
 from crm_pipelines.golden.identity import load_previous_identity
 from crm_pipelines.ingest.specs import FEEDS
+from crm_pipelines.orchestration.catalog import published_out
 from crm_pipelines.orchestration.match_assets import clusters_key
 from crm_pipelines.orchestration.metadata import frame_table
 from crm_pipelines.orchestration.resources import PipelineSettings
@@ -49,7 +50,7 @@ def unaccounted_records(staged: dict[str, pl.DataFrame], xref: pl.DataFrame) -> 
 
 @multi_asset(
     outs={
-        name: AssetOut(key=AssetKey(["master", name]), group_name="master")
+        name: AssetOut(**published_out(AssetKey(["master", name]), "master"))
         for name in MASTER_TABLES
     },
     ins={

@@ -22,20 +22,11 @@ from crm_pipelines.match.config import entity_settings
 from crm_pipelines.match.evidence import EVIDENCE, match_inputs
 from crm_pipelines.match.standardize import read_for_matching
 from crm_pipelines.match.stewardship import applicable
-from crm_pipelines.orchestration.metadata import frame_table
+from crm_pipelines.orchestration.catalog import group_labels, published_out
+from crm_pipelines.orchestration.metadata import frame_table, review_sample
 from crm_pipelines.orchestration.resources import PipelineSettings
 from crm_pipelines.staged import MATCHED_ENTITIES
-
-REVIEW_COLUMNS = [
-    "entity",
-    "left_source_system",
-    "left_source_id",
-    "right_source_system",
-    "right_source_id",
-    "score",
-    "reason",
-]
-
+from crm_pipelines.stewardship.review import enrich_review, named_ambiguity, with_levels
 
 # the assets each kind of evidence (match/evidence.py) comes from
 EVIDENCE_INS: dict[str, AssetIn] = {
@@ -85,11 +76,13 @@ def _match_asset(entity: str):
                 key=clusters_key(entity),
                 group_name="match",
                 description=f"Which {entity} records are one real-world {entity}.",
+                **group_labels("match"),
             ),
             "review": AssetOut(
                 key=review_key(entity),
                 group_name="match",
                 description=f"Uncertain {entity} pairs for stewards.",
+                **group_labels("match"),
             ),
         },
         ins={
@@ -149,11 +142,11 @@ def _match_asset(entity: str):
             meta[f"candidate_pairs.{rule}"] = MetadataValue.int(int(count))
         yield Output(result.clusters, output_name="clusters", metadata=meta)
         yield Output(
-            result.review,
+            with_levels(result.review, result.pairs),  # the steward's side-by-side reads them
             output_name="review",
             metadata={
                 "pairs": MetadataValue.int(result.review.height),
-                "sample": frame_table(result.review.select(REVIEW_COLUMNS)),
+                "sample": review_sample(result.review.with_columns(named_ambiguity(result.review))),
             },
         )
         settings = entity_settings(entity)
@@ -206,6 +199,7 @@ MATCH_ASSETS = [_match_asset(entity) for entity in MATCHED_ENTITIES]
 @asset(
     key=AssetKey(["match", "lead_customer_link"]),
     group_name="match",
+    **group_labels("match"),
     ins={
         "leads": AssetIn(key=AssetKey(["staging", "lead"])),
         # read as files: linking needs six of their columns, and only rows meeting a lead
@@ -231,20 +225,33 @@ def lead_customer_link(
 
 
 @asset(
-    key=AssetKey(["quality", "match_review"]),
-    group_name="quality",
-    ins={f"review_{e}": AssetIn(key=review_key(e)) for e in MATCHED_ENTITIES},
+    **published_out(AssetKey(["quality", "match_review"]), "quality"),
+    ins={
+        **{f"review_{e}": AssetIn(key=review_key(e)) for e in MATCHED_ENTITIES},
+        # the records' values, read for the reviewed pairs only
+        **{
+            f"staged_{e}": AssetIn(key=AssetKey(["staging", e]), metadata={"as_path": True})
+            for e in ("customer", "person", "address", "lead")
+        },
+        "lead_customer_link": AssetIn(key=AssetKey(["match", "lead_customer_link"])),
+    },
 )
 def match_review(
-    context: AssetExecutionContext,
-    review_customer: pl.DataFrame,
-    review_person: pl.DataFrame,
-    review_address: pl.DataFrame,
-    review_lead: pl.DataFrame,
+    context: AssetExecutionContext, lead_customer_link: pl.DataFrame, **inputs
 ) -> Output:
-    """The stewards' queue: every uncertain pair of every entity, strongest first."""
-    frames = [f for f in (review_customer, review_person, review_address, review_lead) if f.height]
-    review = pl.concat(frames, how="diagonal_relaxed") if frames else review_customer
+    """The stewards' queue: every uncertain pair of every entity, strongest first, with both
+    records' compared values and levels side by side."""
+    staged = {e: inputs[f"staged_{e}"] for e in ("customer", "person", "address", "lead")}
+    frames = [
+        enrich_review(e, inputs[f"review_{e}"], staged, lead_customer_link)
+        for e in MATCHED_ENTITIES
+        if inputs[f"review_{e}"].height
+    ]
+    review = (
+        pl.concat(frames, how="diagonal_relaxed")
+        if frames
+        else enrich_review("customer", inputs["review_customer"], staged)
+    )
     review = review.sort(["entity", "score"], descending=[False, True])
     counts = (
         {e: int((review["entity"] == e).sum()) for e in MATCHED_ENTITIES} if review.height else {}
@@ -254,5 +261,6 @@ def match_review(
         metadata={
             "pairs": MetadataValue.int(review.height),
             **{f"pairs.{k}": MetadataValue.int(v) for k, v in counts.items()},
+            "sample": review_sample(review),
         },
     )

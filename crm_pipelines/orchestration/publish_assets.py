@@ -13,11 +13,14 @@ from dagster import (
     asset,
 )
 
+from crm_pipelines.ingest.specs import FEEDS
 from crm_pipelines.marketing import write_campaign_exports
 from crm_pipelines.marketing.targeting import CampaignTargets
+from crm_pipelines.orchestration.catalog import group_labels
 from crm_pipelines.orchestration.guard_assets import RUN_GUARD_KEY
 from crm_pipelines.orchestration.master_assets import MASTER_TABLES
 from crm_pipelines.orchestration.resources import PipelineSettings
+from crm_pipelines.publish.analyst import build_analyst_layer
 from crm_pipelines.publish.run_files import fault_pause, swap_in_exports
 from crm_pipelines.publish.warehouse import publish_warehouse, read_previous
 
@@ -28,7 +31,14 @@ PUBLISHED = (
         ("marketing", t)
         for t in ("campaign_target", "campaign_exclusion", "campaign_summary", "suppression")
     ]
+    + [("quality", "source_rule_rate")]
 )
+# The accepted source records with their standardised values: schema `source`, one per feed.
+SOURCE_TABLES = [("staging", feed) for feed in FEEDS]
+
+
+def published_name(schema: str, table: str) -> str:
+    return f"{'source' if schema == 'staging' else schema}.{table}"
 
 
 EXPORT_INPUTS = (
@@ -65,9 +75,22 @@ def run_row(
     )
 
 
+def with_earlier_runs(
+    current: pl.DataFrame | Path, settings: PipelineSettings, table: str
+) -> pl.DataFrame:
+    """This run's rows and the earlier runs' rows of the published table (for trends)."""
+    frame = pl.read_parquet(current) if isinstance(current, Path) else current
+    earlier = read_previous(Path(settings.warehouse_path), f"SELECT * FROM {table}")
+    if earlier is None or earlier.height == 0:
+        return frame
+    earlier = earlier.filter(~pl.col("run_id").is_in(frame["run_id"].unique().implode()))
+    return pl.concat([earlier.cast(frame.schema), frame])
+
+
 @asset(
     key=AssetKey(["publish", "warehouse"]),
     group_name="publish",
+    **group_labels("publish"),
     ins={
         "run_guard": AssetIn(key=RUN_GUARD_KEY),
         **{
@@ -76,7 +99,7 @@ def run_row(
                 # big tables go from their Parquet file straight into DuckDB, never all in memory
                 metadata={"as_path": f"{schema}.{table}" not in EXPORT_INPUTS},
             )
-            for schema, table in PUBLISHED
+            for schema, table in PUBLISHED + SOURCE_TABLES
         },
     },
 )
@@ -89,13 +112,16 @@ def warehouse(
     """Build the new warehouse and the campaign exports beside the published ones, then swap
     in the warehouse (the commit point) and the exports right after it (a run killed between
     the two is rolled forward at the next start, see publish/run_files.py)."""
-    tables = {name.replace("__", "."): table for name, table in inputs.items()}
+    tables = {published_name(*name.split("__")): table for name, table in inputs.items()}
     run = run_row(context.run.run_id, settings, tables)
     history = read_previous(Path(settings.warehouse_path), "SELECT * FROM meta.run_log")
     if history is not None:  # DuckDB hands timestamps back as Etc/UTC
         history = history.with_columns(
             pl.col(pl.Datetime("us", "Etc/UTC")).dt.convert_time_zone("UTC")
         )
+    tables["quality.source_rule_rate"] = with_earlier_runs(
+        tables["quality.source_rule_rate"], settings, "quality.source_rule_rate"
+    )
     tables["meta.run"] = run
     tables["meta.run_log"] = (
         pl.concat([history, run], how="diagonal_relaxed") if history is not None else run
@@ -110,7 +136,7 @@ def warehouse(
     staged = settings.staged_export_dir(context.run.run_id)
     exports = write_campaign_exports(targets, tables["master.campaign"], staged)
     fault_pause("exports_staged")
-    path = publish_warehouse(tables, Path(settings.warehouse_path))
+    path = publish_warehouse(tables, Path(settings.warehouse_path), finish=build_analyst_layer)
     fault_pause("warehouse_swapped")
     swap_in_exports(staged, settings.export_dir())
     context.log.info(f"published {path} and {len(exports)} campaign exports")

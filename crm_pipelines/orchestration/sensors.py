@@ -46,6 +46,11 @@ def landing_sensor(job) -> SensorDefinition:
         name="new_landing_files",
         minimum_interval_seconds=120,
         default_status=DefaultSensorStatus.STOPPED,
+        description=(
+            "Starts the nightly job when landing feed files are added or changed, once no "
+            f"file has changed for {SETTLE_SECONDS} s (checked every 2 minutes). Off until "
+            "switched on; needs `dagster dev` or dagster-daemon running."
+        ),
     )
     def new_landing_files(context: SensorEvaluationContext, settings: PipelineSettings):
         landing = Path(settings.landing_dir)

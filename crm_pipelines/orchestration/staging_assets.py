@@ -18,7 +18,8 @@ from dagster import (
 )
 
 from crm_pipelines.ingest.specs import FEEDS
-from crm_pipelines.orchestration.metadata import frame_table, numbers
+from crm_pipelines.orchestration.catalog import published_out
+from crm_pipelines.orchestration.metadata import frame_table, numbers, spread_sample
 from crm_pipelines.orchestration.resources import PipelineSettings
 from crm_pipelines.validate.pipeline import stage_landing
 from crm_pipelines.validate.rules import rules_for
@@ -35,11 +36,15 @@ def quality_key(table: str) -> AssetKey:
     return AssetKey(["quality", table])
 
 
+# ERROR rules quarantine their rows and the run goes on: ERROR severity, never blocking.
+CHECK_SEVERITY = {"ERROR": AssetCheckSeverity.ERROR, "WARNING": AssetCheckSeverity.WARN}
+
 RULE_CHECKS = [
     AssetCheckSpec(
         name=rule.id.lower(),
         asset=staging_key(feed),
         description=f"{rule.severity}: {rule.description}",
+        blocking=False,
     )
     for feed in FEEDS
     for rule in rules_for(feed)
@@ -56,13 +61,13 @@ def _rule_checks(staged, rule_result: pl.DataFrame) -> Iterator[AssetCheckResult
             asset_key=staging_key(row["entity"]),
             check_name=row["rule_id"].lower(),
             passed=row["failed"] == 0,
-            severity=AssetCheckSeverity.WARN,
+            severity=CHECK_SEVERITY[row["severity"]],
             metadata={
                 "checked": MetadataValue.int(row["checked"]),
                 "failed": MetadataValue.int(row["failed"]),
                 "severity": MetadataValue.text(row["severity"]),
                 "rule": MetadataValue.text(row["description"]),
-                "failing_sample": frame_table(failing.select(SAMPLE_COLUMNS)),
+                "failing_sample": frame_table(spread_sample(failing.select(SAMPLE_COLUMNS))),
             },
         )
 
@@ -70,15 +75,11 @@ def _rule_checks(staged, rule_result: pl.DataFrame) -> Iterator[AssetCheckResult
 @multi_asset(
     outs={
         **{
-            f"staging_{feed}": AssetOut(
-                key=staging_key(feed),
-                group_name="staging",
-                description=f"Accepted {feed} records (winning versions), typed and cleaned.",
-            )
+            f"staging_{feed}": AssetOut(**published_out(staging_key(feed), "staging"))
             for feed in FEEDS
         },
         **{
-            f"quality_{table}": AssetOut(key=quality_key(table), group_name="quality")
+            f"quality_{table}": AssetOut(**published_out(quality_key(table), "quality"))
             for table in QUALITY_TABLES
         },
     },

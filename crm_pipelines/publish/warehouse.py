@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -31,17 +31,38 @@ def _quote(text: str) -> str:
 
 
 @cache
-def _catalog() -> dict:
+def catalog() -> dict:
     return yaml.safe_load(CATALOG_PATH.read_text(encoding="utf-8"))
 
 
-def _comments(con: duckdb.DuckDBPyConnection, name: str, columns: list[str]) -> None:
-    docs = _catalog().get(name, {})
+def relations(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """ "schema.name" -> TABLE or VIEW, for every table and view of the warehouse."""
+    rows = con.execute(
+        "SELECT schema_name || '.' || table_name, 'TABLE' FROM duckdb_tables() WHERE NOT internal "
+        "UNION ALL SELECT schema_name || '.' || view_name, 'VIEW' FROM duckdb_views() "
+        "WHERE NOT internal AND schema_name NOT IN ('information_schema', 'pg_catalog')"
+    ).fetchall()
+    return dict(rows)
+
+
+def column_doc(name: str, column: str) -> str | None:
+    """The catalogue's text for a column: the table's own entry, else the shared one."""
+    docs = catalog().get(name) or {}
+    shared = catalog().get("_shared_columns") or {}
+    return docs.get(column) or shared.get(column) or docs.get("_other_columns")
+
+
+def _comments(con: duckdb.DuckDBPyConnection, name: str, kind: str) -> None:
+    docs = catalog().get(name) or {}
     if "_table" in docs:
-        con.execute(f"COMMENT ON TABLE {name} IS {_quote(docs['_table'])}")
-    for column in columns:
-        if column in docs:
-            con.execute(f'COMMENT ON COLUMN {name}."{column}" IS {_quote(docs[column])}')
+        con.execute(f"COMMENT ON {kind} {name} IS {_quote(docs['_table'])}")
+    for (column,) in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name || '.' || table_name = ?",
+        [name],
+    ).fetchall():
+        text = column_doc(name, column)
+        if text:
+            con.execute(f'COMMENT ON COLUMN {name}."{column}" IS {_quote(text)}')
 
 
 def read_previous(path: Path, query: str) -> pl.DataFrame | None:
@@ -59,8 +80,15 @@ def read_previous(path: Path, query: str) -> pl.DataFrame | None:
             return None
 
 
-def publish_warehouse(tables: Mapping[str, pl.DataFrame | Path], target: Path) -> Path:
+def publish_warehouse(
+    tables: Mapping[str, pl.DataFrame | Path],
+    target: Path,
+    finish: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+) -> Path:
     """Write {"schema.table": frame or Parquet file} to `target` in one go.
+
+    `finish` runs on the new file once every table is loaded (derived tables, views);
+    then every table and view gets its comments from catalog.yaml.
 
     Parquet files are streamed by DuckDB (bounded by MEMORY_LIMIT, spilling beside the new
     file), so publishing a million customers does not need every table in memory at once.
@@ -87,8 +115,10 @@ def publish_warehouse(tables: Mapping[str, pl.DataFrame | Path], target: Path) -
                     con.register("incoming", source.to_arrow())
                     con.execute(f"CREATE TABLE {name} AS SELECT * FROM incoming")
                     con.unregister("incoming")
-                columns = [row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()]
-                _comments(con, name, columns)
+            if finish is not None:
+                finish(con)
+            for name, kind in relations(con).items():
+                _comments(con, name, kind)
             con.execute("CHECKPOINT")
         finally:
             con.close()

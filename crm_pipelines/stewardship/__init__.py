@@ -1,0 +1,1 @@
+"""What data stewards work with: per-source quality rates, the enriched review queue, the console."""

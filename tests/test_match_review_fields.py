@@ -1,0 +1,85 @@
+"""quality.match_review shows a steward both records: compared values, levels, a rounded
+probability and a reason that names the third record of an ambiguous attachment."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+import pytest
+
+from crm_pipelines.match.ambiguity import AMBIGUOUS_NOTE
+from crm_pipelines.match.config import entity_settings
+from crm_pipelines.stewardship.review import named_ambiguity, probability_pct
+
+
+@pytest.fixture(scope="module")
+def review(sample_run) -> pl.DataFrame:
+    with duckdb.connect(str(sample_run.warehouse), read_only=True) as con:
+        return con.sql("SELECT * FROM quality.match_review").pl()
+
+
+def test_every_pair_shows_each_compared_field_with_a_level_and_both_values(review) -> None:
+    assert review.height > 0
+    fields = review.select("entity", "fields").explode("fields").unnest("fields")
+    assert set(fields["level"].unique()) <= {"same", "similar", "different", "missing"}
+    shown = set(fields.filter(pl.col("entity") == "person")["field"])
+    assert set(entity_settings("person")["comparisons"]) <= shown
+    exact_same = fields.filter(
+        pl.col("field").is_in(["phone", "national_id", "party_type"]) & (pl.col("level") == "same")
+    )
+    assert exact_same.height > 0
+    assert (exact_same["left_value"] == exact_same["right_value"]).all()
+    # "different" needs two values; "missing" lacks one
+    assert fields.filter(pl.col("level") == "different")["left_value"].null_count() == 0
+    # (for a plain field; derived ones -- the buildings of home / address -- are shown as
+    # the records' address lines, which need not all be comparable buildings)
+    derived = ["home", "address", "customer", "place"]
+    missing = fields.filter((pl.col("level") == "missing") & ~pl.col("field").is_in(derived))
+    assert (missing["left_value"].is_null() | missing["right_value"].is_null()).all()
+
+
+def test_a_customer_value_taken_from_its_holder_is_marked(review) -> None:
+    fields = review.filter(pl.col("entity") == "customer").explode("fields").unnest("fields")
+    from_holder = fields.filter(
+        pl.col("left_value").str.ends_with(" (holder)")
+        | pl.col("right_value").str.ends_with(" (holder)")
+    )
+    assert from_holder.height > 0
+    assert set(from_holder["field"]) <= {"birth_date", "email", "phone"}
+
+
+def test_probability_is_rounded_and_never_shown_certain_when_the_score_is_not(review) -> None:
+    # 100 only when the model itself is certain (a guard, not the score, held the pair back)
+    below_one = review.filter(pl.col("score") < 1)
+    assert below_one.height > 0 and (below_one["probability_pct"] < 100).all()
+    assert (
+        below_one["probability_pct"] == (below_one["score"] * 100).round(1).clip(upper_bound=99.9)
+    ).all()
+    near = pl.DataFrame({"score": [0.9999999999991265, 0.876543, 1.0]})
+    shown = near.select(probability_pct(pl.col("score")).alias("pct"))["pct"].to_list()
+    assert shown == [99.9, 87.7, 100.0]
+
+
+def test_the_reason_of_an_ambiguous_attachment_names_the_third_record() -> None:
+    evidence = "same first name and surname"
+    review = pl.DataFrame(
+        {
+            "left_record_key": ["A|bare", "A|bare", "B|x"],
+            "right_record_key": ["B|father", "C|son", "C|y"],
+            "reason": [f"{AMBIGUOUS_NOTE}; {evidence}"] * 2 + [evidence],
+        }
+    )
+    reasons = named_ambiguity(review).to_list()
+    assert (
+        reasons[0] == f"ambiguous: A|bare also matches C|son, kept apart from B|father; {evidence}"
+    )
+    assert (
+        reasons[1] == f"ambiguous: A|bare also matches B|father, kept apart from C|son; {evidence}"
+    )
+    assert reasons[2] == evidence
+
+
+def test_no_reason_in_the_queue_leaves_the_third_record_unnamed(review) -> None:
+    assert not review["reason"].str.contains(AMBIGUOUS_NOTE, literal=True).any()
+    named = review.filter(pl.col("reason").str.starts_with("ambiguous:"))
+    assert named.height > 0
