@@ -15,6 +15,7 @@ from dagster import (
     asset,
 )
 
+from crm_pipelines.orchestration.catalog import group_labels
 from crm_pipelines.orchestration.metadata import frame_table
 from crm_pipelines.orchestration.resources import PipelineSettings
 from crm_pipelines.publish.guards import (
@@ -24,14 +25,17 @@ from crm_pipelines.publish.guards import (
     load_run_guards,
     previous_state,
 )
+from crm_pipelines.publish.warehouse import catalog
 
-RUN_GUARD_KEY = AssetKey(["publish", "run_guard"])
+RUN_GUARD_KEY = AssetKey(["publish", "run_guard"])  # published as meta.run_guard
 GUARD_CHECK = "no_unexpected_shrink"
 
 
 @asset(
     key=RUN_GUARD_KEY,
     group_name="publish",
+    description=catalog()["meta.run_guard"]["_table"],
+    **group_labels("publish"),
     ins={
         "xref": AssetIn(key=AssetKey(["master", "xref"]), metadata={"as_path": True}),
         "rejected": AssetIn(key=AssetKey(["quality", "rejected"]), metadata={"as_path": True}),
