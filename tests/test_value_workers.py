@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import polars as pl
 
+from crm_pipelines.validate import parsing
 from crm_pipelines.validate import values as v
 from crm_pipelines.validate.parsing import PARALLEL_MIN_VALUES
 
@@ -44,3 +47,19 @@ def test_a_script_without_a_main_guard_is_not_run_again_by_the_workers(tmp_path:
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.count("script body ran") == 1
     assert "valid" in run.stdout
+
+
+def _dies_in_a_worker(value: str) -> tuple[str]:
+    """A validator that kills the worker process running it (a crash, an OOM kill)."""
+    if multiprocessing.parent_process() is not None:
+        os._exit(1)
+    return (value.upper(),)
+
+
+def test_a_dead_worker_does_not_hang_validation(monkeypatch) -> None:
+    """A worker that dies breaks the pool; the batch is then validated in this process
+    instead of waiting for ever (multiprocessing.Pool would)."""
+    monkeypatch.setattr(parsing, "_value_workers", lambda: 2)
+    keys = [(f"v{i}",) for i in range(PARALLEL_MIN_VALUES + 10)]
+    rows = parsing._compute_all(_dies_in_a_worker, keys)
+    assert rows[0] == ("V0",) and len(rows) == len(keys)

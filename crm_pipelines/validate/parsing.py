@@ -17,6 +17,8 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from functools import partial
 from typing import Any
@@ -99,8 +101,14 @@ def _compute_all(compute: Callable[..., tuple[Any, ...]], keys: list[tuple]) -> 
     tasks = [(compute, keys[start : start + step]) for start in range(0, len(keys), step)]
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(WORKER_PRELOAD)
-    with _main_script_hidden(), context.Pool(workers) as pool:
-        parts = pool.map(_run_slice, tasks)
+    # an executor, not a Pool: a Pool waits for ever when a worker dies (a fresh-clone CI run
+    # hung 120 s there once); a broken executor raises, and the batch runs in this process
+    try:
+        with _main_script_hidden(), ProcessPoolExecutor(workers, mp_context=context) as pool:
+            parts = list(pool.map(_run_slice, tasks))
+    except BrokenProcessPool:
+        logger.warning("value workers died; validating %d values in this process", len(keys))
+        return [compute(*key) for key in keys]
     return [row for part in parts for row in part]
 
 
