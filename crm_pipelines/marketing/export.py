@@ -106,7 +106,7 @@ def write_campaign_exports(
         for key, channel in active.iter_rows():
             frame = campaign_export_frame(targets.campaign_target, key, channel)
             write_export_csv(frame, staging / names[key])
-        _swap_in(staging, export_dir)
+        swap_in_folder(staging, export_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -115,8 +115,9 @@ def write_campaign_exports(
     return paths
 
 
-def _swap_in(staging: Path, export_dir: Path) -> None:
-    """Replace export_dir by the finished staging folder; on failure the old one stays."""
+def swap_in_folder(staging: Path, export_dir: Path) -> None:
+    """Replace export_dir by the finished staging folder; on failure the old one stays
+    (also how a run's staged exports follow its warehouse, publish/run_files.py)."""
     if not export_dir.exists():
         os.replace(staging, export_dir)
         return

@@ -24,6 +24,8 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock, Timeout
 
+from crm_pipelines.marketing.export import swap_in_folder as swap_in_exports
+
 log = logging.getLogger(__name__)
 
 RUN_DIR_PREFIX = ".run-"
@@ -110,22 +112,6 @@ def clean_leftovers(warehouse: Path) -> list[str]:
     for line in done:
         log.info(line)
     return done
-
-
-def swap_in_exports(staged: Path, target: Path) -> None:
-    """Replace the exports folder by the staged one; on failure the old one stays."""
-    if not target.exists():
-        os.replace(staged, target)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    os.replace(target, retired / target.name)
-    try:
-        os.replace(staged, target)
-    except BaseException:
-        os.replace(retired / target.name, target)
-        raise
-    finally:
-        shutil.rmtree(retired, ignore_errors=True)
 
 
 def fault_pause(point: str) -> None:
