@@ -54,6 +54,18 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _landing_or_none(args: argparse.Namespace) -> Path | None:
+    """The --landing folder, or None after saying on stderr that it does not exist."""
+    landing = Path(args.landing).resolve()
+    if landing.is_dir():
+        return landing
+    print(
+        f"error: landing folder {landing} does not exist (crm-mdm sample --out {args.landing})",
+        file=sys.stderr,
+    )
+    return None
+
+
 def cmd_febrl(args: argparse.Namespace) -> int:
     from crm_pipelines.match.febrl import write_febrl_landing
 
@@ -67,9 +79,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from crm_pipelines.match.evidence import match_in_order
     from crm_pipelines.validate.pipeline import stage_landing
 
-    landing = Path(args.landing).resolve()
-    if not landing.is_dir():
-        print(f"error: landing folder {landing} does not exist", file=sys.stderr)
+    landing = _landing_or_none(args)
+    if landing is None:
         return 2
     model_dir = Path(args.warehouse).resolve().parent / "models"
     staged = stage_landing(landing, as_of=args.as_of).staged
@@ -86,12 +97,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from crm_pipelines.run import run_nightly
 
-    landing, warehouse = Path(args.landing).resolve(), Path(args.warehouse).resolve()
-    if not landing.is_dir():
-        print(
-            f"error: landing folder {landing} does not exist (crm-mdm sample --out {args.landing})",
-            file=sys.stderr,
-        )
+    landing, warehouse = _landing_or_none(args), Path(args.warehouse).resolve()
+    if landing is None:
         return 2
     ensure_dagster_home(warehouse.parent)
     try:

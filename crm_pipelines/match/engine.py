@@ -19,6 +19,7 @@ from crm_pipelines.match.collapse import collapse, compared_columns
 from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_for
 from crm_pipelines.match.config import entity_settings
 from crm_pipelines.match.decisions import constraints, decide, demote_uncorroborated, veto_expr
+from crm_pipelines.match.encode import Encoded
 from crm_pipelines.match.holders import holder_details, with_holder_details
 from crm_pipelines.match.reasons import reason_expr
 from crm_pipelines.match.scoring import Model, estimate_u, score_pairs, train
@@ -371,7 +372,7 @@ def _review_reason(fields: list[str]) -> pl.Expr:
 def _model_for(
     entity: str,
     cfg: dict,
-    enc,
+    enc: Encoded,
     fields: list[str],
     levels: pl.DataFrame,
     model_dir: Path | None,
