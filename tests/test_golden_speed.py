@@ -7,9 +7,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import polars as pl
+from factories.staged_at_scale import synthetic_inputs
 
 from crm_pipelines.golden.assemble import build_master
-from crm_pipelines.golden.benchmark import synthetic_inputs
 
 
 def test_build_master_on_a_million_staged_rows(record_property: Callable) -> None:

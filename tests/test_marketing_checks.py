@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime
 
 import polars as pl
 import pytest
+from factories.golden_frames import GoldenBuilder, synthetic_master
 
 from crm_pipelines.marketing import CampaignTargets, build_campaign_targets, target_violations
 from crm_pipelines.marketing.suppression import STATEMENT_SCHEMA
-from crm_pipelines.marketing.synthetic import GoldenBuilder, synthetic_master
 from crm_pipelines.marketing.validity import is_e164_mobile, is_valid_email
 
 AS_OF = date(2025, 6, 15)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from factories.golden_frames import GoldenBuilder
 
 from crm_pipelines.marketing import build_campaign_targets, write_campaign_exports
 from crm_pipelines.marketing.export import safe_file_stem
-from crm_pipelines.marketing.synthetic import GoldenBuilder
 
 AS_OF = date(2025, 6, 15)
 

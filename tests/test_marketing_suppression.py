@@ -8,6 +8,7 @@ import dataclasses
 from datetime import UTC, date, datetime
 
 import polars as pl
+from factories.golden_frames import GoldenBuilder
 
 from crm_pipelines.marketing import (
     build_campaign_targets,
@@ -15,7 +16,6 @@ from crm_pipelines.marketing import (
     suppression_list,
     target_violations,
 )
-from crm_pipelines.marketing.synthetic import GoldenBuilder
 
 AS_OF = date(2025, 6, 15)
 MAILBOX = "jana@example.cz"

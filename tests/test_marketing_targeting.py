@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 import polars as pl
 import pytest
+from factories.golden_frames import GoldenBuilder
 
 from crm_pipelines.marketing import build_campaign_targets
-from crm_pipelines.marketing.synthetic import GoldenBuilder
 
 AS_OF = date(2025, 6, 15)
 MOBILE = "+420601123456"

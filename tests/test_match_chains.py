@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+from factories.persons import synthetic_people_as
 
 from crm_pipelines.match import match_entity
 from crm_pipelines.match.config import entity_settings
-from crm_pipelines.match.synthetic import synthetic_people_as
 from crm_pipelines.staged import conform
 
 

@@ -6,10 +6,10 @@ import datetime as dt
 
 import numpy as np
 import polars as pl
+from factories.persons import synthetic_people_as
 
 from crm_pipelines.match import match_entity
 from crm_pipelines.match.scoring import train
-from crm_pipelines.match.synthetic import synthetic_people_as
 from crm_pipelines.staged import conform
 
 

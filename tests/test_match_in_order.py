@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+from factories.persons import synthetic_people_as
 
 from crm_pipelines.match import match_entity, match_leads_to_customers
 from crm_pipelines.match.leads import customer_of_leads
-from crm_pipelines.match.synthetic import synthetic_people_as
 from crm_pipelines.staged import conform
 
 

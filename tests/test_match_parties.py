@@ -6,9 +6,9 @@ import datetime as dt
 
 import numpy as np
 import polars as pl
+from factories.persons import synthetic_people_as
 
 from crm_pipelines.match import match_entity, match_leads_to_customers
-from crm_pipelines.match.synthetic import synthetic_people_as
 from crm_pipelines.staged import conform
 
 

@@ -7,9 +7,9 @@ import time
 
 import polars as pl
 import pytest
+from factories.persons import synthetic_persons
 
 from crm_pipelines.match import match_entity
-from crm_pipelines.match.synthetic import synthetic_persons
 from crm_pipelines.staged import conform
 
 D = dt.date

@@ -6,9 +6,9 @@ import datetime as dt
 
 import polars as pl
 import pytest
+from factories.persons import synthetic_people_as
 
 from crm_pipelines.match import match_entity
-from crm_pipelines.match.synthetic import synthetic_people_as
 from crm_pipelines.staged import conform
 from crm_pipelines.validate.names import parse_name, with_parsed_names
 

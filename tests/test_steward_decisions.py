@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+from factories.persons import synthetic_people_as
 
 from crm_pipelines.match import match_entity
 from crm_pipelines.match.stewardship import resolve_decisions
-from crm_pipelines.match.synthetic import synthetic_people_as
 from crm_pipelines.staged import conform
 
 UTC = dt.UTC

@@ -1,4 +1,4 @@
-"""Golden-shaped frames built by hand (tests) or at scale (benchmarks) for marketing."""
+"""Golden-shaped frames for the marketing tests, built by hand (GoldenBuilder) or at scale."""
 
 from __future__ import annotations
 

@@ -1,19 +1,15 @@
-"""Synthetic staged input at scale to time build_master.
+"""Synthetic staged input at scale for build_master: every entity, clusters of two, lead links.
 
-Run: python -m crm_pipelines.golden.benchmark --rows 1000000
+(Timing build_master is `crm-mdm bench`'s job: its "golden (survivorship+ids)" stage.)
 """
 
 from __future__ import annotations
 
-import argparse
-import logging
-import time
-from datetime import UTC, date, datetime
+from datetime import date
 
 import numpy as np
 import polars as pl
 
-from crm_pipelines.golden.assemble import MasterData, as_previous, build_master
 from crm_pipelines.staged import conform
 
 SYSTEMS = ["BSS", "ESHOP", "LEGACY_CRM", "PARTNER_PORTAL", "MARKETING"]
@@ -162,32 +158,3 @@ def synthetic_inputs(total_rows: int, seed: int = 7) -> tuple[dict, dict, pl.Dat
         )
     )
     return staged, clusters, links
-
-
-def time_build(total_rows: int) -> tuple[MasterData, dict[str, float]]:
-    """Two runs over the same input: the first without, the second with a previous warehouse."""
-    staged, clusters, links = synthetic_inputs(total_rows)
-    rows = sum(frame.height for frame in staged.values())
-    started = time.perf_counter()
-    first = build_master(staged, clusters, links, None, "bench-1", datetime(2026, 3, 1, tzinfo=UTC))
-    first_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    second = build_master(
-        staged, clusters, links, as_previous(first), "bench-2", datetime(2026, 3, 2, tzinfo=UTC)
-    )
-    second_seconds = time.perf_counter() - started
-    return second, {"rows": rows, "first_run_s": first_seconds, "second_run_s": second_seconds}
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    master, timing = time_build(args.rows)
-    print(timing)
-    print({name: frame.height for name, frame in master.tables().items()})
-
-
-if __name__ == "__main__":
-    main()

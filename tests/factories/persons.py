@@ -1,4 +1,4 @@
-"""A small synthetic person population with known truth, for tests and benchmarks.
+"""A synthetic person population with known truth, for the matching tests.
 
 Duplicates carry the variants the engine must see through (nicknames, missing diacritics,
 typos, name order swaps, transposed or mistyped birth dates, missing contacts); hard
