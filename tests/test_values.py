@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 
 import numpy as np
 import polars as pl
@@ -549,21 +548,14 @@ def test_chars_registry_with_unknown_type_is_a_configuration_error() -> None:
 MILLION = 1_000_000
 
 
-def timed(call, *args) -> tuple[pl.DataFrame, float]:  # noqa: ANN001
-    started = time.perf_counter()
-    result = call(*args)
-    return result, time.perf_counter() - started
-
-
-def test_phone_over_a_million_rows_with_50k_distinct_numbers() -> None:
+def test_a_million_phones_with_50k_distinct_numbers_each_get_the_answer_of_their_own_row() -> None:
     distinct = [f"+420 6{i:08d}" if i % 3 else f"7{i:08d}" for i in range(50_000)]
-    out, seconds = timed(
-        v.check_phone, repeat(distinct, MILLION), repeat(["CZ", "SK", None], MILLION)
-    )
-    print(f"check_phone 1M rows / 50k distinct: {seconds:.2f} s")
+    phones, countries = repeat(distinct, MILLION), repeat(["CZ", "SK", None], MILLION)
+    out = v.check_phone(phones, countries)
     assert out.height == MILLION
     assert out["valid"].null_count() == 0
-    assert seconds < 20
+    tail = slice(MILLION - 2_000, MILLION)
+    assert out[tail].equals(v.check_phone(phones[tail], countries[tail]))
 
 
 @pytest.mark.parametrize(
@@ -589,8 +581,11 @@ def test_phone_over_a_million_rows_with_50k_distinct_numbers() -> None:
         ),
     ],
 )
-def test_a_million_rows_with_1000_distinct_values(name: str, call, distinct: list[str]) -> None:  # noqa: ANN001
-    out, seconds = timed(call, repeat(distinct, MILLION))
-    print(f"{name} 1M rows / 1k distinct: {seconds:.2f} s")
+def test_a_million_rows_with_1000_distinct_values_each_get_the_answer_of_their_own_value(
+    name: str, call, distinct: list[str]  # noqa: ANN001
+) -> None:
+    values = repeat(distinct, MILLION)
+    out = call(values)
     assert out.height == MILLION
-    assert seconds < 5
+    tail = slice(MILLION - 2_000, MILLION)
+    assert out[tail].equals(call(values[tail])), name

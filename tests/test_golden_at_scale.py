@@ -1,9 +1,11 @@
-"""build_master on ~1M synthetic staged rows: measured and printed (`pytest -s`), not asserted."""
+"""build_master on a large synthetic staged load: every row placed once, every id unique.
+
+How long it takes is `crm-mdm bench`'s question (its "golden (survivorship+ids)" stage), not a
+unit test's.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import polars as pl
@@ -12,14 +14,10 @@ from factories.staged_at_scale import synthetic_inputs
 from crm_pipelines.golden.assemble import build_master
 
 
-def test_build_master_on_a_million_staged_rows(record_property: Callable) -> None:
-    staged, clusters, links = synthetic_inputs(1_000_000)
+def test_every_row_of_a_large_staged_load_lands_in_one_golden_record_with_unique_ids() -> None:
+    staged, clusters, links = synthetic_inputs(200_000)
     rows = sum(frame.height for frame in staged.values())
-    started = time.perf_counter()
-    master = build_master(staged, clusters, links, None, "speed", datetime(2026, 3, 1, tzinfo=UTC))
-    seconds = time.perf_counter() - started
-    record_property("build_master_seconds", round(seconds, 2))
-    print(f"\nbuild_master: {rows} staged rows in {seconds:.2f} s")
+    master = build_master(staged, clusters, links, None, "scale", datetime(2026, 3, 1, tzinfo=UTC))
 
     assert master.xref.height == rows
     assert master.xref["master_id"].null_count() == 0
