@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 
 import numpy as np
 import polars as pl
@@ -582,7 +583,7 @@ def test_a_million_phones_with_50k_distinct_numbers_each_get_the_answer_of_their
     ],
 )
 def test_a_million_rows_with_1000_distinct_values_each_get_the_answer_of_their_own_value(
-    name: str, call, distinct: list[str]  # noqa: ANN001
+    name: str, call: Callable[[pl.Series], pl.DataFrame], distinct: list[str]
 ) -> None:
     values = repeat(distinct, MILLION)
     out = call(values)

@@ -49,13 +49,15 @@ def _pair_link(row: dict) -> str:
     return "/pair?" + urlencode(query)
 
 
-def create_app(warehouse: Path, landing: Path) -> Starlette:
-    """The console over one published warehouse and one landing folder."""
-    warehouse, landing = Path(warehouse), Path(landing)
+class _Console:
+    """The console's pages over one published warehouse and one landing folder."""
 
-    async def queue(request: Request) -> Response:
+    def __init__(self, warehouse: Path, landing: Path) -> None:
+        self.warehouse, self.landing = Path(warehouse), Path(landing)
+
+    async def queue(self, request: Request) -> Response:
         entity = request.query_params.get("entity") or None
-        pairs = review_queue(warehouse, landing)
+        pairs = review_queue(self.warehouse, self.landing)
         counts = queue_counts(pairs)
         if entity is None and counts:
             entity = next(
@@ -72,11 +74,11 @@ def create_app(warehouse: Path, landing: Path) -> Starlette:
             message=request.query_params.get("message"),
         )
 
-    async def pair(request: Request) -> Response:
+    async def pair(self, request: Request) -> Response:
         params = request.query_params
         found = review_pair(
-            warehouse,
-            landing,
+            self.warehouse,
+            self.landing,
             params.get("entity", ""),
             params.get("left", ""),
             params.get("right", ""),
@@ -88,7 +90,7 @@ def create_app(warehouse: Path, landing: Path) -> Starlette:
                 title="Pair not in the queue",
                 text="This pair is not in the review queue of the published warehouse.",
             )
-        following = review_queue(warehouse, landing, found["entity"]).to_dicts()
+        following = review_queue(self.warehouse, self.landing, found["entity"]).to_dicts()
         keys = [(r["left_record_key"], r["right_record_key"]) for r in following]
         at = keys.index((found["left_record_key"], found["right_record_key"]))
         next_link = _pair_link(following[at + 1]) if at + 1 < len(following) else None
@@ -96,7 +98,7 @@ def create_app(warehouse: Path, landing: Path) -> Starlette:
             "pair.html", pair=found, next_link=next_link, steward=request.cookies.get("steward", "")
         )
 
-    async def decide(request: Request) -> Response:
+    async def decide(self, request: Request) -> Response:
         form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8")).items()}
         if form.get("decision") == "SKIP":
             return RedirectResponse(
@@ -118,7 +120,7 @@ def create_app(warehouse: Path, landing: Path) -> Starlette:
             )
         except ValueError as exc:
             return _page("message.html", 400, title="Decision not recorded", text=str(exc))
-        append_decision(landing, decision)
+        append_decision(self.landing, decision)
         message = (
             f"{decision.decision} recorded for {form['left']} and {form['right']} "
             "- the next run applies it."
@@ -129,35 +131,39 @@ def create_app(warehouse: Path, landing: Path) -> Starlette:
         target.set_cookie("steward", decision.decided_by, httponly=True, samesite="strict")
         return target
 
-    async def golden_search(request: Request) -> Response:
+    async def golden_search(self, request: Request) -> Response:
         text = request.query_params.get("q", "").strip()
-        found = find_golden(warehouse, text) if text else []
+        found = find_golden(self.warehouse, text) if text else []
         return _page("search.html", q=text, found=found)
 
-    async def golden(request: Request) -> Response:
+    async def golden(self, request: Request) -> Response:
         entity, golden_id = request.path_params["entity"], request.path_params["golden_id"]
         if entity not in GOLDEN:
             return _page("message.html", 404, title="Unknown entity", text=entity)
-        record = golden_record(warehouse, landing, entity, golden_id)
+        record = golden_record(self.warehouse, self.landing, entity, golden_id)
         if record is None:
             return _page("message.html", 404, title="No such golden record", text=golden_id)
         return _page("golden.html", g=record)
 
-    async def quality(request: Request) -> Response:
-        return _page("quality.html", q=source_quality(warehouse))
+    async def quality(self, request: Request) -> Response:
+        return _page("quality.html", q=source_quality(self.warehouse))
 
-    async def home(request: Request) -> Response:
+    async def home(self, request: Request) -> Response:
         return RedirectResponse("/queue", 303)
 
+
+def create_app(warehouse: Path, landing: Path) -> Starlette:
+    """The console over one published warehouse and one landing folder."""
+    console = _Console(warehouse, landing)
     return Starlette(
         routes=[
-            Route("/", home),
-            Route("/queue", queue),
-            Route("/pair", pair),
-            Route("/decide", decide, methods=["POST"]),
-            Route("/golden", golden_search),
-            Route("/golden/{entity}/{golden_id}", golden),
-            Route("/quality", quality),
+            Route("/", console.home),
+            Route("/queue", console.queue),
+            Route("/pair", console.pair),
+            Route("/decide", console.decide, methods=["POST"]),
+            Route("/golden", console.golden_search),
+            Route("/golden/{entity}/{golden_id}", console.golden),
+            Route("/quality", console.quality),
         ]
     )
 
