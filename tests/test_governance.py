@@ -21,7 +21,8 @@ from crm_pipelines.governance import governance_problems
 from crm_pipelines.ingest.landing import read_feed
 from crm_pipelines.ingest.specs import ColumnSpec, Reference, reference_order
 from crm_pipelines.paths import ASSETS_DIR, QUALITY_RULES_DIR, REPO_ROOT
-from crm_pipelines.validate.engine import issues_from, validate_feed
+from crm_pipelines.validate.feed import validate_feed
+from crm_pipelines.validate.issues import rule_issues
 from crm_pipelines.validate.quality_tables import quality_rows
 from crm_pipelines.validate.references import accepted_keys, check_column_reference
 from crm_pipelines.validate.rules import EMITTED_RULE_IDS, catalogue_from, rule_catalogue
@@ -75,9 +76,7 @@ def test_a_rule_id_missing_from_rules_yaml_rejects_its_row_instead_of_losing_it(
     landing = _customers(tmp_path, "BSS,C1,2026-01-01,INDIVIDUAL,RESIDENTIAL,ACTIVE,Jan,Novák,CZ\n")
     result = validate_feed(read_feed(landing, "customer"), AS_OF)
     failed = pl.Series([True])
-    result.add(
-        issues_from(result.winners, failed, "NO_SUCH_RULE", "first_name", "x"), "NO_SUCH_RULE", 1
-    )
+    result.add(rule_issues(result.winners, failed, "NO_SUCH_RULE", "first_name", "x", 1))
     rejected, finding = quality_rows({"customer": result})
     assert rejected.select("source_id", "rule_id", "severity").rows() == [
         ("C1", "NO_SUCH_RULE", "ERROR")

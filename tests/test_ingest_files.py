@@ -13,7 +13,7 @@ import pytest
 from crm_pipelines.ingest.landing import read_feed
 from crm_pipelines.ingest.limits import LandingLimits
 from crm_pipelines.ingest.readers import FileRejected, csv_bytes
-from crm_pipelines.validate.engine import validate_feed
+from crm_pipelines.validate.feed import validate_feed
 
 HEADER = "source_system,source_id,updated_at,party_type,customer_type,status,first_name,last_name,country"
 ROW = "BSS,C1,2026-01-01,INDIVIDUAL,RESIDENTIAL,ACTIVE,Jan,Novák,CZ"

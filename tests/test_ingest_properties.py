@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from crm_pipelines.ingest.header import normalised
 from crm_pipelines.ingest.landing import read_feed
 from crm_pipelines.ingest.specs import feed_spec
-from crm_pipelines.validate.engine import validate_feed
+from crm_pipelines.validate.feed import validate_feed
 from crm_pipelines.validate.quality_tables import quality_rows
 
 AS_OF = dt.date(2026, 6, 1)

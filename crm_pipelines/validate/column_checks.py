@@ -1,6 +1,6 @@
 """Column checks: one spec type -> typed values plus the rows that fail its rule.
 
-Each check returns a ColumnOutcome; the engine turns failures into quality.rejected (ERROR)
+Each check returns a ColumnOutcome; validate/feed.py turns failures into quality.rejected (ERROR)
 or quality.finding (WARNING) rows. Value-level work happens in crm_pipelines.validate.values,
 once per distinct value.
 """

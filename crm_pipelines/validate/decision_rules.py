@@ -12,7 +12,8 @@ from __future__ import annotations
 import polars as pl
 
 from crm_pipelines.match.stewardship import NOT_APPLIED, resolve_decisions
-from crm_pipelines.validate.engine import FeedValidation, issues_from
+from crm_pipelines.validate.feed import FeedValidation
+from crm_pipelines.validate.issues import rule_issues
 
 RULE_ID = "DECISION_NOT_APPLIED"
 
@@ -45,8 +46,4 @@ def check_decision_pairs(result: FeedValidation) -> None:
     problems = resolved.filter(pl.col("status").is_in(NOT_APPLIED)).select("__row", "problem")
     joined = w.select("__row").join(problems, on="__row", how="left", maintain_order="left")
     failed = joined["problem"].is_not_null()
-    result.add(
-        issues_from(w, failed, RULE_ID, "decision", joined["problem"]),
-        RULE_ID,
-        rows.height,
-    )
+    result.add(rule_issues(w, failed, RULE_ID, "decision", joined["problem"], rows.height))

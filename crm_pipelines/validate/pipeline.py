@@ -1,4 +1,5 @@
-"""A landing folder in, staged frames plus quality results out: ingest + validate, no Dagster."""
+"""Validate a landing folder (the landing's driver; validate/feed.py validates one feed): a
+landing folder in, staged frames plus quality results out: ingest + validate, no Dagster."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from crm_pipelines.ingest.landing import read_feed
 from crm_pipelines.ingest.readers import FileRead
 from crm_pipelines.ingest.specs import FEEDS, feed_spec, reference_order
 from crm_pipelines.validate.decision_rules import check_decision_pairs
-from crm_pipelines.validate.engine import FeedValidation, validate_feed
+from crm_pipelines.validate.feed import FeedValidation, select_winners, validate_winners
 from crm_pipelines.validate.parsing import clear_value_memo
 from crm_pipelines.validate.quality_tables import (
     file_load_table,
@@ -29,7 +30,7 @@ from crm_pipelines.validate.references import (
 )
 from crm_pipelines.validate.rules import rule_catalogue
 from crm_pipelines.validate.schemas import validate_staged
-from crm_pipelines.validate.staging import staged_frames
+from crm_pipelines.validate.staged_frames import staged_frames
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,18 @@ def _countries(result: FeedValidation) -> pl.DataFrame:
     ).unique(subset=["source_system", "source_id"])
 
 
+def _read_and_validate(
+    landing: Path, feed: str, as_of: dt.date, owner_country: pl.DataFrame | None = None
+) -> tuple[FeedValidation, FeedInput]:
+    """One feed read and validated; its raw rows are let go as soon as the winning versions
+    are picked (at a million customers the raw text of a feed is gigabytes)."""
+    raw = read_feed(landing, feed)
+    read = FeedInput(raw.files, raw.frame.height)
+    winners, superseded = select_winners(raw)
+    del raw  # the only reference: the raw frame is freed before the checks run
+    return validate_winners(feed, winners, superseded, as_of, owner_country), read
+
+
 def validate_landing(
     landing: Path, as_of: dt.date
 ) -> tuple[dict[str, FeedValidation], dict[str, FeedInput]]:
@@ -74,16 +87,13 @@ def validate_landing(
     inputs: dict[str, FeedInput] = {}
     accepted: dict[str, pl.DataFrame] = {}
     for feed in [f for f in reference_order() if f != "steward_decision"]:
-        context = {"owner_country": _countries(results["customer"])} if feed == "person" else {}
-        raw = read_feed(landing, feed)
-        inputs[feed] = FeedInput(raw.files, raw.frame.height)
-        results[feed] = validate_feed(raw, as_of, **context)
+        owner_country = _countries(results["customer"]) if feed == "person" else None
+        results[feed], inputs[feed] = _read_and_validate(landing, feed, as_of, owner_country)
         for column in feed_spec(feed).references():
             check_column_reference(results[feed], column, accepted)
         accepted[feed] = accepted_keys(results[feed].slim())
-    raw = read_feed(landing, "steward_decision")
-    inputs["steward_decision"] = FeedInput(raw.files, raw.frame.height)
-    decisions = results["steward_decision"] = validate_feed(raw, as_of)
+    decisions, inputs["steward_decision"] = _read_and_validate(landing, "steward_decision", as_of)
+    results["steward_decision"] = decisions
     # an individual customer's holder is a person record too (match_review names it)
     holders = accepted["customer"].with_columns(
         pl.concat_str([pl.lit("customer:"), "source_id"]).alias("source_id")

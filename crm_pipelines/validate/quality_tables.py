@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from crm_pipelines.ingest.readers import FileRead
-from crm_pipelines.validate.engine import FeedValidation
+from crm_pipelines.validate.feed import FeedValidation
 from crm_pipelines.validate.rules import rule_catalogue
 
 QUALITY_ROW_SCHEMA = {

@@ -8,7 +8,8 @@ from __future__ import annotations
 import polars as pl
 
 from crm_pipelines.ingest.specs import ColumnSpec, Reference
-from crm_pipelines.validate.engine import FeedValidation, issues_from, short_value
+from crm_pipelines.validate.feed import FeedValidation
+from crm_pipelines.validate.issues import RuleIssues, rule_issues, short_value
 from crm_pipelines.validate.rules import rule_catalogue
 
 
@@ -76,7 +77,7 @@ def check_column_reference(
             pl.lit(column.name).alias("column"),
         )
     )
-    result.add(issues, reference.rule_id, int(given.sum()))
+    result.add(RuleIssues(reference.rule_id, issues, int(given.sum())))
     if soft:
         typed = f"t_{column.name}"
         result.winners = w.with_columns(
@@ -120,9 +121,9 @@ def check_decision_references(result: FeedValidation, accepted: dict[str, pl.Dat
         )
     ).to_series()
     result.add(
-        issues_from(w, failed, "UNKNOWN_DECISION_RECORD", "left_source_id", message),
-        "UNKNOWN_DECISION_RECORD",
-        int(given.sum()),
+        rule_issues(
+            w, failed, "UNKNOWN_DECISION_RECORD", "left_source_id", message, int(given.sum())
+        )
     )
     result.winners = w.with_columns(known.alias("t___decision_ok"))
     _reject_self_pairs(result)
@@ -144,7 +145,12 @@ def _reject_self_pairs(result: FeedValidation) -> None:
         )
     ).to_series()
     result.add(
-        issues_from(w, same, "SELF_PAIRED_DECISION", "right_source_id", message),
-        "SELF_PAIRED_DECISION",
-        int(w["t_entity"].is_not_null().sum()),
+        rule_issues(
+            w,
+            same,
+            "SELF_PAIRED_DECISION",
+            "right_source_id",
+            message,
+            int(w["t_entity"].is_not_null().sum()),
+        )
     )

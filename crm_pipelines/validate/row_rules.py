@@ -1,26 +1,24 @@
 """Rules that look at a whole row rather than one column: required fields (also conditional
-ones), address form and quality, plausible dates, defaults."""
+ones), address form and quality, plausible dates, defaults.
+
+Each rule takes the winning rows and returns its findings (and, where it completes or clears
+typed values, the new rows); none changes a frame or result it was given."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 import polars as pl
 
 from crm_pipelines.ingest.specs import FeedSpec
 from crm_pipelines.validate import values
-
-if TYPE_CHECKING:
-    from crm_pipelines.validate.engine import FeedValidation
+from crm_pipelines.validate.issues import RuleIssues, rule_issues
 
 STRUCTURED_PARTS = ("street", "house_number", "city")
 
 
-def _required(result: FeedValidation, spec: FeedSpec) -> None:
-    from crm_pipelines.validate.engine import issues_from
-
-    w = result.winners
+def _required(w: pl.DataFrame, spec: FeedSpec) -> list[RuleIssues]:
+    found = []
     for column in spec.columns.values():
         if column.required:
             applies = pl.Series([True] * w.height, dtype=pl.Boolean)
@@ -57,45 +55,37 @@ def _required(result: FeedValidation, spec: FeedSpec) -> None:
             )
             .otherwise(pl.lit(f"{column.name} is required{why} but empty"))
         ).to_series()
-        result.add(
-            issues_from(w, failed, "REQUIRED_FIELD", column.name, message),
-            "REQUIRED_FIELD",
-            int(applies.sum()),
+        found.append(
+            rule_issues(w, failed, "REQUIRED_FIELD", column.name, message, int(applies.sum()))
         )
     for group in spec.required_any:
         failed = pl.select(pl.all_horizontal([w[c].is_null() for c in group])).to_series()
-        result.add(
-            issues_from(
+        found.append(
+            rule_issues(
                 w,
                 failed,
                 "REQUIRED_FIELD",
                 group[0],
                 f"a name is required: one of {', '.join(group)}",
-            ),
-            "REQUIRED_FIELD",
-            w.height,
+                w.height,
+            )
         )
+    return found
 
 
-def _address(result: FeedValidation, as_of: dt.date) -> None:
+def _address(w: pl.DataFrame) -> tuple[pl.DataFrame, list[RuleIssues]]:
     """Fill structured parts from address_line and grade the address for postal use."""
-    from crm_pipelines.validate.engine import issues_from
-
-    w = result.winners
     has_structured = pl.select(
         pl.any_horizontal([w[c].is_not_null() for c in STRUCTURED_PARTS])
     ).to_series()
     has_line = w["address_line"].is_not_null()
     failed = ~has_structured & ~has_line
-    result.add(
-        issues_from(
-            w,
-            failed,
-            "ADDRESS_FORM_MISSING",
-            "address_line",
-            "address has neither street/house number/city nor address_line",
-        ),
+    form_missing = rule_issues(
+        w,
+        failed,
         "ADDRESS_FORM_MISSING",
+        "address_line",
+        "address has neither street/house number/city nor address_line",
         w.height,
     )
     parsed = values.parse_address_line(w["address_line"])
@@ -135,56 +125,59 @@ def _address(result: FeedValidation, as_of: dt.date) -> None:
     message = pl.select(
         pl.format("address lacks {}; kept as INCOMPLETE, not used for post", missing)
     ).to_series()
-    result.winners = w
-    result.add(
-        issues_from(w, ~complete & ~failed, "ADDRESS_INCOMPLETE", "address_line", message),
-        "ADDRESS_INCOMPLETE",
-        w.height,
+    incomplete = rule_issues(
+        w, ~complete & ~failed, "ADDRESS_INCOMPLETE", "address_line", message, w.height
     )
+    return w, [form_missing, incomplete]
 
 
-def _plausible_dates(result: FeedValidation, spec: FeedSpec, as_of: dt.date) -> None:
-    from crm_pipelines.validate.engine import issues_from
-
-    w = result.winners
+def _plausible_dates(
+    w: pl.DataFrame, spec: FeedSpec, as_of: dt.date
+) -> tuple[pl.DataFrame, list[RuleIssues]]:
+    """Implausible dates are findings and left out; then the spec's defaults fill the gaps."""
+    found = []
     for column in spec.columns.values():
         if column.plausible == "birth":
             dates = w[f"t_{column.name}"]
             bad = ~values.plausible_birth_date(dates, as_of).fill_null(True) & dates.is_not_null()
-            result.add(
-                issues_from(
+            found.append(
+                rule_issues(
                     w,
                     bad,
                     "IMPLAUSIBLE_DATE",
                     column.name,
                     f"{column.name} '{{value}}' is before 1900 or in the future; left out",
-                ),
-                "IMPLAUSIBLE_DATE",
-                int(dates.is_not_null().sum()),
+                    int(dates.is_not_null().sum()),
+                )
             )
             w = w.with_columns(pl.when(bad).then(None).otherwise(dates).alias(f"t_{column.name}"))
         if column.not_before:
             end, start = w[f"t_{column.name}"], w[f"t_{column.not_before}"]
             bad = (end < start).fill_null(False)
-            result.add(
-                issues_from(
+            found.append(
+                rule_issues(
                     w,
                     bad,
                     "IMPLAUSIBLE_DATE",
                     column.name,
                     f"{column.name} '{{value}}' is before {column.not_before}; the campaign never runs",
-                ),
-                "IMPLAUSIBLE_DATE",
-                int((end.is_not_null() & start.is_not_null()).sum()),
+                    int((end.is_not_null() & start.is_not_null()).sum()),
+                )
             )
             w = w.with_columns(pl.when(bad).then(None).otherwise(end).alias(f"t_{column.name}"))
         if column.default is not None:
             w = w.with_columns(pl.col(f"t_{column.name}").fill_null(column.default))
-    result.winners = w
+    return w, found
 
 
-def apply_row_rules(result: FeedValidation, spec: FeedSpec, as_of: dt.date) -> None:
-    _required(result, spec)
+def apply_row_rules(
+    winners: pl.DataFrame, spec: FeedSpec, as_of: dt.date
+) -> tuple[pl.DataFrame, list[RuleIssues]]:
+    """The winning rows with their typed values completed by the row rules, and what each
+    rule found (in the order the rules ran)."""
+    found = _required(winners, spec)
     if spec.feed == "address":
-        _address(result, as_of)
-    _plausible_dates(result, spec, as_of)
+        winners, address_issues = _address(winners)
+        found += address_issues
+    winners, date_issues = _plausible_dates(winners, spec, as_of)
+    return winners, found + date_issues

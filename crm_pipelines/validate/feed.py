@@ -1,5 +1,6 @@
-"""Validate one feed: pick each record's winning version, run the column rules, sort the
-findings into ERROR (reject the row) and WARNING (keep the row, leave the value out).
+"""Validate one feed (the landing's driver, validate/pipeline.py, runs it per feed): pick each
+record's winning version, run the column rules, then the row rules, and sort the findings into
+ERROR (reject the row) and WARNING (keep the row, leave the value out).
 """
 
 from __future__ import annotations
@@ -15,19 +16,12 @@ from crm_pipelines.ingest.specs import FeedSpec, feed_spec
 from crm_pipelines.validate import values
 from crm_pipelines.validate.codes import canonical_codes
 from crm_pipelines.validate.column_checks import ColumnOutcome, RowContext, run_column_check
+from crm_pipelines.validate.issues import ISSUE_SCHEMA, RuleIssues, rule_issues
 from crm_pipelines.validate.parsing import CONTROL_CHARACTERS, without_control_characters
 from crm_pipelines.validate.row_rules import apply_row_rules
 from crm_pipelines.validate.rules import warning_rule_ids
 
 log = logging.getLogger(__name__)
-
-ISSUE_SCHEMA = {
-    "__row": pl.UInt32,
-    "rule_id": pl.String,
-    "column": pl.String,
-    "message": pl.String,
-}
-MAX_VALUE_IN_MESSAGE = 80
 
 
 @dataclass
@@ -38,9 +32,9 @@ class FeedValidation:
     checked: dict[str, int] = field(default_factory=dict)  # rows each rule looked at
     superseded: int = 0
 
-    def add(self, issues: pl.DataFrame, rule_id: str, checked: int) -> None:
-        self.issues = pl.concat([self.issues, issues.select(list(ISSUE_SCHEMA))])
-        self.checked[rule_id] = self.checked.get(rule_id, 0) + checked
+    def add(self, found: RuleIssues) -> None:
+        self.issues = pl.concat([self.issues, found.issues.select(list(ISSUE_SCHEMA))])
+        self.checked[found.rule_id] = self.checked.get(found.rule_id, 0) + found.checked
 
     def slim(self) -> FeedValidation:
         """Drop the raw text columns once every check that quotes them has run."""
@@ -56,35 +50,6 @@ class FeedValidation:
         # A rule id missing from the catalogue counts as an ERROR: its row is never lost.
         errors = self.issues.filter(~pl.col("rule_id").is_in(warning_rule_ids()))
         return errors["__row"].unique()
-
-
-def short_value(value: pl.Expr) -> pl.Expr:
-    """A raw value as quoted in a message: at most 80 characters, control characters as ?."""
-    return (
-        pl.when(value.str.len_chars() > MAX_VALUE_IN_MESSAGE)
-        .then(value.str.slice(0, MAX_VALUE_IN_MESSAGE) + pl.lit("…"))
-        .otherwise(value)
-        .str.replace_all(CONTROL_CHARACTERS, "?")
-    )
-
-
-def issues_from(
-    frame: pl.DataFrame, failed: pl.Series, rule_id: str, column: str, message: str | pl.Series
-) -> pl.DataFrame:
-    """Issue rows for the failed rows; `{value}` in the message is the row's raw value."""
-    mask = failed.fill_null(False)
-    if isinstance(message, pl.Series):
-        text = pl.lit(message.filter(mask)) if mask.any() else pl.lit(None, dtype=pl.String)
-        rows = frame.filter(mask).select(pl.col("__row"), text.alias("message"))
-    elif "{value}" in message:
-        head, tail = message.split("{value}", 1)
-        value = short_value(pl.col(column).fill_null("")) if column in frame.columns else pl.lit("")
-        rows = frame.filter(mask).select(
-            pl.col("__row"), pl.concat_str([pl.lit(head), value, pl.lit(tail)]).alias("message")
-        )
-    else:
-        rows = frame.filter(mask).select(pl.col("__row"), pl.lit(message).alias("message"))
-    return rows.with_columns(pl.lit(rule_id).alias("rule_id"), pl.lit(column).alias("column"))
 
 
 def _key_text(source_id: pl.Series) -> pl.Series:
@@ -154,19 +119,12 @@ def _context_country(
     return pl.Series("country", [None] * winners.height, dtype=pl.String)
 
 
-def validate_feed(
-    raw: RawFeed, as_of: dt.date, owner_country: pl.DataFrame | None = None
-) -> FeedValidation:
-    spec = feed_spec(raw.feed)
-    winners, superseded = select_winners(raw)
-    raw.frame = raw.frame.clear()  # the winners are all that is needed from here on
-    result = FeedValidation(
-        raw.feed, winners, pl.DataFrame(schema=ISSUE_SCHEMA), superseded=superseded
-    )
-    ctx = RowContext(
-        winners, winners["__ss"], _context_country(winners, spec, owner_country), as_of, spec.feed
-    )
+def _column_checks(
+    winners: pl.DataFrame, spec: FeedSpec, ctx: RowContext
+) -> tuple[pl.DataFrame, list[RuleIssues]]:
+    """Every column's check: the typed "t_" columns, and what each check found."""
     typed: dict[str, pl.Series] = {}
+    found: list[RuleIssues] = []
     for column in spec.columns.values():
         if column.name == "updated_at":
             outcome = ColumnOutcome(
@@ -181,35 +139,54 @@ def validate_feed(
         typed[column.name] = outcome.typed
         for name, series in outcome.extra.items():
             typed[name] = series
+        given = int(winners[column.name].is_not_null().sum())
         if outcome.rule_id:
-            checked = int(winners[column.name].is_not_null().sum())
-            result.add(
-                issues_from(
-                    winners,
-                    outcome.failed,
-                    outcome.rule_id,
-                    column.name,
-                    outcome.messages if outcome.messages is not None else outcome.message,
-                ),
-                outcome.rule_id,
-                checked,
+            message = outcome.messages if outcome.messages is not None else outcome.message
+            found.append(
+                rule_issues(winners, outcome.failed, outcome.rule_id, column.name, message, given)
             )
         for rule_id, failed, message in outcome.also:
-            result.add(
-                issues_from(winners, failed, rule_id, column.name, message),
-                rule_id,
-                int(winners[column.name].is_not_null().sum()),
-            )
+            found.append(rule_issues(winners, failed, rule_id, column.name, message, given))
     if "country" not in typed:  # person: the country of its customer, CZ when unknown
         typed["country"] = ctx.country.fill_null("CZ")
-    typed_frame = pl.DataFrame({f"t_{k}": v for k, v in typed.items()})
-    result.winners = pl.concat([winners, typed_frame], how="horizontal")
-    apply_row_rules(result, spec, as_of)
+    return pl.DataFrame({f"t_{k}": v for k, v in typed.items()}), found
+
+
+def validate_winners(
+    feed: str,
+    winners: pl.DataFrame,
+    superseded: int,
+    as_of: dt.date,
+    owner_country: pl.DataFrame | None = None,
+) -> FeedValidation:
+    """The winning rows (select_winners) through the column rules, then the row rules."""
+    spec = feed_spec(feed)
+    ctx = RowContext(
+        winners, winners["__ss"], _context_country(winners, spec, owner_country), as_of, spec.feed
+    )
+    typed, column_issues = _column_checks(winners, spec, ctx)
+    completed, row_issues = apply_row_rules(
+        pl.concat([winners, typed], how="horizontal"), spec, as_of
+    )
+    result = FeedValidation(
+        feed, completed, pl.DataFrame(schema=ISSUE_SCHEMA), superseded=superseded
+    )
+    for found in column_issues + row_issues:
+        result.add(found)
     log.info(
         "%s: %d winning rows, %d superseded, %d issues",
-        raw.feed,
+        feed,
         winners.height,
         superseded,
         result.issues.height,
     )
     return result
+
+
+def validate_feed(
+    raw: RawFeed, as_of: dt.date, owner_country: pl.DataFrame | None = None
+) -> FeedValidation:
+    """One feed as read; `raw` is left as it was (a caller that wants its memory back early
+    reads, selects winners and drops the raw feed itself, as validate/pipeline.py does)."""
+    winners, superseded = select_winners(raw)
+    return validate_winners(raw.feed, winners, superseded, as_of, owner_country)

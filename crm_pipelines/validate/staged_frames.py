@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from crm_pipelines.staged import STAGED_SCHEMAS, conform
-from crm_pipelines.validate.engine import FeedValidation
+from crm_pipelines.validate.feed import FeedValidation
 from crm_pipelines.validate.names import with_parsed_names
 
 NAMED_FEEDS = ("customer", "person", "lead")  # name fields may carry titles
