@@ -115,3 +115,17 @@ def test_a_string_characteristic_with_control_characters_is_left_out() -> None:
         quality_rules("characteristics.yaml"),
     )
     assert checked.row(0) == ('{"vip": true}', "characteristic 'loyalty_tier' holds control characters")
+
+
+def test_validating_a_feed_leaves_the_rows_it_was_given_as_they_were(tmp_path: Path) -> None:
+    landing = _landing(tmp_path)
+    no_status = "BSS,C2,2026-01-01,INDIVIDUAL,RESIDENTIAL,,Eva,Nová,CZ"
+    (landing / "customer" / "c.csv").write_text(f"{HEADER}\n{ROW}\n{no_status}\n")
+    raw = read_feed(landing, "customer")
+    as_read = raw.frame.clone()
+    result = validate_feed(raw, dt.date(2026, 6, 1))
+    assert raw.frame.equals(as_read)
+    assert result.issues.select("__row", "rule_id", "column").rows() == [
+        (1, "REQUIRED_FIELD", "status")
+    ]
+    assert result.checked["REQUIRED_FIELD"] >= 2
