@@ -12,7 +12,6 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ASSETS_DIR = Path(os.environ.get("CRM_MDM_ASSETS", REPO_ROOT / "assets"))
 QUALITY_RULES_DIR = Path(os.environ.get("CRM_MDM_QUALITY_RULES", REPO_ROOT / "quality_rules"))
-DEFAULT_DATA_DIR = Path(os.environ.get("CRM_MDM_DATA", Path.cwd() / "data"))
 
 
 @cache

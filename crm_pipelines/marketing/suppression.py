@@ -113,7 +113,3 @@ def suppression_list(statements: pl.DataFrame) -> pl.DataFrame:
         .cast(SUPPRESSION_SCHEMA)
         .sort("channel", "contact")
     )
-
-
-def empty_suppression() -> pl.DataFrame:
-    return pl.DataFrame(schema=SUPPRESSION_SCHEMA)

@@ -17,7 +17,6 @@ import polars as pl
 from crm_pipelines.paths import quality_rules
 
 NAME_FIELDS = ("first_name", "last_name")
-PARSED_COLUMNS = {"title_before": pl.String, "title_after": pl.String, "generation": pl.String}
 _TOKEN = re.compile(r"[^\s,;]+")
 KNOWN_KEYS = {"before", "after", "joiners", "generation"}
 

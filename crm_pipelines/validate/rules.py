@@ -106,9 +106,5 @@ def rules_for(entity: str) -> list[Rule]:
     return [rule for rule in rule_catalogue().values() if entity in rule.entities]
 
 
-def error_rule_ids() -> list[str]:
-    return [rule.id for rule in rule_catalogue().values() if rule.severity == "ERROR"]
-
-
 def warning_rule_ids() -> list[str]:
     return [rule.id for rule in rule_catalogue().values() if rule.severity == "WARNING"]
