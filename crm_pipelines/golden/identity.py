@@ -34,7 +34,7 @@ from crm_pipelines.golden.minting import (
     KEY_PREFIX,
     business_key,
     business_key_expr,
-    mint_id_series,
+    fresh_ids,
     mint_ids,
     uuid5_text,
 )
@@ -180,24 +180,20 @@ def load_previous_identity(duckdb_path: str | Path) -> PreviousIdentity | None:
     )
 
 
-def assign_identity(
-    entity: str,
-    clusters: pl.DataFrame,
-    previous_xref: pl.DataFrame,
-    previous_registry: pl.DataFrame,
-    run_id: str,
-    run_at: datetime,
-    key_from_cluster_id: bool = False,
-) -> IdentityAssignment:
-    """Map this run's clusters (record_key, cluster_id) of one entity onto stable ids.
+@dataclass(frozen=True)
+class _KeptIds:
+    """Which previous ids this run's clusters keep, and which of them merge away."""
 
-    The assignment keeps the row order of `clusters`, so callers can attach ids by position.
+    cluster_seed: pl.DataFrame  # cluster_id, seed (the cluster's smallest record key)
+    parts: pl.DataFrame  # prev_id, cluster_id, n (records), seed: where previous ids went
+    survivors: pl.DataFrame  # cluster_id, master_id: the previous id each cluster keeps
+    adopted: pl.DataFrame  # cluster_id, master_id of survivors the registry never held
+    merged: pl.DataFrame  # retired_id, surviving_id, reason MERGE
 
-    previous_xref: record_key, master_id of the entity's last published records;
-    previous_registry: the entity's registry rows. With key_from_cluster_id the business key
-    is the cluster label itself (campaign_code).
-    """
-    members = clusters.select(
+
+def _members(clusters: pl.DataFrame, previous_xref: pl.DataFrame) -> pl.DataFrame:
+    """record_key, cluster_id and prev_id (the id the record had), in the clusters' order."""
+    return clusters.select(
         pl.col("record_key").cast(pl.String), pl.col("cluster_id").cast(pl.String)
     ).join(
         previous_xref.select("record_key", pl.col("master_id").alias("prev_id")).unique(
@@ -207,7 +203,11 @@ def assign_identity(
         how="left",
         maintain_order="left",
     )
-    registry = conform_frame(previous_registry, REGISTRY_SCHEMA)
+
+
+def _kept_ids(members: pl.DataFrame, registry: pl.DataFrame) -> _KeptIds:
+    """Each previous id stays with its largest part; a cluster holding several keeps the
+    oldest, and the others merge into it."""
     # prev_id is each record's own id: for a record merged away, the retired id it held
     # before (remembered_xref), so a cluster that splits off again gets that id back.
     retired_before = registry.filter(pl.col("status") == "RETIRED")["master_id"].implode()
@@ -241,42 +241,19 @@ def assign_identity(
             pl.lit("MERGE").alias("reason"),
         )
     )
-
-    # Survivors an old warehouse had in its xref only: adopt them into the registry.
-    adopted = survivors.filter(pl.col("master_key").is_null())
-    survivors = survivors.drop("master_key")
-
-    # Clusters without a surviving id get a new one; SPLIT when their members had an id.
-    fresh = (
-        cluster_seed.join(survivors, on="cluster_id", how="anti")
-        .join(
-            parts.sort(["cluster_id", "n", "prev_id"], descending=[False, True, False])
-            .unique("cluster_id", keep="first", maintain_order=True)
-            .select("cluster_id", pl.col("prev_id").alias("derived_from")),
-            on="cluster_id",
-            how="left",
-        )
-        .sort("seed")
+    return _KeptIds(
+        cluster_seed,
+        parts,
+        survivors.drop("master_key"),
+        # Survivors an old warehouse had in its xref only: adopt them into the registry.
+        survivors.filter(pl.col("master_key").is_null()),
+        merged,
     )
-    new_ids, new_keys = mint_id_series(
-        entity,
-        fresh["seed"],
-        pl.concat([registry["master_id"], survivors["master_id"]]),
-        registry["master_key"],
-        keys=fresh["cluster_id"] if key_from_cluster_id else None,
-    )
-    fresh = fresh.with_columns(new_ids.alias("master_id"), new_keys.alias("master_key"))
 
-    # Ids none of whose records is staged now go dormant: their party may be back tomorrow.
-    dormant_now = (
-        registry.filter(pl.col("status") == "ACTIVE")
-        .join(survivors, on="master_id", how="anti")
-        .join(merged, left_on="master_id", right_on="retired_id", how="anti")
-    )["master_id"]
-    revived = registry.filter(pl.col("status").is_in(["DORMANT", "RETIRED"])).join(
-        survivors, on="master_id", how="semi"
-    )["master_id"]
-    retired = conform_frame(
+
+def _retired_rows(entity: str, merged: pl.DataFrame, run_id: str, run_at: datetime) -> pl.DataFrame:
+    """RETIRED_SCHEMA rows of the ids this run merges away."""
+    return conform_frame(
         merged.with_columns(
             pl.lit(entity).alias("entity"),
             pl.lit(run_id).alias("run_id"),
@@ -285,7 +262,18 @@ def assign_identity(
         ),
         RETIRED_SCHEMA,
     ).sort("reason", "retired_id")
-    new_registry_rows = pl.concat(
+
+
+def _registry_rows_of_new_ids(
+    entity: str,
+    fresh: pl.DataFrame,
+    adopted: pl.DataFrame,
+    run_id: str,
+    run_at: datetime,
+    key_from_cluster_id: bool,
+) -> pl.DataFrame:
+    """REGISTRY_SCHEMA rows for the ids this run issues (NEW, SPLIT) or adopts."""
+    rows = pl.concat(
         [
             fresh.select(
                 "master_id",
@@ -313,14 +301,53 @@ def assign_identity(
         pl.lit(run_at).cast(UTC_TS).alias("created_at"),
         pl.lit("ACTIVE").alias("status"),
     )
+    return conform_frame(rows, REGISTRY_SCHEMA)
+
+
+def assign_identity(
+    entity: str,
+    clusters: pl.DataFrame,
+    previous_xref: pl.DataFrame,
+    previous_registry: pl.DataFrame,
+    run_id: str,
+    run_at: datetime,
+    key_from_cluster_id: bool = False,
+) -> IdentityAssignment:
+    """Map this run's clusters (record_key, cluster_id) of one entity onto stable ids.
+
+    The assignment keeps the row order of `clusters`, so callers can attach ids by position.
+
+    previous_xref: record_key, master_id of the entity's last published records;
+    previous_registry: the entity's registry rows. With key_from_cluster_id the business key
+    is the cluster label itself (campaign_code).
+    """
+    members = _members(clusters, previous_xref)
+    registry = conform_frame(previous_registry, REGISTRY_SCHEMA)
+    kept = _kept_ids(members, registry)
+    fresh = fresh_ids(
+        entity, kept.cluster_seed, kept.survivors, kept.parts, registry, key_from_cluster_id
+    )
+
+    # Ids none of whose records is staged now go dormant: their party may be back tomorrow.
+    dormant_now = (
+        registry.filter(pl.col("status") == "ACTIVE")
+        .join(kept.survivors, on="master_id", how="anti")
+        .join(kept.merged, left_on="master_id", right_on="retired_id", how="anti")
+    )["master_id"]
+    revived = registry.filter(pl.col("status").is_in(["DORMANT", "RETIRED"])).join(
+        kept.survivors, on="master_id", how="semi"
+    )["master_id"]
+    retired = _retired_rows(entity, kept.merged, run_id, run_at)
     new_registry = pl.concat(
         [
             _registry_after(registry, retired["retired_id"], dormant_now, revived, run_id, run_at),
-            conform_frame(new_registry_rows, REGISTRY_SCHEMA),
+            _registry_rows_of_new_ids(
+                entity, fresh, kept.adopted, run_id, run_at, key_from_cluster_id
+            ),
         ]
     ).sort("created_at", "master_id", nulls_last=True)
 
-    ids = pl.concat([survivors, fresh.select("cluster_id", "master_id")]).join(
+    ids = pl.concat([kept.survivors, fresh.select("cluster_id", "master_id")]).join(
         new_registry.select("master_id", "master_key"), on="master_id", how="left"
     )
     assignment = conform_frame(
@@ -329,16 +356,15 @@ def assign_identity(
         ),
         ASSIGNMENT_SCHEMA,
     )
-    split_ids = parts.group_by("prev_id").len().filter(pl.col("len") > 1).height
     metrics = {
-        "golden_records": cluster_seed.height,
-        "merges": merged.height,
-        "splits": split_ids,
+        "golden_records": kept.cluster_seed.height,
+        "merges": kept.merged.height,
+        "splits": kept.parts.group_by("prev_id").len().filter(pl.col("len") > 1).height,
         "new_ids": fresh.height,
         "retired_ids": retired.height,
         "dormant_ids": dormant_now.len(),
         "revived_ids": revived.len(),
-        "kept_ids": survivors.height,
+        "kept_ids": kept.survivors.height,
     }
     log.info("%s identity: %s", entity, metrics)
     return IdentityAssignment(assignment, new_registry, retired, metrics)

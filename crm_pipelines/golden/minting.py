@@ -175,6 +175,40 @@ def mint_id_series(
     return frame["id"].alias("master_id"), frame["key"].alias("master_key")
 
 
+def fresh_ids(
+    entity: str,
+    cluster_seed: pl.DataFrame,
+    survivors: pl.DataFrame,
+    parts: pl.DataFrame,
+    registry: pl.DataFrame,
+    key_from_cluster_id: bool,
+) -> pl.DataFrame:
+    """Clusters without a surviving previous id get a new one: cluster_id, seed, derived_from
+    (SPLIT: the previous id most of their members had), master_id, master_key.
+
+    cluster_seed: cluster_id, seed; survivors: cluster_id, master_id; parts: prev_id,
+    cluster_id, n; registry: the entity's registry (ids and keys already taken)."""
+    fresh = (
+        cluster_seed.join(survivors, on="cluster_id", how="anti")
+        .join(
+            parts.sort(["cluster_id", "n", "prev_id"], descending=[False, True, False])
+            .unique("cluster_id", keep="first", maintain_order=True)
+            .select("cluster_id", pl.col("prev_id").alias("derived_from")),
+            on="cluster_id",
+            how="left",
+        )
+        .sort("seed")
+    )
+    new_ids, new_keys = mint_id_series(
+        entity,
+        fresh["seed"],
+        pl.concat([registry["master_id"], survivors["master_id"]]),
+        registry["master_key"],
+        keys=fresh["cluster_id"] if key_from_cluster_id else None,
+    )
+    return fresh.with_columns(new_ids.alias("master_id"), new_keys.alias("master_key"))
+
+
 def _resolve_clashes(
     entity: str,
     frame: pl.DataFrame,
