@@ -267,6 +267,90 @@ def _xref(staged: dict[str, pl.DataFrame], ids: dict[str, IdentityAssignment]) -
     return pl.concat(parts, rechunk=False)
 
 
+def _person_feed_ids(staged_person: pl.DataFrame, person_ids: pl.DataFrame) -> pl.DataFrame:
+    """The person assignment without holder records: what a reference to a person names."""
+    return person_ids.join(
+        staged_person.select("record_key", "origin").filter(
+            (pl.col("origin") != "customer_holder").fill_null(True)
+        ),
+        on="record_key",
+        how="semi",
+    )
+
+
+def _accounts(
+    staged_account: pl.DataFrame,
+    ids: IdentityAssignment,
+    rules: SurvivorshipRules,
+    customer_ids: pl.DataFrame,
+    person_feed_ids: pl.DataFrame,
+) -> pl.DataFrame:
+    """Golden accounts with the golden ids of their customer and billing contact.
+
+    An account is never merged: its one source record (master.xref) is its whole lineage,
+    and a row per attribute would be a quarter of all lineage rows at scale."""
+    account, _ = _golden("account", staged_account, ids, rules, "account_id", "account_key")
+    refs = _with_ids(
+        staged_account, ids, ["source_system", "customer_source_id", "billing_contact_source_id"]
+    ).select(
+        pl.col("master_id").alias("account_id"),
+        "source_system",
+        "customer_source_id",
+        "billing_contact_source_id",
+    )
+    refs = resolve(refs, "customer_source_id", customer_ids, "customer_id")
+    refs = resolve(refs, "billing_contact_source_id", person_feed_ids, "billing_contact_person_id")
+    return account.join(
+        refs.select("account_id", "customer_id", "billing_contact_person_id"),
+        on="account_id",
+        how="left",
+    )
+
+
+def _leads(
+    staged_lead: pl.DataFrame,
+    ids: IdentityAssignment,
+    rules: SurvivorshipRules,
+    lead_customer_links: pl.DataFrame | None,
+    assignment: dict[str, pl.DataFrame],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Golden leads with when each was first created and the customer it matches; lineage."""
+    lead, lineage = _golden("lead", staged_lead, ids, rules, "lead_id", "lead_key")
+    first_seen = (
+        _with_ids(staged_lead, ids, ["created_at"])
+        .group_by("master_id")
+        .agg(pl.col("created_at").min())
+        .rename({"master_id": "lead_id"})
+    )
+    lead = lead.join(first_seen, on="lead_id", how="left").join(
+        lead_matches(lead_customer_links, assignment["lead"], assignment["customer"]),
+        on="lead_id",
+        how="left",
+    )
+    return lead, lineage
+
+
+def _identity_tables(
+    previous: PreviousIdentity | None,
+    ids: dict[str, IdentityAssignment],
+    xref: pl.DataFrame,
+    run_id: str,
+    run_at: datetime,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """identity_registry (with earlier entities' rows kept), identity_retired and
+    identity_source_key after this run."""
+    registry = conform_frame(
+        pl.concat([ids[entity].registry for entity in GOLDEN_ENTITIES]), REGISTRY_SCHEMA
+    )
+    previous_registry = _previous_by_entity(previous)[1]
+    other_registry = previous_registry.filter(~pl.col("entity").is_in(list(GOLDEN_ENTITIES)))
+    retired = accumulate_retired(
+        previous, pl.concat([ids[entity].retired for entity in GOLDEN_ENTITIES]), registry
+    )
+    source_keys = accumulate_source_keys(previous, xref, registry, run_id, run_at)
+    return pl.concat([registry, other_registry]), retired, source_keys
+
+
 def build_master(
     staged: dict[str, pl.DataFrame],
     clusters: dict[str, pl.DataFrame],
@@ -281,105 +365,43 @@ def build_master(
     staged = {entity: staged.get(entity, empty_staged(entity)) for entity in STAGED_SCHEMAS}
     ids = _identities(staged, clusters, previous, run_id, run_at)
     assignment = {entity: ids[entity].assignment for entity in GOLDEN_ENTITIES}
-    lineages = []
+    person_feed_ids = _person_feed_ids(staged["person"], assignment["person"])
 
-    customer, lineage = _golden(
+    customer, customer_lineage = _golden(
         "customer", staged["customer"], ids["customer"], rules, "customer_id", "customer_key"
     )
-    customer = customer.with_columns(_customer_name())
-    lineages.append(lineage)
-
-    person, lineage = _golden(
+    person, person_lineage = _golden(
         "person", staged["person"], ids["person"], rules, "person_id", "person_key"
     )
-    lineages.append(lineage)
-
-    # An account is never merged: its one source record (master.xref) is its whole lineage,
-    # and a row per attribute would be a quarter of all lineage rows at scale.
-    account, _ = _golden(
-        "account", staged["account"], ids["account"], rules, "account_id", "account_key"
-    )
-    account_refs = _with_ids(
-        staged["account"],
-        ids["account"],
-        ["source_system", "customer_source_id", "billing_contact_source_id"],
-    ).select(
-        pl.col("master_id").alias("account_id"),
-        "source_system",
-        "customer_source_id",
-        "billing_contact_source_id",
-    )
-    account_refs = resolve(
-        account_refs, "customer_source_id", assignment["customer"], "customer_id"
-    )
-    person_feed_ids = assignment["person"].join(
-        staged["person"]
-        .select("record_key", "origin")
-        .filter((pl.col("origin") != "customer_holder").fill_null(True)),
-        on="record_key",
-        how="semi",
-    )
-    account_refs = resolve(
-        account_refs, "billing_contact_source_id", person_feed_ids, "billing_contact_person_id"
-    )
-    account = account.join(
-        account_refs.select("account_id", "customer_id", "billing_contact_person_id"),
-        on="account_id",
-        how="left",
-    )
-
-    address, lineage = _golden(
+    address, address_lineage = _golden(
         "address", staged["address"], ids["address"], rules, "address_id", "address_key"
     )
-    address = address.with_columns(_address_line())
-    lineages.append(lineage)
-
-    lead, lineage = _golden("lead", staged["lead"], ids["lead"], rules, "lead_id", "lead_key")
-    lineages.append(lineage)
-    first_seen = (
-        _with_ids(staged["lead"], ids["lead"], ["created_at"])
-        .group_by("master_id")
-        .agg(pl.col("created_at").min())
-        .rename({"master_id": "lead_id"})
-    )
-    lead = lead.join(first_seen, on="lead_id", how="left").join(
-        lead_matches(lead_customer_links, assignment["lead"], assignment["customer"]),
-        on="lead_id",
-        how="left",
-    )
-
-    campaign, lineage = _golden(
+    lead, lead_lineage = _leads(staged["lead"], ids["lead"], rules, lead_customer_links, assignment)
+    campaign, campaign_lineage = _golden(
         "campaign", staged["campaign"], ids["campaign"], rules, "campaign_id", "campaign_key"
     )
-    lineages.append(lineage)
-
-    roles = person_roles(staged["person"], assignment["person"], assignment["customer"])
-    owner_ids = {**assignment, "person": person_feed_ids}
-    address_role = address_roles(staged["address"], assignment["address"], owner_ids)
-
-    registry = conform_frame(
-        pl.concat([ids[entity].registry for entity in GOLDEN_ENTITIES]), REGISTRY_SCHEMA
-    )
-    previous_registry = _previous_by_entity(previous)[1]
-    other_registry = previous_registry.filter(~pl.col("entity").is_in(list(GOLDEN_ENTITIES)))
-    metrics = {entity: ids[entity].metrics for entity in GOLDEN_ENTITIES}
+    lineages = [customer_lineage, person_lineage, address_lineage, lead_lineage, campaign_lineage]
     xref = _xref(staged, ids)
+    registry, retired, source_keys = _identity_tables(previous, ids, xref, run_id, run_at)
+    metrics = {entity: ids[entity].metrics for entity in GOLDEN_ENTITIES}
     master = MasterData(
-        customer=customer,
+        customer=customer.with_columns(_customer_name()),
         person=person,
-        person_role=roles,
-        account=account,
-        crm_address=address,
-        crm_address_role=address_role,
+        person_role=person_roles(staged["person"], assignment["person"], assignment["customer"]),
+        account=_accounts(
+            staged["account"], ids["account"], rules, assignment["customer"], person_feed_ids
+        ),
+        crm_address=address.with_columns(_address_line()),
+        crm_address_role=address_roles(
+            staged["address"], assignment["address"], {**assignment, "person": person_feed_ids}
+        ),
         lead=lead,
         campaign=campaign,
         xref=xref,
         attribute_lineage=conform_frame(pl.concat(lineages), LINEAGE_SCHEMA),
-        identity_registry=pl.concat([registry, other_registry]),
-        identity_retired=accumulate_retired(
-            previous, pl.concat([ids[entity].retired for entity in GOLDEN_ENTITIES]), registry
-        ),
-        identity_source_key=accumulate_source_keys(previous, xref, registry, run_id, run_at),
+        identity_registry=registry,
+        identity_retired=retired,
+        identity_source_key=source_keys,
         metrics=metrics,
     )
     log.info("golden records: %s", {e: m["golden_records"] for e, m in metrics.items()})
