@@ -4,10 +4,11 @@ Usage: python tests/compare_warehouses.py OLD_WAREHOUSE NEW_WAREHOUSE
 
 Both runs should have read the same landing folder with the same --as-of. Compares every table
 and view of every schema (columns, types, and rows as a multiset) and the campaign export files
-beside each warehouse. Ignored, because they name the run rather than its result: run ids,
-publish / creation / last-seen instants and the matching models' versions (a model is retrained
-each run and its version hashes its training instant). Top-level DOUBLE columns are compared
-rounded to 9 decimals: a match score's last bits depend on the order of a parallel sum.
+beside each warehouse. Columns that name the run rather than its result (run ids; publish,
+creation, last-seen, retirement and dormancy instants; the matching models' versions: a model
+is retrained each run and its version hashes its training instant) are compared only as set
+or empty. Top-level DOUBLE columns are compared rounded to 9 decimals: a match score's last
+bits depend on the order of a parallel sum.
 Exit 0 when identical, 1 with one line per difference otherwise.
 """
 
@@ -25,6 +26,10 @@ RUN_COLUMNS = {
     "created_at",
     "last_seen_run",
     "last_seen_at",
+    "retired_run",
+    "retired_at",
+    "dormant_run",
+    "dormant_at",
     "model_version",
 }
 # created_at is also a lead's own creation instant: a data value there, compared.
@@ -50,17 +55,20 @@ def _columns(con: duckdb.DuckDBPyConnection, db: str, schema: str, name: str) ->
 
 
 def _compared(columns: list[tuple], schema: str, name: str) -> str:
-    """The select list of one relation: run-naming columns left out, doubles rounded."""
+    """The select list of one relation: run-naming columns as set or empty, doubles rounded."""
     items = []
     for column, data_type in columns:
-        ignored = column in RUN_COLUMNS and (
+        quoted = '"' + column.replace('"', '""') + '"'
+        names_the_run = column in RUN_COLUMNS and (
             column != "created_at" or (schema, name) not in DATA_CREATED_AT
         )
-        if ignored:
-            continue
-        quoted = '"' + column.replace('"', '""') + '"'
-        items.append(f"round({quoted}, 9)" if data_type == "DOUBLE" else quoted)
-    return ", ".join(items) or "1"
+        if names_the_run:
+            items.append(f"({quoted} IS NULL) AS {quoted}")
+        elif data_type == "DOUBLE":
+            items.append(f"round({quoted}, 9)")
+        else:
+            items.append(quoted)
+    return ", ".join(items)
 
 
 def _difference(con: duckdb.DuckDBPyConnection, select: str, schema: str, name: str) -> str | None:
