@@ -173,7 +173,8 @@ def test_the_feed_specs_references_drive_the_reference_checks(tmp_path: Path) ->
         column = ColumnSpec(
             "customer_source_id", "string", reference=Reference({"*": "customer"}, None, rule_id)
         )
-        check_column_reference(person, column, {"customer": customers})
+        person.winners, found = check_column_reference(person, column, {"customer": customers})
+        person.add(found)
         outcomes[rule_id] = (
             person.winners.filter(pl.col("__row").is_in(person.error_rows().implode()))[
                 "__sid"

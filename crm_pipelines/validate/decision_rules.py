@@ -13,7 +13,7 @@ import polars as pl
 
 from crm_pipelines.match.stewardship import NOT_APPLIED, resolve_decisions
 from crm_pipelines.validate.feed import FeedValidation
-from crm_pipelines.validate.issues import rule_issues
+from crm_pipelines.validate.issues import RuleIssues, rule_issues
 
 RULE_ID = "DECISION_NOT_APPLIED"
 
@@ -25,7 +25,7 @@ def _record_key(side: str) -> pl.Expr:
     ).alias(f"{side}_record_key")
 
 
-def check_decision_pairs(result: FeedValidation) -> None:
+def check_decision_pairs(result: FeedValidation) -> RuleIssues:
     """WARNING on accepted decision rows with known records that cannot be applied."""
     w = result.winners
     usable = ~pl.col("__row").is_in(result.error_rows().implode())
@@ -46,4 +46,4 @@ def check_decision_pairs(result: FeedValidation) -> None:
     problems = resolved.filter(pl.col("status").is_in(NOT_APPLIED)).select("__row", "problem")
     joined = w.select("__row").join(problems, on="__row", how="left", maintain_order="left")
     failed = joined["problem"].is_not_null()
-    result.add(rule_issues(w, failed, RULE_ID, "decision", joined["problem"], rows.height))
+    return rule_issues(w, failed, RULE_ID, "decision", joined["problem"], rows.height)

@@ -90,7 +90,9 @@ def validate_landing(
         owner_country = _countries(results["customer"]) if feed == "person" else None
         results[feed], inputs[feed] = _read_and_validate(landing, feed, as_of, owner_country)
         for column in feed_spec(feed).references():
-            check_column_reference(results[feed], column, accepted)
+            winners, found = check_column_reference(results[feed], column, accepted)
+            results[feed].winners = winners
+            results[feed].add(found)
         accepted[feed] = accepted_keys(results[feed].slim())
     decisions, inputs["steward_decision"] = _read_and_validate(landing, "steward_decision", as_of)
     results["steward_decision"] = decisions
@@ -99,10 +101,12 @@ def validate_landing(
         pl.concat_str([pl.lit("customer:"), "source_id"]).alias("source_id")
     )
     known = {entity: accepted[entity] for entity in ("customer", "address", "lead")}
-    check_decision_references(
+    decisions.winners, found = check_decision_references(
         decisions, known | {"person": pl.concat([accepted["person"], holders])}
     )
-    check_decision_pairs(decisions)
+    for rule in found:
+        decisions.add(rule)
+    decisions.add(check_decision_pairs(decisions))
     decisions.slim()
     return results, inputs
 

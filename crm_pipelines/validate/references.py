@@ -45,10 +45,13 @@ def _named_feed(result: FeedValidation, reference: Reference) -> pl.Series:
 
 def check_column_reference(
     result: FeedValidation, column: ColumnSpec, accepted: dict[str, pl.DataFrame]
-) -> None:
+) -> tuple[pl.DataFrame, RuleIssues]:
     """A reference must name an accepted record of the same source system in the feed the
     spec's `references:` says; the spec's `on_unknown` rule is broken otherwise. An ERROR rule
-    rejects the row; a WARNING rule leaves the value out (the typed column is emptied)."""
+    rejects the row; a WARNING rule leaves the value out (the typed column is emptied).
+
+    Returns the winning rows (with that column emptied where a WARNING rule says so) and the
+    findings; `result` is left as it was."""
     reference = column.reference
     assert reference is not None
     w = result.winners
@@ -77,16 +80,22 @@ def check_column_reference(
             pl.lit(column.name).alias("column"),
         )
     )
-    result.add(RuleIssues(reference.rule_id, issues, int(given.sum())))
-    if soft:
-        typed = f"t_{column.name}"
-        result.winners = w.with_columns(
-            pl.when(failed).then(None).otherwise(pl.col(typed).str.strip_chars()).alias(typed)
-        )
+    found = RuleIssues(reference.rule_id, issues, int(given.sum()))
+    if not soft:
+        return w, found
+    typed = f"t_{column.name}"
+    emptied = w.with_columns(
+        pl.when(failed).then(None).otherwise(pl.col(typed).str.strip_chars()).alias(typed)
+    )
+    return emptied, found
 
 
-def check_decision_references(result: FeedValidation, accepted: dict[str, pl.DataFrame]) -> None:
-    """WARNING: a steward decision naming an unknown record is reported and ignored."""
+def check_decision_references(
+    result: FeedValidation, accepted: dict[str, pl.DataFrame]
+) -> tuple[pl.DataFrame, list[RuleIssues]]:
+    """WARNING: a steward decision naming an unknown record is reported and ignored (the
+    returned winning rows say which are usable in t___decision_ok); ERROR: one pairing a
+    record with itself. `result` is left as it was."""
     w = result.winners
     entity = w["t_entity"].str.to_lowercase()
     known = pl.Series([True] * w.height, dtype=pl.Boolean)
@@ -120,19 +129,15 @@ def check_decision_references(result: FeedValidation, accepted: dict[str, pl.Dat
             w["right_source_id"],
         )
     ).to_series()
-    result.add(
-        rule_issues(
-            w, failed, "UNKNOWN_DECISION_RECORD", "left_source_id", message, int(given.sum())
-        )
+    unknown = rule_issues(
+        w, failed, "UNKNOWN_DECISION_RECORD", "left_source_id", message, int(given.sum())
     )
-    result.winners = w.with_columns(known.alias("t___decision_ok"))
-    _reject_self_pairs(result)
+    return w.with_columns(known.alias("t___decision_ok")), [unknown, _self_pairs(w)]
 
 
-def _reject_self_pairs(result: FeedValidation) -> None:
+def _self_pairs(w: pl.DataFrame) -> RuleIssues:
     """ERROR: a decision pairing a record with itself says nothing (a record is always
     itself) and a NO_MATCH of that kind cannot be kept by any clustering."""
-    w = result.winners
     same = (
         (w["t_left_source_system"] == w["t_right_source_system"])
         & (w["t_left_source_id"].str.strip_chars() == w["t_right_source_id"].str.strip_chars())
@@ -144,13 +149,11 @@ def _reject_self_pairs(result: FeedValidation) -> None:
             w["t_left_source_id"].str.slice(0, 80),
         )
     ).to_series()
-    result.add(
-        rule_issues(
-            w,
-            same,
-            "SELF_PAIRED_DECISION",
-            "right_source_id",
-            message,
-            int(w["t_entity"].is_not_null().sum()),
-        )
+    return rule_issues(
+        w,
+        same,
+        "SELF_PAIRED_DECISION",
+        "right_source_id",
+        message,
+        int(w["t_entity"].is_not_null().sum()),
     )
