@@ -46,7 +46,7 @@ _MATCH_ENTITY = {
     "shared_by_namesakes": None,
     "term_frequency": None,
     "collapse_identical": None,
-    "vetoes": [{"when": None, "unless": None, "across_chains": None}],
+    "vetoes": [{"when": None, "unless": None, "across_chains": None, "chains_only": None}],
 }
 _STEM_RULES = [{"suffix": None, "replace": None}]
 

@@ -9,7 +9,8 @@ the across_chains vetoes read (facts that never differ within one party: birth d
 house number -- not contacts, which a party collects and a chain legitimately bridges); a
 vetoed pair becomes a cannot-link and the cluster is rebuilt. (Pairs already scored give the
 same verdict again, except where a steward MATCH or holder link outranks it: the caller
-drops those.)
+drops those.) A veto marked chains_only reads only the pairs no blocking rule paired: a
+pair the model scored was weighed on all its evidence, a chain-joined pair on none.
 """
 
 from __future__ import annotations
@@ -47,9 +48,14 @@ def pairs_in_clusters(
     )
 
 
+def scoring_vetoes(vetoes: list[dict]) -> list[dict]:
+    """The vetoes a scored pair is judged by (all but the chains_only ones)."""
+    return [v for v in vetoes if not v.get("chains_only")]
+
+
 def _chain_vetoes(vetoes: list[dict]) -> tuple[list[dict], list[str]]:
-    """The across_chains vetoes and the fields they read."""
-    chained = [v for v in vetoes if v.get("across_chains")]
+    """The across_chains and chains_only vetoes and the fields they read."""
+    chained = [v for v in vetoes if v.get("across_chains") or v.get("chains_only")]
     read = sorted({f for v in chained for part in ("when", "unless") for f in v.get(part) or {}})
     return chained, read
 
@@ -87,8 +93,10 @@ def vetoed_across_chains(
     inside: pl.DataFrame,
     fields: list[str],
     vetoes: list[dict],
+    scored: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """The pairs (l, r) inside clusters that a veto marked across_chains keeps apart.
+    """The pairs (l, r) inside clusters that a veto marked across_chains (or, for pairs not
+    in `scored`, chains_only) keeps apart.
 
     enc: codes_for_chain_vetoes of the compared fields; features: the columns of veto-only
     fields."""
@@ -101,7 +109,26 @@ def vetoed_across_chains(
     if veto_only:
         levels = levels.hstack(compare_pairs(encode_for(features, veto_only), inside, veto_only))
     levels = levels.rename({f: f"level_{f}" for f in levels.columns})
-    return inside.filter(levels.select(veto_expr(vetoes)).to_series())
+    vetoed = veto_expr([v for v in vetoes if not v.get("chains_only")])
+    chain_only = [v for v in vetoes if v.get("chains_only")]
+    if chain_only:
+        unscored = pl.lit(True)
+        if scored is not None:
+            unscored = ~_was_scored(inside, scored)
+        vetoed = vetoed | (veto_expr(chain_only) & unscored)
+    return inside.filter(levels.hstack(inside).select(vetoed).to_series())
+
+
+def _was_scored(inside: pl.DataFrame, scored: pl.DataFrame) -> pl.Expr:
+    """Per inside pair (l < r): whether it was a scored candidate pair (either order)."""
+    both = pl.concat(
+        [scored.select("l", "r"), scored.select(pl.col("r").alias("l"), pl.col("l").alias("r"))]
+    ).unique()
+    hit = inside.select("l", "r").join(
+        both.with_columns(pl.lit(True).alias("hit")), on=["l", "r"], how="left",
+        maintain_order="left",
+    )
+    return pl.lit(hit["hit"].fill_null(False))
 
 
 def chain_cannot_links(
@@ -119,7 +146,7 @@ def chain_cannot_links(
     inside = pairs_in_clusters(
         labels, holds_chain_value(chain_codes, features, vetoes), max_cluster_size
     )
-    across = vetoed_across_chains(chain_codes, features, inside, fields, vetoes)
+    across = vetoed_across_chains(chain_codes, features, inside, fields, vetoes, scored)
     if across.height:
         ruled = scored.filter((pl.col("decision") == "STEWARD_MATCH") | pl.col("forced"))
         ruling = connected_components(len(labels), ruled["l"].to_numpy(), ruled["r"].to_numpy())

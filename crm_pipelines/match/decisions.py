@@ -31,13 +31,23 @@ def agrees(field: str) -> pl.Expr:
     return pl.col(f"level_{field}").is_in(codes)
 
 
+def level_codes(field: str, level: str | list[str]) -> list[int]:
+    """The codes of one level name, or of any of a list of them ([same, different]: compared)."""
+    names = [level] if isinstance(level, str) else list(level)
+    known = COMPARISONS[field].levels
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise ValueError(f"veto on {field}: unknown level(s) {unknown}; known: {list(known)}")
+    return [known.index(n) for n in names]
+
+
 def veto_expr(vetoes: list[dict]) -> pl.Expr:
+    """A veto holds when every `when` condition does and no `unless` condition does; a
+    condition names one level or a list of levels (any of them)."""
+
     def holds(conditions: dict) -> pl.Expr:
         return pl.all_horizontal(
-            [
-                pl.col(f"level_{f}") == COMPARISONS[f].levels.index(level)
-                for f, level in conditions.items()
-            ]
+            [pl.col(f"level_{f}").is_in(level_codes(f, level)) for f, level in conditions.items()]
         )
 
     exprs = []

@@ -13,7 +13,11 @@ import polars as pl
 from crm_pipelines.match import model_store
 from crm_pipelines.match.ambiguity import demote_ambiguous_attachments
 from crm_pipelines.match.blocking import PAIR_SCHEMA, candidate_pairs
-from crm_pipelines.match.closure import chain_cannot_links, codes_for_chain_vetoes
+from crm_pipelines.match.closure import (
+    chain_cannot_links,
+    codes_for_chain_vetoes,
+    scoring_vetoes,
+)
 from crm_pipelines.match.clustering import cluster
 from crm_pipelines.match.collapse import collapse, compared_columns
 from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_for
@@ -235,7 +239,7 @@ def match_entity(
         extra = compare_pairs(encode_for(features, veto_only), pairs, veto_only)
         scored = scored.with_columns(extra.rename({f: f"level_{f}" for f in veto_only}))
     scored = scored.with_columns(
-        _forced_link(entity, features, pairs), veto_expr(vetoes).alias("veto")
+        _forced_link(entity, features, pairs), veto_expr(scoring_vetoes(vetoes)).alias("veto")
     )
     # the (few) steward decisions joined on the pair columns alone, not on every scored column
     steward_col = scored.select("l", "r").join(
