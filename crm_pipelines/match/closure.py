@@ -125,7 +125,9 @@ def _was_scored(inside: pl.DataFrame, scored: pl.DataFrame) -> pl.Expr:
         [scored.select("l", "r"), scored.select(pl.col("r").alias("l"), pl.col("l").alias("r"))]
     ).unique()
     hit = inside.select("l", "r").join(
-        both.with_columns(pl.lit(True).alias("hit")), on=["l", "r"], how="left",
+        both.with_columns(pl.lit(True).alias("hit")),
+        on=["l", "r"],
+        how="left",
         maintain_order="left",
     )
     return pl.lit(hit["hit"].fill_null(False))
