@@ -17,6 +17,7 @@ from conftest import AS_OF
 from crm_pipelines.match.decisions import level_codes, veto_expr
 from crm_pipelines.match.evidence import match_in_order
 from crm_pipelines.match.febrl import write_febrl_landing
+from crm_pipelines.match.settings import MatchSettingsError, entity_settings, parse_veto
 from crm_pipelines.validate.pipeline import stage_landing
 
 
@@ -84,7 +85,7 @@ def test_the_same_two_records_sharing_one_landline_are_two_people(febrl1) -> Non
 
 
 def test_a_veto_condition_may_name_several_levels() -> None:
-    veto = [{"when": {"first_name": "different", "phone": ["different", "same"]}}]
+    veto = [parse_veto({"when": {"first_name": "different", "phone": ["different", "same"]}}, "t")]
     first = level_codes("first_name", "different")[0]
     phone = {name: level_codes("phone", name)[0] for name in ("missing", "different", "same")}
     levels = pl.DataFrame(
@@ -96,6 +97,6 @@ def test_a_veto_condition_may_name_several_levels() -> None:
     assert levels.select(veto_expr(veto)).to_series().to_list() == [False, True, True]
 
 
-def test_a_misspelt_level_in_a_veto_is_an_error() -> None:
-    with pytest.raises(ValueError, match="unknown level"):
-        level_codes("phone", ["same", "simillar"])
+def test_a_misspelt_level_in_a_veto_is_an_error_at_load() -> None:
+    with pytest.raises(MatchSettingsError, match="simillar"):
+        entity_settings("person", {"vetoes": [{"when": {"phone": ["same", "simillar"]}}]})

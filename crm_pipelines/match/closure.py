@@ -15,6 +15,9 @@ pair the model scored was weighed on all its evidence, a chain-joined pair on no
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 import polars as pl
 
@@ -22,6 +25,9 @@ from crm_pipelines.match.clustering import connected_components
 from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_for
 from crm_pipelines.match.decisions import veto_expr
 from crm_pipelines.match.encode import Encoded
+
+if TYPE_CHECKING:
+    from crm_pipelines.match.settings import Veto
 
 
 def pairs_in_clusters(
@@ -48,20 +54,20 @@ def pairs_in_clusters(
     )
 
 
-def scoring_vetoes(vetoes: list[dict]) -> list[dict]:
+def scoring_vetoes(vetoes: Sequence[Veto]) -> list[Veto]:
     """The vetoes a scored pair is judged by (all but the chains_only ones)."""
-    return [v for v in vetoes if not v.get("chains_only")]
+    return [v for v in vetoes if not v.chains_only]
 
 
-def _chain_vetoes(vetoes: list[dict]) -> tuple[list[dict], list[str]]:
+def _chain_vetoes(vetoes: Sequence[Veto]) -> tuple[list[Veto], list[str]]:
     """The across_chains and chains_only vetoes and the fields they read."""
-    chained = [v for v in vetoes if v.get("across_chains") or v.get("chains_only")]
-    read = sorted({f for v in chained for part in ("when", "unless") for f in v.get(part) or {}})
+    chained = [v for v in vetoes if v.across_chains or v.chains_only]
+    read = sorted({f for v in chained for f in v.fields})
     return chained, read
 
 
 def holds_chain_value(
-    chain_codes: Encoded, features: pl.DataFrame, vetoes: list[dict]
+    chain_codes: Encoded, features: pl.DataFrame, vetoes: Sequence[Veto]
 ) -> np.ndarray:
     """Per record: whether any field an across_chains veto reads has a value."""
     read = _chain_vetoes(vetoes)[1]
@@ -77,7 +83,7 @@ def holds_chain_value(
     return pl.select(pl.any_horizontal([c.is_not_null() for c in columns])).to_series().to_numpy()
 
 
-def codes_for_chain_vetoes(enc: Encoded, vetoes: list[dict]) -> Encoded:
+def codes_for_chain_vetoes(enc: Encoded, vetoes: Sequence[Veto]) -> Encoded:
     """The part of the pair codes the across_chains vetoes read: kept past scoring instead
     of every compared column (at 1M persons the whole set was ~0.4 GiB of peak)."""
     read = _chain_vetoes(vetoes)[1]
@@ -92,7 +98,7 @@ def vetoed_across_chains(
     features: pl.DataFrame,
     inside: pl.DataFrame,
     fields: list[str],
-    vetoes: list[dict],
+    vetoes: Sequence[Veto],
     scored: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The pairs (l, r) inside clusters that a veto marked across_chains (or, for pairs not
@@ -109,8 +115,8 @@ def vetoed_across_chains(
     if veto_only:
         levels = levels.hstack(compare_pairs(encode_for(features, veto_only), inside, veto_only))
     levels = levels.rename({f: f"level_{f}" for f in levels.columns})
-    vetoed = veto_expr([v for v in vetoes if not v.get("chains_only")])
-    chain_only = [v for v in vetoes if v.get("chains_only")]
+    vetoed = veto_expr(scoring_vetoes(vetoes))
+    chain_only = [v for v in vetoes if v.chains_only]
     if chain_only:
         unscored = pl.lit(True)
         if scored is not None:
@@ -139,7 +145,7 @@ def chain_cannot_links(
     chain_codes: Encoded,
     features: pl.DataFrame,
     fields: list[str],
-    vetoes: list[dict],
+    vetoes: Sequence[Veto],
     max_cluster_size: int,
 ) -> tuple[pl.DataFrame, int]:
     """Pairs (l, r) inside clusters that an across_chains veto keeps apart, and how many pairs
