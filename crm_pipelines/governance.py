@@ -107,6 +107,7 @@ QUALITY_RULE_SCHEMAS: dict[str, Schema] = {
         "defaults": _MATCH_COMMON,
         "entities": {ANY_KEY: _MATCH_ENTITY},
         "lead_to_customer": {"threshold": None, "prior_log2_odds": None, "weights": None},
+        "similarity": None,
     },
     "standardization.yaml": {
         "extra_folds": None,

@@ -45,3 +45,12 @@ def test_a_blocking_rule_without_its_own_cap_takes_the_entitys() -> None:
 def test_an_unknown_comparison_in_a_list_is_refused() -> None:
     with pytest.raises(MatchSettingsError, match="birthdate"):
         entity_settings("person", {"corroborated_by": ["birthdate"]})
+
+
+def test_every_similarity_cutoff_the_comparisons_use_is_in_the_file() -> None:
+    from crm_pipelines.match.config import SIMILARITY_CUTOFFS, similarity_cutoff
+    from crm_pipelines.paths import quality_rules
+
+    written = quality_rules("match_settings.yaml")["similarity"]
+    assert set(written) == set(SIMILARITY_CUTOFFS)
+    assert all(similarity_cutoff(name) == float(written[name]) for name in SIMILARITY_CUTOFFS)

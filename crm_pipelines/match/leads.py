@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from crm_pipelines.match.config import similarity_cutoff
 from crm_pipelines.match.settings import lead_to_customer_settings
 from crm_pipelines.match.similarity import JW, similarity
 from crm_pipelines.match.standardize import (
@@ -119,8 +120,8 @@ def match_leads_to_customers(
             False
         )
     )
-    org_same = (pl.col("org_sim") >= 0.999).fill_null(False)
-    org_similar = (pl.col("org_sim") >= 0.9).fill_null(False)
+    org_same = (pl.col("org_sim") >= similarity_cutoff("lead_org_same")).fill_null(False)
+    org_similar = (pl.col("org_sim") >= similarity_cutoff("lead_org_similar")).fill_null(False)
     log2_odds = (
         pl.lit(cfg.prior_log2_odds)
         + pl.when(email).then(w["email_same"]).otherwise(0)
