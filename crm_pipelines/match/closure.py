@@ -115,28 +115,25 @@ def vetoed_across_chains(
     if veto_only:
         levels = levels.hstack(compare_pairs(encode_for(features, veto_only), inside, veto_only))
     levels = levels.rename({f: f"level_{f}" for f in levels.columns})
-    vetoed = veto_expr(scoring_vetoes(vetoes))
+    vetoed = inside.filter(levels.select(veto_expr(scoring_vetoes(vetoes))).to_series())
     chain_only = [v for v in vetoes if v.chains_only]
-    if chain_only:
-        unscored = pl.lit(True)
-        if scored is not None:
-            unscored = ~_was_scored(inside, scored)
-        vetoed = vetoed | (veto_expr(chain_only) & unscored)
-    return inside.filter(levels.hstack(inside).select(vetoed).to_series())
+    if not chain_only:
+        return vetoed
+    # few pairs hold a chains_only veto: only those are looked up among the scored pairs
+    held = inside.filter(levels.select(veto_expr(chain_only)).to_series())
+    if scored is not None and held.height:
+        held_ids, scored_ids = _pair_id(held), _pair_id(scored)
+        # hash the few held pairs, not the millions scored
+        was_scored = scored_ids.filter(scored_ids.is_in(held_ids.implode()))
+        held = held.filter(~held_ids.is_in(was_scored.implode()))
+    return pl.concat([vetoed, held]).unique(["l", "r"], maintain_order=True)
 
 
-def _was_scored(inside: pl.DataFrame, scored: pl.DataFrame) -> pl.Expr:
-    """Per inside pair (l < r): whether it was a scored candidate pair (either order)."""
-    both = pl.concat(
-        [scored.select("l", "r"), scored.select(pl.col("r").alias("l"), pl.col("l").alias("r"))]
-    ).unique()
-    hit = inside.select("l", "r").join(
-        both.with_columns(pl.lit(True).alias("hit")),
-        on=["l", "r"],
-        how="left",
-        maintain_order="left",
-    )
-    return pl.lit(hit["hit"].fill_null(False))
+def _pair_id(pairs: pl.DataFrame) -> pl.Series:
+    """One 64-bit id per (l, r) pair, whichever order it was written in."""
+    low = pl.min_horizontal("l", "r").cast(pl.UInt64)
+    high = pl.max_horizontal("l", "r").cast(pl.UInt64)
+    return pairs.select(low * (1 << 32) + high).to_series()
 
 
 def chain_cannot_links(
