@@ -258,7 +258,7 @@ def match_entity(
     del chain_codes
     if across.height:
         if cfg.ambiguous_attachments == "review":
-            scored, more = demote_ambiguous_attachments(scored, also_apart=across)
+            scored, more = demote_ambiguous_attachments(scored, only_apart=across)
             ambiguous += more
         edges, cannot = constraints(scored)
         cannot = pl.concat([cannot, across.select(cannot.columns).cast(cannot.schema)])
