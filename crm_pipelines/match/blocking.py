@@ -48,11 +48,13 @@ def block_rule(
     pairs = (
         keyed.join(keyed, on="_k", suffix="_r")
         .filter(pl.col("rid") < pl.col("rid_r"))
-        .select(pl.col("rid").alias("l"), pl.col("rid_r").alias("r"), pl.lit(rule).alias("rule"))
+        .select(
+            pl.col("rid").cast(pl.UInt32).alias("l"), pl.col("rid_r").cast(pl.UInt32).alias("r")
+        )
     )
     if listed:  # two records sharing two values meet twice
         pairs = pairs.unique(["l", "r"])
-    return pairs.cast(PAIR_SCHEMA)
+    return pairs
 
 
 def candidate_pairs(
@@ -63,8 +65,13 @@ def candidate_pairs(
     counts = {r.rule: p.height for r, p in zip(rules, per_rule, strict=True)}
     if not per_rule:
         return pl.DataFrame(schema=PAIR_SCHEMA), counts
-    pairs = pl.concat(per_rule)
+    # the rule as a small index while the pairs of all rules (54M at 1M customers, most
+    # found by several rules) are deduplicated, named only on the distinct pairs
+    pairs = pl.concat(
+        p.with_columns(pl.lit(i, dtype=pl.UInt8).alias("_rule")) for i, p in enumerate(per_rule)
+    )
+    del per_rule
     pair_id = pl.col("l").cast(pl.UInt64) * (1 << 32) + pl.col("r").cast(pl.UInt64)
-    first = pairs.select(pair_id.alias("_id")).select(pl.col("_id").is_first_distinct()).to_series()
-    pairs = pairs.filter(first)
-    return pairs, counts
+    pairs = pairs.filter(pair_id.is_first_distinct())
+    names = pl.Series([r.rule for r in rules], dtype=pl.String)
+    return pairs.select("l", "r", names.gather(pairs["_rule"]).alias("rule")), counts
