@@ -16,20 +16,23 @@ AMBIGUOUS_NOTE = "ambiguous: also matches a record kept apart from this one"
 
 
 def demote_ambiguous_attachments(
-    scored: pl.DataFrame, also_apart: pl.DataFrame | None = None
+    scored: pl.DataFrame, only_apart: pl.DataFrame | None = None
 ) -> tuple[pl.DataFrame, int]:
     """scored with such MATCH edges turned into REVIEW (with a `note`); and their count.
 
     scored: l < r, decision, note, veto, forced (steward and holder-link decisions are kept).
-    also_apart: further l < r pairs kept apart (vetoed across a chain, never scored).
+    only_apart: when given, the l < r pairs kept apart after a first pass over `scored`
+    (vetoed across a chain, never scored): the wedges the scored pairs kept apart were
+    demoted by that pass already, so only these pairs are looked at (at 1M customers the
+    full second pass cost 5 s).
     """
-    apart = scored.filter(
-        (pl.col("decision") == "STEWARD_NO_MATCH")
-        | ((pl.col("decision") == "NO_MATCH") & pl.col("veto"))
-    ).select(pl.col("l").alias("a"), pl.col("r").alias("b"))
-    if also_apart is not None and also_apart.height:
-        extra = also_apart.select(pl.col("l").alias("a"), pl.col("r").alias("b"))
-        apart = pl.concat([apart, extra.cast(apart.schema)])
+    if only_apart is not None:
+        apart = only_apart.select(pl.col("l").alias("a"), pl.col("r").alias("b"))
+    else:
+        apart = scored.filter(
+            (pl.col("decision") == "STEWARD_NO_MATCH")
+            | ((pl.col("decision") == "NO_MATCH") & pl.col("veto"))
+        ).select(pl.col("l").alias("a"), pl.col("r").alias("b"))
     if apart.height == 0:
         return scored, 0
     kept_apart = pl.concat([apart["a"], apart["b"]]).unique().implode()

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from crm_pipelines.match.settings import BlockingRule
 
 log = logging.getLogger(__name__)
 
@@ -43,26 +48,30 @@ def block_rule(
     pairs = (
         keyed.join(keyed, on="_k", suffix="_r")
         .filter(pl.col("rid") < pl.col("rid_r"))
-        .select(pl.col("rid").alias("l"), pl.col("rid_r").alias("r"), pl.lit(rule).alias("rule"))
+        .select(
+            pl.col("rid").cast(pl.UInt32).alias("l"), pl.col("rid_r").cast(pl.UInt32).alias("r")
+        )
     )
     if listed:  # two records sharing two values meet twice
         pairs = pairs.unique(["l", "r"])
-    return pairs.cast(PAIR_SCHEMA)
+    return pairs
 
 
 def candidate_pairs(
-    features: pl.DataFrame, rules: list[dict], max_block_size: int
+    features: pl.DataFrame, rules: Sequence[BlockingRule]
 ) -> tuple[pl.DataFrame, dict[str, int]]:
     """Distinct pairs (l, r, rule = first rule that found it) and the pair count per rule."""
-    per_rule = [
-        block_rule(features, r["rule"], r["keys"], r.get("max_block_size", max_block_size))
-        for r in rules
-    ]
-    counts = {r["rule"]: p.height for r, p in zip(rules, per_rule, strict=True)}
+    per_rule = [block_rule(features, r.rule, list(r.keys), r.max_block_size) for r in rules]
+    counts = {r.rule: p.height for r, p in zip(rules, per_rule, strict=True)}
     if not per_rule:
         return pl.DataFrame(schema=PAIR_SCHEMA), counts
-    pairs = pl.concat(per_rule)
+    # the rule as a small index while the pairs of all rules (54M at 1M customers, most
+    # found by several rules) are deduplicated, named only on the distinct pairs
+    pairs = pl.concat(
+        p.with_columns(pl.lit(i, dtype=pl.UInt8).alias("_rule")) for i, p in enumerate(per_rule)
+    )
+    del per_rule
     pair_id = pl.col("l").cast(pl.UInt64) * (1 << 32) + pl.col("r").cast(pl.UInt64)
-    first = pairs.select(pair_id.alias("_id")).select(pl.col("_id").is_first_distinct()).to_series()
-    pairs = pairs.filter(first)
-    return pairs, counts
+    pairs = pairs.filter(pair_id.is_first_distinct())
+    names = pl.Series([r.rule for r in rules], dtype=pl.String)
+    return pairs.select("l", "r", names.gather(pairs["_rule"]).alias("rule")), counts
