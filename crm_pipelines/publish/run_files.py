@@ -45,6 +45,10 @@ def export_dir(warehouse: Path) -> Path:
     return warehouse.resolve().parent / "exports"
 
 
+def staged_exports(warehouse: Path, run_id: str) -> Path:
+    return warehouse.resolve().parent / f"{STAGED_EXPORTS_PREFIX}{run_id}"
+
+
 def acquire_run_lock(warehouse: Path, wait_seconds: float) -> FileLock:
     """The warehouse's run lock, or RunRefused after waiting `wait_seconds` for it."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
