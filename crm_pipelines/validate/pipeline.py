@@ -90,8 +90,8 @@ def validate_landing(
         owner_country = _countries(results["customer"]) if feed == "person" else None
         results[feed], inputs[feed] = _read_and_validate(landing, feed, as_of, owner_country)
         for column in feed_spec(feed).references():
-            winners, found = check_column_reference(results[feed], column, accepted)
-            results[feed].winners = winners
+            # straight into the result: a local name would keep the wide rows alive after slim()
+            results[feed].winners, found = check_column_reference(results[feed], column, accepted)
             results[feed].add(found)
         accepted[feed] = accepted_keys(results[feed].slim())
     decisions, inputs["steward_decision"] = _read_and_validate(landing, "steward_decision", as_of)
