@@ -17,7 +17,8 @@ from crm_pipelines.orchestration.catalog import group_labels
 from crm_pipelines.orchestration.metadata import frame_table
 from crm_pipelines.orchestration.resources import PipelineSettings, stage_ins
 from crm_pipelines.publish.warehouse import catalog
-from crm_pipelines.stages.publish import GUARD_INPUTS, RUN_GUARD, run_guard_stage
+from crm_pipelines.stages.frames import RUN_GUARD
+from crm_pipelines.stages.publish import GUARD_INPUTS, run_guard_stage
 
 RUN_GUARD_KEY = AssetKey(list(RUN_GUARD))  # published as meta.run_guard
 GUARD_CHECK = "no_unexpected_shrink"

@@ -195,7 +195,7 @@ def lead_customer_link(
 
 
 @asset(
-    **published_out(AssetKey(["quality", "match_review"]), "quality"),
+    **published_out(AssetKey(list(frames.REVIEW_QUEUE)), "quality"),
     ins=stage_ins(matching.REVIEW_INPUTS),
 )
 def match_review(

@@ -7,10 +7,11 @@ from dagster import AssetExecutionContext, AssetKey, MetadataValue, Output, asse
 from crm_pipelines.orchestration.catalog import published_out
 from crm_pipelines.orchestration.metadata import frame_table
 from crm_pipelines.orchestration.resources import PipelineSettings, stage_ins
+from crm_pipelines.stages.frames import SOURCE_RULE_RATE
 from crm_pipelines.stages.landing import SOURCE_RATE_INPUTS, source_rate_stage
 from crm_pipelines.stewardship.source_quality import per_source_totals
 
-SOURCE_RATE_KEY = AssetKey(["quality", "source_rule_rate"])
+SOURCE_RATE_KEY = AssetKey(list(SOURCE_RULE_RATE))
 
 
 @asset(

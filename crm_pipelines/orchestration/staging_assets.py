@@ -21,7 +21,8 @@ from crm_pipelines.ingest.specs import FEEDS
 from crm_pipelines.orchestration.catalog import published_out
 from crm_pipelines.orchestration.metadata import frame_table, numbers, spread_sample
 from crm_pipelines.orchestration.resources import PipelineSettings
-from crm_pipelines.stages.landing import QUALITY_TABLES, validate_landing
+from crm_pipelines.stages.frames import QUALITY_TABLES
+from crm_pipelines.stages.landing import validate_landing
 from crm_pipelines.validate.rules import rules_for
 
 SAMPLE_COLUMNS = ["source_system", "source_id", "file", "line", "column_name", "message"]

@@ -14,6 +14,12 @@ from crm_pipelines.staged import read_without
 
 Key = tuple[str, str]  # (group, table): the asset key and the frame file under the store
 
+QUALITY_TABLES = ("rejected", "finding", "rule_result", "file_load")
+SOURCE_RULE_RATE: Key = ("quality", "source_rule_rate")
+REVIEW_QUEUE: Key = ("quality", "match_review")
+LEAD_LINK: Key = ("match", "lead_customer_link")
+RUN_GUARD: Key = ("publish", "run_guard")  # published as meta.run_guard
+
 
 @dataclass(frozen=True)
 class StageInput:
@@ -56,6 +62,3 @@ def clusters_key(entity: str) -> Key:
 
 def review_key(entity: str) -> Key:
     return ("match", f"{entity}_review")
-
-
-LEAD_LINK: Key = ("match", "lead_customer_link")

@@ -8,12 +8,14 @@ from pathlib import Path
 import polars as pl
 
 from crm_pipelines.ingest.specs import FEEDS
-from crm_pipelines.stages.frames import Key, StageInput, staging
+from crm_pipelines.stages.frames import (
+    QUALITY_TABLES,
+    Key,
+    StageInput,
+    staging,
+)
 from crm_pipelines.stewardship.source_quality import source_rule_rates
 from crm_pipelines.validate.pipeline import StagedLanding, stage_landing
-
-QUALITY_TABLES = ("rejected", "finding", "rule_result", "file_load")
-
 
 # --- landing -> staging + quality ---------------------------------------------------------
 

@@ -21,12 +21,15 @@ from crm_pipelines.publish.guards import (
 from crm_pipelines.publish.run_files import export_dir, fault_pause, staged_exports, swap_in_exports
 from crm_pipelines.publish.run_log import RunInfo, run_log, run_row, with_earlier_runs
 from crm_pipelines.publish.warehouse import publish_warehouse
-from crm_pipelines.stages.frames import Key, StageInput
-from crm_pipelines.stages.landing import QUALITY_TABLES
+from crm_pipelines.stages.frames import (
+    QUALITY_TABLES,
+    REVIEW_QUEUE,
+    RUN_GUARD,
+    SOURCE_RULE_RATE,
+    Key,
+    StageInput,
+)
 from crm_pipelines.stages.master import MARKETING_TABLES, MASTER_TABLES
-
-RUN_GUARD: Key = ("publish", "run_guard")  # published as meta.run_guard
-
 
 # --- the circuit breaker before publishing ------------------------------------------------
 
@@ -67,9 +70,10 @@ def run_guard_stage(
 # Published in the warehouse: every stage's frames (schema `source` holds staging's) ...
 PUBLISHED: list[Key] = (
     [("master", t) for t in MASTER_TABLES]
-    + [("quality", t) for t in (*QUALITY_TABLES, "match_review")]
+    + [("quality", t) for t in QUALITY_TABLES]
+    + [REVIEW_QUEUE]
     + [("marketing", t) for t in MARKETING_TABLES]
-    + [("quality", "source_rule_rate")]
+    + [SOURCE_RULE_RATE]
     + [("staging", feed) for feed in FEEDS]
 )
 # ... big ones go from their Parquet file straight into DuckDB, never all in memory
@@ -102,9 +106,10 @@ def publish_stage(
     """Build the new warehouse and the campaign exports beside the published ones, then swap
     in the warehouse (the commit point) and the exports right after it (a run killed between
     the two is rolled forward at the next start, see publish/run_files.py)."""
-    tables = {published_name(*name.split("__")): table for name, table in inputs.items()}
+    # in input-name order (as Dagster passes them): meta.run's columns do not depend on the caller
+    tables = {published_name(*name.split("__")): inputs[name] for name in sorted(inputs)}
     this_run = run_row(run, tables)
-    rates = "quality.source_rule_rate"
+    rates = published_name(*SOURCE_RULE_RATE)
     tables[rates] = with_earlier_runs(tables[rates], warehouse, rates)
     tables["meta.run"] = this_run
     tables["meta.run_log"] = run_log(this_run, warehouse)
