@@ -26,8 +26,6 @@ from crm_pipelines.stewardship.review import enrich_review, with_levels
 REVIEWED = ("customer", "person", "address", "lead")  # staged feeds the review queue shows
 
 
-# --- staging -> match ---------------------------------------------------------------------
-
 LEAD_LINK_INPUTS = {
     "leads": staging("lead"),
     # read as files: linking needs six of their columns, and only rows meeting a lead
