@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, OutputContext
+from dagster import (
+    AssetIn,
+    AssetKey,
+    ConfigurableIOManager,
+    ConfigurableResource,
+    InputContext,
+    OutputContext,
+)
 
-from crm_pipelines.staged import read_without
+from crm_pipelines.publish.run_log import RunInfo
+from crm_pipelines.stages.frames import Key, StageInput, read_input, write_frame
 
 PRAGUE = ZoneInfo("Europe/Prague")
 
@@ -35,42 +44,49 @@ class PipelineSettings(ConfigurableResource):
     def as_of_date(self) -> dt.date:
         return dt.date.fromisoformat(self.as_of) if self.as_of else today_in_prague()
 
-    def export_dir(self) -> Path:
-        return Path(self.warehouse_path).resolve().parent / "exports"
-
     def model_dir(self) -> Path:
         """Trained matching models (match/model_store.py), kept beside the warehouse."""
         return Path(self.warehouse_path).resolve().parent / "models"
 
-    def staged_export_dir(self, run_id: str) -> Path:
-        """Where this run builds its exports until the warehouse is published."""
-        return Path(self.warehouse_path).resolve().parent / f".exports.new-{run_id}"
+    def run_info(self, run_id: str) -> RunInfo:
+        """What meta.run records about this run."""
+        return RunInfo(run_id, self.as_of_date(), Path(self.landing_dir), tuple(self.accept_shrink))
 
 
 class FrameStore(ConfigurableIOManager):
-    """Parquet file per asset key, so any asset can be re-materialised alone from the UI."""
+    """Parquet file per asset key, so any asset can be re-materialised alone from the UI.
+    The layout and the reading are the stages' own (stages/frames.py), which the benchmark
+    uses too."""
 
     base_dir: str = str(default_data_dir() / "frames")
 
-    def _path(self, key_path: list[str]) -> Path:
-        return Path(self.base_dir, *key_path).with_suffix(".parquet")
-
     def handle_output(self, context: OutputContext, obj: pl.DataFrame) -> None:
-        path = self._path(list(context.asset_key.path))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".parquet.tmp")
-        obj.write_parquet(tmp, compression="lz4")
-        os.replace(tmp, path)
+        write_frame(Path(self.base_dir), stage_key(context.asset_key), obj)
 
     def load_input(self, context: InputContext) -> pl.DataFrame | Path:
         """A frame; or, for inputs with metadata {"as_path": True}, the Parquet file itself,
         so a consumer can stream or filter it instead of holding it all in memory. Input
-        metadata {"drop_columns": [...]} leaves those columns unread."""
+        metadata {"drop_columns": [...]} leaves those columns unread (stage_ins writes both)."""
         metadata = context.definition_metadata or {}
-        path = self._path(list(context.asset_key.path))
-        if metadata.get("as_path"):
-            return path
-        return read_without(path, metadata.get("drop_columns") or ())
+        spec = StageInput(
+            stage_key(context.asset_key),
+            bool(metadata.get("as_path")),
+            tuple(metadata.get("drop_columns") or ()),
+        )
+        return read_input(Path(self.base_dir), spec)
 
-    def read(self, key_path: list[str]) -> pl.DataFrame:
-        return pl.read_parquet(self._path(key_path))
+
+def stage_key(key: AssetKey) -> Key:
+    group, table = key.path
+    return group, table
+
+
+def stage_ins(specs: Mapping[str, StageInput]) -> dict[str, AssetIn]:
+    """A stage's inputs (stages/*.py) as asset ins the FrameStore loads the way they say."""
+    return {
+        name: AssetIn(
+            key=AssetKey(list(spec.key)),
+            metadata={"as_path": spec.as_path, "drop_columns": list(spec.drop_columns)},
+        )
+        for name, spec in specs.items()
+    }
