@@ -15,9 +15,7 @@ from crm_pipelines.ingest.specs import FEEDS
 
 def holds_feed_files(landing: Path) -> bool:
     """Whether any feed folder of `landing` holds a file the run would read."""
-    return any(
-        entry.problem is None for feed in FEEDS for entry in landing_entries(landing, feed)
-    )
+    return any(entry.problem is None for feed in FEEDS for entry in landing_entries(landing, feed))
 
 
 def empty_landing_problem(landing: Path) -> str | None:
