@@ -13,11 +13,19 @@ DEFAULT_LANDING = Path("data/landing")
 DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
 
 
+# One Dagster run in progress at a time (later ones wait in the queue): runs launched from the
+# UI, a schedule or the sensor do not pile up behind the warehouse's run lock.
+RUN_QUEUE = "concurrency:\n  runs:\n    max_concurrent_runs: 1\n"
+
+
 def ensure_dagster_home(data_dir: Path) -> Path:
     """Use $DAGSTER_HOME, else data/dagster_home, so CLI, UI and daemon share run history.
 
     A new dagster.yaml keeps schedule and sensor ticks for the days run_guards.yaml keeps
-    runs (crm-mdm run deletes older runs itself: Dagster has no retention for runs)."""
+    runs (crm-mdm run deletes older runs itself: Dagster has no retention for runs) and runs
+    one Dagster run at a time; an older dagster.yaml without a `concurrency` key gets it."""
+    import yaml
+
     from crm_pipelines.publish.guards import load_run_guards
 
     home = Path(os.environ.get("DAGSTER_HOME") or data_dir / "dagster_home").resolve()
@@ -30,9 +38,12 @@ def ensure_dagster_home(data_dir: Path) -> Path:
             "retention:\n"
             f"  schedule:\n    purge_after_days: {days}\n"
             f"  sensor:\n    purge_after_days:\n      skipped: 7\n      failure: {days}\n"
-            f"      success: {days}\n",
+            f"      success: {days}\n" + RUN_QUEUE,
             encoding="utf-8",
         )
+    elif "concurrency" not in (yaml.safe_load(config.read_text(encoding="utf-8")) or {}):
+        with config.open("a", encoding="utf-8") as existing:
+            existing.write("\n" + RUN_QUEUE)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
@@ -195,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--warehouse",
         default=str(DEFAULT_WAREHOUSE),
-        help="DuckDB file to publish; its folder also holds frames/ and exports/ (default %(default)s)",
+        help="DuckDB file to publish; its folder also holds exports/, models/ and the run lock "
+        "(default %(default)s)",
     )
     run.add_argument(
         "--as-of", type=_date, default=None, help="YYYY-MM-DD; default today in Europe/Prague"

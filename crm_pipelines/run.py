@@ -80,7 +80,7 @@ def run_nightly(
         parse_acceptance(token)
     wait = guards.lock_wait_seconds if lock_wait is None else lock_wait
     try:
-        lock = acquire_run_lock(warehouse, wait)
+        lock = acquire_run_lock(warehouse, wait, "crm-mdm run")
     except RunRefused as exc:
         return RunOutcome(False, "-", warehouse, as_of, failure=str(exc), refused=True)
     try:

@@ -122,7 +122,10 @@ def test_a_second_run_refuses_while_the_first_publishes_and_the_result_equals_a_
     refused = site.run("--lock-wait", "0.5")
     first_out, first_err = first.communicate(timeout=600)
     assert refused.returncode == 3, refused.stdout + refused.stderr
-    assert "another crm-mdm run is publishing" in refused.stderr
+    assert (
+        f"another run is publishing {site.warehouse}: crm-mdm run (pid {first.pid}"
+        in refused.stderr
+    )
     assert "waited 0.5 s" in refused.stderr
     assert first.returncode == 0, first_out + first_err
     log = query(site.warehouse, "SELECT run_id FROM meta.run_log")

@@ -1,15 +1,33 @@
-"""Run settings and the frame store that carries polars frames between assets."""
+"""Run settings and the frame store that carries polars frames between assets.
 
-from __future__ import annotations
+(No `from __future__ import annotations`: Dagster must see ResourceDependency as a type.)"""
 
 import datetime as dt
 import os
+import shutil
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, OutputContext
+from dagster import (
+    ConfigurableIOManager,
+    ConfigurableResource,
+    DagsterEventType,
+    InitResourceContext,
+    InputContext,
+    OutputContext,
+    ResourceDependency,
+)
+from filelock import FileLock
+from pydantic import PrivateAttr
 
+from crm_pipelines.publish.guards import load_run_guards
+from crm_pipelines.publish.run_files import (
+    acquire_run_lock,
+    clean_leftovers,
+    dagster_run_dir,
+    make_run_dir,
+)
 from crm_pipelines.staged import read_without
 
 PRAGUE = ZoneInfo("Europe/Prague")
@@ -48,12 +66,67 @@ class PipelineSettings(ConfigurableResource):
 
 
 class FrameStore(ConfigurableIOManager):
-    """Parquet file per asset key, so any asset can be re-materialised alone from the UI."""
+    """Parquet file per asset key in the run's private folder, under the warehouse's run lock.
 
-    base_dir: str = str(default_data_dir() / "frames")
+    Every step hands its frames over through here, so this is where any run -- `crm-mdm run`,
+    or one launched from the Dagster UI, a schedule or the sensor -- takes the warehouse's run
+    lock for its whole length (resources live as long as the run: in-process executor) and
+    gets a private frames folder (publish/run_files.py). `crm-mdm run` already holds the lock
+    (re-entered here) and passes its own folder; a run launched by Dagster waits for the lock
+    up to lock_wait_seconds, then fails naming the holder, and removes its folder once it
+    succeeded (a failed run's folder stays for a re-execution until the next run starts)."""
+
+    settings: ResourceDependency[PipelineSettings]
+    # the run's private folder; empty: .run-<root run id> beside the warehouse
+    base_dir: str = ""
+    # how long a run launched by Dagster waits for the lock; unset: run_guards.yaml's
+    lock_wait_seconds: float | None = None
+    _lock: FileLock | None = PrivateAttr(default=None)
+    _frames: Path | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        warehouse = Path(self.settings.warehouse_path).resolve()
+        wait = self.lock_wait_seconds
+        if wait is None:
+            wait = load_run_guards().lock_wait_seconds
+        run = context.run  # None only outside a run (build_resources): no run id to name
+        self._lock = acquire_run_lock(
+            warehouse, wait, f"Dagster run {run.run_id}" if run else "Dagster resources"
+        )
+        if self.base_dir:
+            return
+        self._frames = (
+            dagster_run_dir(warehouse, run.root_run_id or run.run_id)
+            if run
+            else make_run_dir(warehouse)
+        )
+        for line in clean_leftovers(warehouse, keep=self._frames):
+            context.log.info(line)
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        try:
+            failed = (
+                context.run is None
+                or context.instance.get_records_for_run(
+                    context.run.run_id, of_type=DagsterEventType.STEP_FAILURE, limit=1
+                ).records
+            )
+            if self._frames is not None and not failed:
+                shutil.rmtree(self._frames, ignore_errors=True)
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
+    @property
+    def frames_dir(self) -> Path:
+        if self.base_dir:
+            return Path(self.base_dir)
+        if self._frames is None:
+            raise RuntimeError("FrameStore outside a Dagster run: give it a base_dir")
+        return self._frames
 
     def _path(self, key_path: list[str]) -> Path:
-        return Path(self.base_dir, *key_path).with_suffix(".parquet")
+        return Path(self.frames_dir, *key_path).with_suffix(".parquet")
 
     def handle_output(self, context: OutputContext, obj: pl.DataFrame) -> None:
         path = self._path(list(context.asset_key.path))
