@@ -93,22 +93,39 @@ def cmd_febrl(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Retrain every entity's matching model on a landing folder, on purpose."""
+    """Retrain every entity's matching model on a landing folder, on purpose: under the
+    warehouse's run lock (a run would swap its own copy of the models over these), written
+    into a copy of models/ swapped in whole at the end."""
     from crm_pipelines.match.evidence import match_in_order
+    from crm_pipelines.publish import run_files
+    from crm_pipelines.publish.guards import load_run_guards
     from crm_pipelines.validate.pipeline import stage_landing
 
     landing = _landing_or_none(args)
     if landing is None:
         return 2
-    model_dir = Path(args.warehouse).resolve().parent / "models"
-    staged = stage_landing(landing, as_of=args.as_of).staged
-    for result in match_in_order(staged, model_dir=model_dir, retrain=True):
-        m = result.metrics
-        print(
-            f"{result.entity:<9} model {m.get('model_version', '-')}: {m['records']:,} records, "
-            f"{m['pairs_scored']:,} candidate pairs, match share {m.get('em_match_share', 0):.4f}"
+    warehouse = Path(args.warehouse).resolve()
+    try:
+        lock = run_files.acquire_run_lock(
+            warehouse, load_run_guards().lock_wait_seconds, "crm-mdm train"
         )
-    print(f"models written to {model_dir} (used by the next crm-mdm run)")
+    except run_files.RunRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    try:
+        staged = stage_landing(landing, as_of=args.as_of).staged
+        work = f"train-{os.getpid()}"
+        model_dir = run_files.staged_models(warehouse, work)
+        for result in match_in_order(staged, model_dir=model_dir, retrain=True):
+            m = result.metrics
+            print(
+                f"{result.entity:<9} model {m.get('model_version', '-')}: {m['records']:,} records, "
+                f"{m['pairs_scored']:,} candidate pairs, match share {m.get('em_match_share', 0):.4f}"
+            )
+        run_files.publish_staged_models(warehouse, work)
+    finally:
+        lock.release()
+    print(f"models written to {run_files.model_dir(warehouse)} (used by the next crm-mdm run)")
     return 0
 
 

@@ -21,7 +21,7 @@ from crm_pipelines.orchestration.guard_assets import RUN_GUARD_KEY
 from crm_pipelines.orchestration.master_assets import MASTER_TABLES
 from crm_pipelines.orchestration.resources import PipelineSettings
 from crm_pipelines.publish.analyst import build_analyst_layer
-from crm_pipelines.publish.run_files import fault_pause, swap_in_exports
+from crm_pipelines.publish.run_files import fault_pause, publish_staged_models, swap_in_exports
 from crm_pipelines.publish.warehouse import publish_warehouse, read_previous
 
 PUBLISHED = (
@@ -139,6 +139,8 @@ def warehouse(
     path = publish_warehouse(tables, Path(settings.warehouse_path), finish=build_analyst_layer)
     fault_pause("warehouse_swapped")
     swap_in_exports(staged, settings.export_dir())
+    fault_pause("exports_swapped")
+    publish_staged_models(Path(settings.warehouse_path), context.run.run_id)
     context.log.info(f"published {path} and {len(exports)} campaign exports")
     return MaterializeResult(
         metadata={

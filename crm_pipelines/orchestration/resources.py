@@ -27,7 +27,9 @@ from crm_pipelines.publish.run_files import (
     clean_leftovers,
     dagster_run_dir,
     make_run_dir,
+    staged_models,
 )
+from crm_pipelines.publish.run_files import model_dir as published_model_dir
 from crm_pipelines.staged import read_without
 
 PRAGUE = ZoneInfo("Europe/Prague")
@@ -49,6 +51,7 @@ class PipelineSettings(ConfigurableResource):
     as_of: str = ""  # YYYY-MM-DD; empty = today in Europe/Prague
     # FEED:SOURCE shrinks the operator accepted for this run (crm-mdm run --accept-shrink)
     accept_shrink: list[str] = []
+    _run_id: str | None = PrivateAttr(default=None)
 
     def as_of_date(self) -> dt.date:
         return dt.date.fromisoformat(self.as_of) if self.as_of else today_in_prague()
@@ -56,9 +59,17 @@ class PipelineSettings(ConfigurableResource):
     def export_dir(self) -> Path:
         return Path(self.warehouse_path).resolve().parent / "exports"
 
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        self._run_id = context.run.run_id if context.run else None
+
     def model_dir(self) -> Path:
-        """Trained matching models (match/model_store.py), kept beside the warehouse."""
-        return Path(self.warehouse_path).resolve().parent / "models"
+        """The trained matching models (match/model_store.py) this run reads and writes: in
+        a run its own copy, swapped in over the published `models/` beside the warehouse only
+        after the warehouse (publish/run_files.py); outside a run the published folder."""
+        warehouse = Path(self.warehouse_path)
+        if self._run_id is None:
+            return published_model_dir(warehouse)
+        return staged_models(warehouse, self._run_id)
 
     def staged_export_dir(self, run_id: str) -> Path:
         """Where this run builds its exports until the warehouse is published."""

@@ -11,9 +11,12 @@ exports -- and what a killed run left of them.
   id>` (a run launched by Dagster), mode 0700: the intermediate frames hold birth numbers and
   IBANs, and two runs must never share them.
 - The campaign exports are built in `<dir>/.exports.new-<run id>` and swapped in right after
-  the warehouse. The warehouse swap is the commit point: a run killed between the two swaps
-  has published; the next start finds the staged exports of the run the warehouse names in
-  meta.run and swaps them in (roll forward). Everything else left over is deleted.
+  the warehouse; the trained matching models likewise: a run reads and writes its own copy of
+  `models/` in `<dir>/.models.new-<run id>` (made from the published one on first use),
+  swapped in after the exports. The warehouse swap is the commit point: a run killed after
+  it has published; the next start finds the staged exports and models of the run the
+  warehouse names in meta.run and swaps them in (roll forward). Everything else left over is
+  deleted, so a failed or refused run leaves neither exports nor models behind.
 """
 
 from __future__ import annotations
@@ -31,12 +34,15 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock, Timeout
 
-from crm_pipelines.marketing.export import swap_in_folder as swap_in_exports
+from crm_pipelines.marketing.export import swap_in_folder
+
+swap_in_exports = swap_in_folder  # publish_assets' name for it
 
 log = logging.getLogger(__name__)
 
 RUN_DIR_PREFIX = ".run-"
 STAGED_EXPORTS_PREFIX = ".exports.new-"
+STAGED_MODELS_PREFIX = ".models.new-"
 FAULT_PAUSE_ENV = "CRM_MDM_FAULT_PAUSE"
 
 
@@ -54,6 +60,36 @@ def export_dir(warehouse: Path) -> Path:
 
 def staged_exports(warehouse: Path, run_id: str) -> Path:
     return warehouse.resolve().parent / f"{STAGED_EXPORTS_PREFIX}{run_id}"
+
+
+def model_dir(warehouse: Path) -> Path:
+    """The published matching models (match/model_store.py), beside the warehouse."""
+    return warehouse.resolve().parent / "models"
+
+
+def staged_models(warehouse: Path, run_id: str) -> Path:
+    """This run's copy of the models, made from the published ones on first use: matching
+    reads and writes it; publish_staged_models swaps it in after the warehouse."""
+    staged = warehouse.resolve().parent / f"{STAGED_MODELS_PREFIX}{run_id}"
+    if staged.is_dir():
+        return staged
+    building = staged.with_name(f".{staged.name}.tmp-{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)
+    if model_dir(warehouse).is_dir():
+        shutil.copytree(model_dir(warehouse), building)
+    else:
+        building.mkdir(parents=True)
+    os.replace(building, staged)
+    return staged
+
+
+def publish_staged_models(warehouse: Path, run_id: str) -> bool:
+    """Swap the run's models in (after its warehouse); False when the run matched nothing."""
+    staged = warehouse.resolve().parent / f"{STAGED_MODELS_PREFIX}{run_id}"
+    if not staged.is_dir():
+        return False
+    swap_in_folder(staged, model_dir(warehouse))
+    return True
 
 
 def _holder(path: Path) -> str:
@@ -123,18 +159,26 @@ def clean_leftovers(warehouse: Path, keep: Path | None = None) -> list[str]:
         return []
     done = []
     committed = published_run_id(warehouse)
-    for staged in sorted(folder.glob(f"{STAGED_EXPORTS_PREFIX}*")):
-        if committed and staged.name == f"{STAGED_EXPORTS_PREFIX}{committed}":
-            swap_in_exports(staged, export_dir(warehouse))
+    published = (
+        ("exports", STAGED_EXPORTS_PREFIX, export_dir(warehouse)),
+        ("models", STAGED_MODELS_PREFIX, model_dir(warehouse)),
+    )
+    for what, prefix, target in published:
+        staged = folder / f"{prefix}{committed}"
+        if committed and staged.is_dir():
+            swap_in_folder(staged, target)
             done.append(
-                f"exports of published run {committed} swapped in (the run was killed after publishing)"
+                f"{what} of published run {committed} swapped in (the run was killed after publishing)"
             )
     patterns = (
         f".{warehouse.name}.building-*",
         ".exports.old-*",
         ".exports.tmp-*",
+        ".models.old-*",
         f".{STAGED_EXPORTS_PREFIX}*",  # write_campaign_exports' own temporary folder
         f"{STAGED_EXPORTS_PREFIX}*",
+        f".{STAGED_MODELS_PREFIX}*",  # staged_models' copy being made
+        f"{STAGED_MODELS_PREFIX}*",
         f"{RUN_DIR_PREFIX}*",
     )
     for pattern in patterns:

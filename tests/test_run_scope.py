@@ -1,9 +1,14 @@
-"""One run at a time however it is launched: `crm-mdm run` and a run Dagster launches itself
+"""What a run owns beside the warehouse, on small generated feeds.
+
+One run at a time however it is launched: `crm-mdm run` and a run Dagster launches itself
 (here `dagster job execute`, the Dagster CLI -- like the UI, a schedule or the sensor, it runs
-the job with the code location's resources, without crm-mdm run around it)."""
+the job with the code location's resources, without crm-mdm run around it). The trained
+matching models are part of the atomic publish: a refused run leaves none behind, a run
+killed after its warehouse swap has them rolled forward."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -15,7 +20,16 @@ import time
 from pathlib import Path
 
 import pytest
-from run_safety_helpers import AS_OF, Site, fingerprint, ids, leftovers, make_site
+from run_safety_helpers import (
+    AS_OF,
+    Site,
+    fingerprint,
+    ids,
+    kill_when_paused,
+    leftovers,
+    make_site,
+    query,
+)
 
 from crm_pipelines.publish.run_files import FAULT_PAUSE_ENV
 
@@ -168,3 +182,66 @@ def test_crm_mdm_run_refuses_while_a_run_launched_by_dagster_publishes_in_its_ow
     assert again.returncode == 0, output[-3000:]
     assert leftovers(site) == []
     assert ids(site.warehouse).equals(ids(published.warehouse))
+
+
+def models(site: Site) -> dict[str, str]:
+    folder = site.folder / "models"
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*"))}
+
+
+def make_stale(site: Site, entity: str) -> None:
+    """A stored model trained for other comparisons: the next run must train a new one."""
+    path = site.folder / "models" / f"{entity}.json"
+    path.write_text(path.read_text().replace('"signature": "', '"signature": "stale'))
+
+
+def test_a_run_refused_by_the_run_guard_leaves_no_new_model_and_the_next_run_publishes_it(
+    published: Site, tmp_path: Path
+) -> None:
+    landing, moved = tmp_path / "landing", tmp_path / "moved"
+    shutil.copytree(published.landing, landing)
+    moved.mkdir()
+    for path in (landing / "customer").glob("bss_*"):
+        path.rename(moved / path.name)
+    site = copy_site(published, tmp_path / "site")
+    site = Site(landing, site.warehouse, site.env)
+    make_stale(site, "customer")
+    before, models_before = fingerprint(site), models(site)
+    assert len(models_before) == 4
+
+    refused = site.run()  # the BSS customers vanished: the run guard stops it
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "no accepted customer record from BSS any more" in refused.stderr
+    assert fingerprint(site) == before
+    assert models(site) == models_before  # the customer model it trained is not published
+
+    for path in moved.iterdir():
+        path.rename(landing / "customer" / path.name)
+    green = site.run()
+    assert green.returncode == 0, green.stdout + green.stderr
+    after = models(site)
+    assert after["customer.json"] != models_before["customer.json"]
+    assert '"signature": "stale' not in (site.folder / "models" / "customer.json").read_text()
+    assert {k: v for k, v in after.items() if k != "customer.json"} == {
+        k: v for k, v in models_before.items() if k != "customer.json"
+    }  # the other models fit and were reused, byte for byte
+    assert leftovers(site) == []
+
+
+def test_a_run_killed_after_publishing_has_its_models_rolled_forward_at_the_next_start(
+    published: Site, tmp_path: Path
+) -> None:
+    site = copy_site(published, tmp_path)
+    make_stale(site, "customer")
+    models_before = models(site)
+    env = {**site.env, FAULT_PAUSE_ENV: "exports_swapped"}
+    kill_when_paused(site.start(env=env), "exports_swapped")
+    committed = query(site.warehouse, "SELECT run_id FROM meta.run")["run_id"].item()
+    assert models(site) == models_before  # killed between the exports and the models swap
+    assert f".models.new-{committed}" in leftovers(site)
+
+    green = site.run()
+    assert green.returncode == 0, green.stdout + green.stderr
+    assert f"models of published run {committed} swapped in" in green.stdout
+    assert '"signature": "stale' not in (site.folder / "models" / "customer.json").read_text()
+    assert leftovers(site) == []
