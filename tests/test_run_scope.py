@@ -25,6 +25,7 @@ from run_safety_helpers import (
     Site,
     fingerprint,
     ids,
+    kill_when_exists,
     kill_when_paused,
     leftovers,
     make_site,
@@ -245,3 +246,25 @@ def test_a_run_killed_after_publishing_has_its_models_rolled_forward_at_the_next
     assert f"models of published run {committed} swapped in" in green.stdout
     assert '"signature": "stale' not in (site.folder / "models" / "customer.json").read_text()
     assert leftovers(site) == []
+
+
+def test_a_killed_runs_dagster_record_is_marked_failed_by_the_next_run_so_the_queue_moves_on(
+    published: Site, tmp_path: Path
+) -> None:
+    from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
+    site = copy_site(published, tmp_path)
+    kill_when_exists(site.start(), site.folder, ".run-*/staging/customer.parquet")
+    home = site.env["DAGSTER_HOME"]
+    with DagsterInstance.from_config(home) as instance:
+        stuck = instance.get_run_records(RunsFilter(statuses=[DagsterRunStatus.STARTED]))
+    assert len(stuck) == 1  # SIGKILL: the run never reported its end
+
+    green = site.run()
+    assert green.returncode == 0, green.stdout + green.stderr
+    killed = stuck[0].dagster_run.run_id
+    assert f"Dagster run {killed} marked failed: its process was gone" in green.stdout
+    with DagsterInstance.from_config(home) as instance:
+        assert instance.get_run_by_id(killed).status == DagsterRunStatus.FAILURE
+        in_progress = RunsFilter(statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING])
+        assert instance.get_run_records(in_progress) == []
