@@ -37,6 +37,7 @@ _MATCH_COMMON = {
     "ambiguous_attachments": None,
     "max_review_share": None,
     "model": {"retrain_drift": None},
+    "collapse_identical": None,
 }
 _MATCH_ENTITY = {
     **_MATCH_COMMON,
@@ -45,8 +46,7 @@ _MATCH_ENTITY = {
     "corroborated_by": None,
     "shared_by_namesakes": None,
     "term_frequency": None,
-    "collapse_identical": None,
-    "vetoes": [{"when": None, "unless": None, "across_chains": None}],
+    "vetoes": [{"when": None, "unless": None, "across_chains": None, "chains_only": None}],
 }
 _STEM_RULES = [{"suffix": None, "replace": None}]
 
@@ -107,6 +107,7 @@ QUALITY_RULE_SCHEMAS: dict[str, Schema] = {
         "defaults": _MATCH_COMMON,
         "entities": {ANY_KEY: _MATCH_ENTITY},
         "lead_to_customer": {"threshold": None, "prior_log2_odds": None, "weights": None},
+        "similarity": None,
     },
     "standardization.yaml": {
         "extra_folds": None,

@@ -3,8 +3,9 @@
 FEBRL1 goes through the whole nightly job (`run_nightly`, real Dagster, real DuckDB) and the
 published master.xref is scored against its truth; FEBRL2 (5,000 records) through the
 matching engine. The floors are what the matcher measurably reaches, not the 0.99 Splink
-reaches: FEBRL's duplicates replace whole first names and birth dates, which in a Czech
-household are a sibling and a father (the vetoes that keep twins and father and son apart).
+reaches: FEBRL's duplicates replace whole first names and birth dates on records without any
+contact; the model weighs those (a household's records with a comparable contact are still
+vetoed apart), and the rest -- a name and a birth date both rewritten -- reach review.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ def test_febrl1_through_the_nightly_job_is_precise_and_finds_most_duplicates(feb
     landing, warehouse = febrl1_run
     person = warehouse_scores(warehouse, landing)["person"]
     assert person["precision"] >= 0.999
-    assert person["recall"] >= 0.83
-    assert person["f1"] >= 0.91
+    assert person["recall"] >= 0.92
+    assert person["f1"] >= 0.96
 
 
 def test_every_febrl_record_is_in_the_master_or_quarantined_with_a_reason(febrl1_run) -> None:
@@ -60,7 +61,7 @@ def test_febrl2_blocking_reaches_the_true_pairs_and_matching_stays_precise(
 ) -> None:
     write_febrl_landing("febrl2", tmp_path)
     person = evaluate(tmp_path, AS_OF)["person"]
-    assert person["blocking_recall"] >= 0.95
+    assert person["blocking_recall"] >= 0.96
     assert person["precision"] >= 0.999
-    assert person["f1"] >= 0.87
-    assert person["review_per_1000_records"] < 25
+    assert person["f1"] >= 0.95
+    assert person["review_per_1000_records"] < 30

@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 
 from crm_pipelines.match import match_entity
-from crm_pipelines.match.config import entity_settings
+from crm_pipelines.match.settings import entity_settings
 from crm_pipelines.match.synthetic import synthetic_people_as
 from crm_pipelines.staged import conform
 
@@ -74,8 +74,9 @@ def test_without_across_chains_the_chain_joins_them() -> None:
     """The same records with the birth-date veto checked on compared pairs only: the son
     and the e-shop record were never a candidate pair, so the chain merged all three."""
     vetoes = [
-        {k: v for k, v in veto.items() if k != "across_chains"}
-        for veto in entity_settings("customer")["vetoes"]
+        {"when": dict(veto.when), "unless": dict(veto.unless)}
+        for veto in entity_settings("customer").vetoes
+        if not veto.chains_only
     ]
     clusters, metrics, _ = _clusters({"vetoes": vetoes})
     assert metrics["vetoed_across_chains"] == 0

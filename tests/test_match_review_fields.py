@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from crm_pipelines.match.ambiguity import AMBIGUOUS_NOTE
-from crm_pipelines.match.config import entity_settings
+from crm_pipelines.match.settings import entity_settings
 from crm_pipelines.stewardship.review import named_ambiguity, probability_pct
 
 
@@ -23,7 +23,7 @@ def test_every_pair_shows_each_compared_field_with_a_level_and_both_values(revie
     fields = review.select("entity", "fields").explode("fields").unnest("fields")
     assert set(fields["level"].unique()) <= {"same", "similar", "different", "missing"}
     shown = set(fields.filter(pl.col("entity") == "person")["field"])
-    assert set(entity_settings("person")["comparisons"]) <= shown
+    assert set(entity_settings("person").comparisons) <= shown
     exact_same = fields.filter(
         pl.col("field").is_in(["phone", "national_id", "party_type"]) & (pl.col("level") == "same")
     )

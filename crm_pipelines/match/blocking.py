@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from crm_pipelines.match.settings import BlockingRule
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +56,11 @@ def block_rule(
 
 
 def candidate_pairs(
-    features: pl.DataFrame, rules: list[dict], max_block_size: int
+    features: pl.DataFrame, rules: Sequence[BlockingRule]
 ) -> tuple[pl.DataFrame, dict[str, int]]:
     """Distinct pairs (l, r, rule = first rule that found it) and the pair count per rule."""
-    per_rule = [
-        block_rule(features, r["rule"], r["keys"], r.get("max_block_size", max_block_size))
-        for r in rules
-    ]
-    counts = {r["rule"]: p.height for r, p in zip(rules, per_rule, strict=True)}
+    per_rule = [block_rule(features, r.rule, list(r.keys), r.max_block_size) for r in rules]
+    counts = {r.rule: p.height for r, p in zip(rules, per_rule, strict=True)}
     if not per_rule:
         return pl.DataFrame(schema=PAIR_SCHEMA), counts
     pairs = pl.concat(per_rule)

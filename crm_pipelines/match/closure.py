@@ -9,10 +9,14 @@ the across_chains vetoes read (facts that never differ within one party: birth d
 house number -- not contacts, which a party collects and a chain legitimately bridges); a
 vetoed pair becomes a cannot-link and the cluster is rebuilt. (Pairs already scored give the
 same verdict again, except where a steward MATCH or holder link outranks it: the caller
-drops those.)
+drops those.) A veto marked chains_only reads only the pairs no blocking rule paired: a
+pair the model scored was weighed on all its evidence, a chain-joined pair on none.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -21,6 +25,9 @@ from crm_pipelines.match.clustering import connected_components
 from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_for
 from crm_pipelines.match.decisions import veto_expr
 from crm_pipelines.match.encode import Encoded
+
+if TYPE_CHECKING:
+    from crm_pipelines.match.settings import Veto
 
 
 def pairs_in_clusters(
@@ -47,15 +54,20 @@ def pairs_in_clusters(
     )
 
 
-def _chain_vetoes(vetoes: list[dict]) -> tuple[list[dict], list[str]]:
-    """The across_chains vetoes and the fields they read."""
-    chained = [v for v in vetoes if v.get("across_chains")]
-    read = sorted({f for v in chained for part in ("when", "unless") for f in v.get(part) or {}})
+def scoring_vetoes(vetoes: Sequence[Veto]) -> list[Veto]:
+    """The vetoes a scored pair is judged by (all but the chains_only ones)."""
+    return [v for v in vetoes if not v.chains_only]
+
+
+def _chain_vetoes(vetoes: Sequence[Veto]) -> tuple[list[Veto], list[str]]:
+    """The across_chains and chains_only vetoes and the fields they read."""
+    chained = [v for v in vetoes if v.across_chains or v.chains_only]
+    read = sorted({f for v in chained for f in v.fields})
     return chained, read
 
 
 def holds_chain_value(
-    chain_codes: Encoded, features: pl.DataFrame, vetoes: list[dict]
+    chain_codes: Encoded, features: pl.DataFrame, vetoes: Sequence[Veto]
 ) -> np.ndarray:
     """Per record: whether any field an across_chains veto reads has a value."""
     read = _chain_vetoes(vetoes)[1]
@@ -71,7 +83,7 @@ def holds_chain_value(
     return pl.select(pl.any_horizontal([c.is_not_null() for c in columns])).to_series().to_numpy()
 
 
-def codes_for_chain_vetoes(enc: Encoded, vetoes: list[dict]) -> Encoded:
+def codes_for_chain_vetoes(enc: Encoded, vetoes: Sequence[Veto]) -> Encoded:
     """The part of the pair codes the across_chains vetoes read: kept past scoring instead
     of every compared column (at 1M persons the whole set was ~0.4 GiB of peak)."""
     read = _chain_vetoes(vetoes)[1]
@@ -86,9 +98,11 @@ def vetoed_across_chains(
     features: pl.DataFrame,
     inside: pl.DataFrame,
     fields: list[str],
-    vetoes: list[dict],
+    vetoes: Sequence[Veto],
+    scored: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """The pairs (l, r) inside clusters that a veto marked across_chains keeps apart.
+    """The pairs (l, r) inside clusters that a veto marked across_chains (or, for pairs not
+    in `scored`, chains_only) keeps apart.
 
     enc: codes_for_chain_vetoes of the compared fields; features: the columns of veto-only
     fields."""
@@ -101,7 +115,25 @@ def vetoed_across_chains(
     if veto_only:
         levels = levels.hstack(compare_pairs(encode_for(features, veto_only), inside, veto_only))
     levels = levels.rename({f: f"level_{f}" for f in levels.columns})
-    return inside.filter(levels.select(veto_expr(vetoes)).to_series())
+    vetoed = inside.filter(levels.select(veto_expr(scoring_vetoes(vetoes))).to_series())
+    chain_only = [v for v in vetoes if v.chains_only]
+    if not chain_only:
+        return vetoed
+    # few pairs hold a chains_only veto: only those are looked up among the scored pairs
+    held = inside.filter(levels.select(veto_expr(chain_only)).to_series())
+    if scored is not None and held.height:
+        held_ids, scored_ids = _pair_id(held), _pair_id(scored)
+        # hash the few held pairs, not the millions scored
+        was_scored = scored_ids.filter(scored_ids.is_in(held_ids.implode()))
+        held = held.filter(~held_ids.is_in(was_scored.implode()))
+    return pl.concat([vetoed, held]).unique(["l", "r"], maintain_order=True)
+
+
+def _pair_id(pairs: pl.DataFrame) -> pl.Series:
+    """One 64-bit id per (l, r) pair, whichever order it was written in."""
+    low = pl.min_horizontal("l", "r").cast(pl.UInt64)
+    high = pl.max_horizontal("l", "r").cast(pl.UInt64)
+    return pairs.select(low * (1 << 32) + high).to_series()
 
 
 def chain_cannot_links(
@@ -110,7 +142,7 @@ def chain_cannot_links(
     chain_codes: Encoded,
     features: pl.DataFrame,
     fields: list[str],
-    vetoes: list[dict],
+    vetoes: Sequence[Veto],
     max_cluster_size: int,
 ) -> tuple[pl.DataFrame, int]:
     """Pairs (l, r) inside clusters that an across_chains veto keeps apart, and how many pairs
@@ -119,7 +151,7 @@ def chain_cannot_links(
     inside = pairs_in_clusters(
         labels, holds_chain_value(chain_codes, features, vetoes), max_cluster_size
     )
-    across = vetoed_across_chains(chain_codes, features, inside, fields, vetoes)
+    across = vetoed_across_chains(chain_codes, features, inside, fields, vetoes, scored)
     if across.height:
         ruled = scored.filter((pl.col("decision") == "STEWARD_MATCH") | pl.col("forced"))
         ruling = connected_components(len(labels), ruled["l"].to_numpy(), ruled["r"].to_numpy())

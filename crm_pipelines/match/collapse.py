@@ -7,18 +7,22 @@ all is wasted work: at 1M customers the address feed has 2.8M rows but ~0.65M bu
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import polars as pl
 
+if TYPE_CHECKING:
+    from crm_pipelines.match.settings import EntitySettings
 
-def compared_columns(cfg: dict, comparisons: dict) -> list[str]:
+
+def compared_columns(cfg: EntitySettings, comparisons: dict) -> list[str]:
     """Feature columns any blocking rule, comparison or veto of the entity reads."""
-    fields = set(cfg["comparisons"])
-    for veto in cfg.get("vetoes") or []:
-        for part in ("when", "unless"):
-            fields |= set(veto.get(part) or {})
+    fields = set(cfg.comparisons)
+    for veto in cfg.vetoes:
+        fields |= veto.fields
     columns = {c for f in fields for c in comparisons[f].columns}
-    columns |= {k for rule in cfg["blocking"] for k in rule["keys"]}
+    columns |= {k for rule in cfg.blocking for k in rule.keys}
     return sorted(columns)
 
 

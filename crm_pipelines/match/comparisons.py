@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 from rapidfuzz import fuzz
 
+from crm_pipelines.match.config import similarity_cutoff
 from crm_pipelines.match.encode import Encoded, encode
 from crm_pipelines.match.similarity import JW, OSA, code_similarity
 from crm_pipelines.match.standardize import nickname_table
@@ -51,7 +52,8 @@ def compare_exact(column: str) -> Callable[[pl.DataFrame, Encoded], pl.Series]:
 
 
 def close(p: pl.DataFrame, enc: Encoded, left: str, right: str) -> pl.Series:
-    """Typo-close: Jaro-Winkler >= 0.9, or one edit on names of three or more letters."""
+    """Typo-close: Jaro-Winkler at the swapped-name cut-off, or one edit on names of three
+    or more letters."""
     text = enc.text(left.removesuffix("_l"))
     jw = code_similarity(p[left], p[right], text)
     edits = code_similarity(p[left], p[right], text, OSA)
@@ -59,7 +61,10 @@ def close(p: pl.DataFrame, enc: Encoded, left: str, right: str) -> pl.Series:
     shortest = pl.min_horizontal(lengths.gather(p[left]), lengths.gather(p[right]))
     frame = pl.DataFrame({"jw": jw, "edits": edits, "n": pl.select(shortest).to_series()})
     return frame.select(
-        ((pl.col("jw") >= 0.9) | ((pl.col("edits") <= 1) & (pl.col("n") >= 3))).fill_null(False)
+        (
+            (pl.col("jw") >= similarity_cutoff("swapped_name_jw"))
+            | ((pl.col("edits") <= 1) & (pl.col("n") >= 3))
+        ).fill_null(False)
     ).to_series()
 
 
@@ -183,7 +188,7 @@ def compare_first_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
         & (_l("fn_female") != _r("fn_female"))
         & (_l("fn_canon") != _r("fn_canon"))
     ).fill_null(False)
-    typo = ((pl.col("_jw") >= 0.88) | one_edit) & ~other_form
+    typo = ((pl.col("_jw") >= similarity_cutoff("first_name_typo_jw")) | one_edit) & ~other_form
     return _levels(
         p,
         [
@@ -201,6 +206,7 @@ def compare_first_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
 
 def compare_last_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     p = p.with_columns(_sim(p, enc, "ln_fold").alias("_jw"))
+    close = pl.col("_jw") >= similarity_cutoff("last_name_similar_jw")
     gender_clash = ((_l("ln_gender") == "F") & (_r("ln_gender") == "M")) | (
         (_l("ln_gender") == "M") & (_r("ln_gender") == "F")
     )
@@ -211,8 +217,8 @@ def compare_last_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
             ((_l("ln_stem") == _r("ln_stem")) & ~gender_clash)
             | pl.col("_swapped")
             | pl.lit(compatible_names(p, enc, "ln_fold")),
-            (pl.col("_jw") >= 0.9) & ~gender_clash,
-            (_l("ln_stem") == _r("ln_stem")) | (pl.col("_jw") >= 0.9),
+            close & ~gender_clash,
+            (_l("ln_stem") == _r("ln_stem")) | close,
         ],
         _missing("ln_fold"),
     )
@@ -246,7 +252,8 @@ def compare_email(p: pl.DataFrame, enc: Encoded) -> pl.Series:
             _l("email") == _r("email"),
             # a typo: nearly the same text with the same digits; the same local part at another
             # domain is not enough (jan.novak@ is a name, not a person)
-            (pl.col("_jw") >= 0.95) & (_l("email_digits") == _r("email_digits")),
+            (pl.col("_jw") >= similarity_cutoff("email_typo_jw"))
+            & (_l("email_digits") == _r("email_digits")),
         ],
         _missing("email"),
     )
@@ -268,8 +275,9 @@ def compare_org_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
         p,
         [
             _l("org_norm") == _r("org_norm"),
-            pl.col("_tsr") >= 0.97,
-            (pl.col("_jw") >= 0.92) | (pl.col("_tsr") >= 0.88),
+            pl.col("_tsr") >= similarity_cutoff("org_name_alike_tsr"),
+            (pl.col("_jw") >= similarity_cutoff("org_name_similar_jw"))
+            | (pl.col("_tsr") >= similarity_cutoff("org_name_similar_tsr")),
         ],
         _missing("org_norm"),
     )
@@ -304,10 +312,13 @@ def compare_home(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     return _levels(p, [shares("address_keys"), shares("area_keys")], missing)
 
 
-def compare_fuzzy(column: str, threshold: float) -> Callable[[pl.DataFrame, Encoded], pl.Series]:
+def compare_fuzzy(column: str, cutoff: str) -> Callable[[pl.DataFrame, Encoded], pl.Series]:
+    """same, or similar at the named similarity cut-off, or different."""
+
     def compare(p: pl.DataFrame, enc: Encoded) -> pl.Series:
         p = p.with_columns(_sim(p, enc, column).alias("_jw"))
-        return _levels(p, [_l(column) == _r(column), pl.col("_jw") >= threshold], _missing(column))
+        similar = pl.col("_jw") >= similarity_cutoff(cutoff)
+        return _levels(p, [_l(column) == _r(column), similar], _missing(column))
 
     return compare
 
@@ -318,7 +329,10 @@ def compare_place(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     p = p.with_columns(_sim(p, enc, "city_norm").alias("_jw"))
     return _levels(
         p,
-        [_l("postcode_norm") == _r("postcode_norm"), pl.col("_jw") >= 0.9],
+        [
+            _l("postcode_norm") == _r("postcode_norm"),
+            pl.col("_jw") >= similarity_cutoff("place_town_jw"),
+        ],
         _missing("postcode_norm") & _missing("city_norm"),
     )
 
@@ -379,10 +393,14 @@ COMPARISONS: dict[str, Comparison] = {
         compare_org_name,
         "org_norm",
     ),
-    "street": Comparison("street", FUZZY, ("street_norm",), compare_fuzzy("street_norm", 0.9)),
+    "street": Comparison(
+        "street", FUZZY, ("street_norm",), compare_fuzzy("street_norm", "street_similar_jw")
+    ),
     "building": Comparison("house number", EXACT, ("building",), compare_exact("building")),
     "postcode": Comparison("postcode", EXACT, ("postcode_norm",), compare_exact("postcode_norm")),
-    "city": Comparison("city", FUZZY, ("city_norm",), compare_fuzzy("city_norm", 0.9)),
+    "city": Comparison(
+        "city", FUZZY, ("city_norm",), compare_fuzzy("city_norm", "city_similar_jw")
+    ),
     "place": Comparison(
         "place",
         ("missing", "different", "same_town", "same_postcode"),

@@ -1,8 +1,8 @@
-"""Matching governance read from quality_rules/: settings, standardisation rules, nicknames."""
+"""Matching governance read from quality_rules/: standardisation rules, nicknames (the
+match settings themselves are typed in match/settings.py)."""
 
 from __future__ import annotations
 
-import copy
 import csv
 from functools import cache
 from typing import Any
@@ -10,25 +10,39 @@ from typing import Any
 from crm_pipelines.paths import QUALITY_RULES_DIR, quality_rules
 
 
-def entity_settings(entity: str, override: dict | None = None) -> dict[str, Any]:
-    """The defaults merged with one entity's section, then with a caller's override."""
-    raw = quality_rules("match_settings.yaml")
-    merged = copy.deepcopy(raw.get("defaults", {}))
-    merged.update(copy.deepcopy(raw["entities"][entity]))
-    for key, value in (override or {}).items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = {**merged[key], **value}
-        else:
-            merged[key] = value
-    return merged
-
-
-def lead_to_customer_settings() -> dict[str, Any]:
-    return quality_rules("match_settings.yaml")["lead_to_customer"]
-
-
 def standardization() -> dict[str, Any]:
     return quality_rules("standardization.yaml")
+
+
+SIMILARITY_CUTOFFS = (
+    "swapped_name_jw",
+    "first_name_typo_jw",
+    "last_name_similar_jw",
+    "email_typo_jw",
+    "org_name_alike_tsr",
+    "org_name_similar_jw",
+    "org_name_similar_tsr",
+    "street_similar_jw",
+    "city_similar_jw",
+    "place_town_jw",
+    "lead_org_same",
+    "lead_org_similar",
+)
+
+
+@cache
+def similarity_cutoff(name: str) -> float:
+    """A similarity cut-off (0..1) from match_settings.yaml's `similarity` section; the
+    section must name exactly the cut-offs the comparisons use."""
+    cutoffs = quality_rules("match_settings.yaml")["similarity"]
+    missing = [c for c in SIMILARITY_CUTOFFS if c not in cutoffs]
+    unknown = [c for c in cutoffs if c not in SIMILARITY_CUTOFFS]
+    if missing or unknown:
+        raise ValueError(f"match_settings.yaml similarity: missing {missing}, unknown {unknown}")
+    value = float(cutoffs[name])
+    if not 0.0 < value <= 1.0:
+        raise ValueError(f"match_settings.yaml similarity.{name}: {value} is not in (0, 1]")
+    return value
 
 
 @cache

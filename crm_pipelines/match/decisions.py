@@ -14,11 +14,17 @@ send a would-be MATCH to review instead:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 import polars as pl
 
 from crm_pipelines.match.comparisons import COMPARISONS
 from crm_pipelines.match.stewardship import veto_links_outranked
+
+if TYPE_CHECKING:
+    from crm_pipelines.match.settings import EntitySettings, Veto
 
 PARTY_NAMES = ("first_name", "last_name", "org_name")  # what namesakes share
 NOT_AGREEING = ("missing", "different", "gender_mismatch", "conflicting")
@@ -31,27 +37,37 @@ def agrees(field: str) -> pl.Expr:
     return pl.col(f"level_{field}").is_in(codes)
 
 
-def veto_expr(vetoes: list[dict]) -> pl.Expr:
-    def holds(conditions: dict) -> pl.Expr:
+def level_codes(field: str, level: str | Sequence[str]) -> list[int]:
+    """The codes of one level name, or of any of a list of them ([same, different]: compared)."""
+    names = [level] if isinstance(level, str) else list(level)
+    known = COMPARISONS[field].levels
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise ValueError(f"veto on {field}: unknown level(s) {unknown}; known: {list(known)}")
+    return [known.index(n) for n in names]
+
+
+def veto_expr(vetoes: Sequence[Veto]) -> pl.Expr:
+    """A veto holds when every `when` condition does and no `unless` condition does; a
+    condition names one level or a list of levels (any of them)."""
+
+    def holds(conditions: Mapping[str, Sequence[str]]) -> pl.Expr:
         return pl.all_horizontal(
-            [
-                pl.col(f"level_{f}") == COMPARISONS[f].levels.index(level)
-                for f, level in conditions.items()
-            ]
+            [pl.col(f"level_{f}").is_in(level_codes(f, level)) for f, level in conditions.items()]
         )
 
     exprs = []
     for veto in vetoes:
-        expr = holds(veto["when"])
-        for f, level in (veto.get("unless") or {}).items():
+        expr = holds(veto.when)
+        for f, level in veto.unless.items():
             expr = expr & ~holds({f: level})
         exprs.append(expr)
     return pl.any_horizontal(exprs) if exprs else pl.lit(False)
 
 
-def decide(scored: pl.DataFrame, cfg: dict) -> pl.DataFrame:
+def decide(scored: pl.DataFrame, cfg: EntitySettings) -> pl.DataFrame:
     """Steward first, then the holder link, then vetoes, then the two thresholds."""
-    upper, lower = cfg["thresholds"]["upper"], cfg["thresholds"]["lower"]
+    upper, lower = cfg.thresholds.upper, cfg.thresholds.lower
     decision = (
         pl.when(pl.col("steward") == "MATCH")
         .then(pl.lit("STEWARD_MATCH"))
@@ -83,11 +99,11 @@ def demote_to_review(scored: pl.DataFrame, hit: pl.Expr, note: str) -> tuple[pl.
 
 
 def demote_uncorroborated(
-    scored: pl.DataFrame, cfg: dict, fields: list[str]
+    scored: pl.DataFrame, cfg: EntitySettings, fields: Sequence[str]
 ) -> tuple[pl.DataFrame, dict[str, int]]:
     """MATCH edges lacking the evidence corroborated_by / shared_by_namesakes ask for ->
     REVIEW (with a note); name-only pairs that were REVIEW by score alone -> NO_MATCH."""
-    corroborating = [f for f in cfg.get("corroborated_by") or [] if f"level_{f}" in scored.columns]
+    corroborating = [f for f in cfg.corroborated_by if f"level_{f}" in scored.columns]
     counts = {"uncorroborated": 0, "namesake_at_place": 0}
     if not corroborating:
         return scored, counts
@@ -101,7 +117,7 @@ def demote_uncorroborated(
         .alias("decision")
     )
     scored, counts["uncorroborated"] = demote_to_review(scored, name_only, "only the name agrees")
-    shared = [f for f in cfg.get("shared_by_namesakes") or [] if f in corroborating]
+    shared = [f for f in cfg.shared_by_namesakes if f in corroborating]
     personal = [f for f in corroborating if f not in shared]
     names = [f for f in PARTY_NAMES if f in fields]
     if not shared or not names:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,16 +14,20 @@ import polars as pl
 from crm_pipelines.match import model_store
 from crm_pipelines.match.ambiguity import demote_ambiguous_attachments
 from crm_pipelines.match.blocking import PAIR_SCHEMA, candidate_pairs
-from crm_pipelines.match.closure import chain_cannot_links, codes_for_chain_vetoes
+from crm_pipelines.match.closure import (
+    chain_cannot_links,
+    codes_for_chain_vetoes,
+    scoring_vetoes,
+)
 from crm_pipelines.match.clustering import cluster
 from crm_pipelines.match.collapse import collapse, compared_columns
 from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_for
-from crm_pipelines.match.config import entity_settings
 from crm_pipelines.match.decisions import constraints, decide, demote_uncorroborated, veto_expr
 from crm_pipelines.match.encode import Encoded
 from crm_pipelines.match.holders import holder_details, with_holder_details
 from crm_pipelines.match.reasons import reason_expr
 from crm_pipelines.match.scoring import Model, estimate_u, score_pairs, train
+from crm_pipelines.match.settings import EntitySettings, entity_settings
 from crm_pipelines.match.standardize import (
     FEATURES,
     customer_of_persons,
@@ -121,17 +126,16 @@ def _not_yet_paired(extra: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
     return extra.filter(~extra_ids.is_in(known.implode()))
 
 
-def _uses(cfg: dict, column: str) -> bool:
+def _uses(cfg: EntitySettings, column: str) -> bool:
     """Whether a comparison, veto or blocking rule of the entity reads this feature column."""
-    fields = [*cfg["comparisons"], *_veto_only_fields(cfg, cfg["comparisons"])]
+    fields = [*cfg.comparisons, *_veto_only_fields(cfg, cfg.comparisons)]
     compared = {c for f in fields for c in COMPARISONS[f].columns}
-    return column in compared or any(column in rule["keys"] for rule in cfg["blocking"])
+    return column in compared or any(column in rule.keys for rule in cfg.blocking)
 
 
-def _veto_only_fields(cfg: dict, fields: list[str]) -> list[str]:
+def _veto_only_fields(cfg: EntitySettings, fields: Sequence[str]) -> list[str]:
     """Fields a veto reads that are no evidence for EM (compared after scoring)."""
-    vetoes = cfg.get("vetoes") or []
-    read = sorted({f for v in vetoes for part in ("when", "unless") for f in v.get(part) or {}})
+    read = sorted({f for v in cfg.vetoes for f in v.fields})
     return [f for f in read if f not in fields]
 
 
@@ -185,7 +189,7 @@ def match_entity(
     cfg = entity_settings(entity, settings)
     if records.height == 0:
         return _empty_result(entity, cfg)
-    fields: list[str] = cfg["comparisons"]
+    fields: list[str] = list(cfg.comparisons)
     if persons is not None and entity == "customer":
         records = with_holder_details(records, holder_details(persons))
     features = FEATURES[entity](records)
@@ -197,15 +201,13 @@ def match_entity(
         features = with_customer_of(features, customer_of)
     record_keys = features["record_key"]
     rep_of_record = None
-    if cfg.get("collapse_identical"):
-        if cfg.get("term_frequency"):
-            raise ValueError(f"{entity}: collapse_identical cannot keep term frequencies")
+    if cfg.collapse_identical:  # settings refuse it together with term frequencies
         named = _steward_record_keys(entity, decisions)
         features, rep_of_record = collapse(features, compared_columns(cfg, COMPARISONS), named)
     stages["features"] = _lap()
     keys = features.select("rid", "record_key", "source_system", "source_id")
 
-    pairs, by_rule = candidate_pairs(features, cfg["blocking"], cfg["max_block_size"])
+    pairs, by_rule = candidate_pairs(features, cfg.blocking)
     stages["blocking"] = _lap()
     candidates = pairs.height
     steward = _steward_pairs(entity, decisions, keys)
@@ -225,8 +227,8 @@ def match_entity(
     model, model_info = _model_for(entity, cfg, enc, fields, levels, model_dir, retrain)
     stages["model"] = _lap()
     levels = levels.head(pairs.height)
-    scored = score_pairs(enc.codes, pairs, levels, model, cfg.get("term_frequency") or [])
-    vetoes = cfg.get("vetoes") or []
+    scored = score_pairs(enc.codes, pairs, levels, model, list(cfg.term_frequency))
+    vetoes = cfg.vetoes
     chain_codes = codes_for_chain_vetoes(enc, vetoes)
     del levels, enc
     stages["score"] = _lap()
@@ -235,7 +237,7 @@ def match_entity(
         extra = compare_pairs(encode_for(features, veto_only), pairs, veto_only)
         scored = scored.with_columns(extra.rename({f: f"level_{f}" for f in veto_only}))
     scored = scored.with_columns(
-        _forced_link(entity, features, pairs), veto_expr(vetoes).alias("veto")
+        _forced_link(entity, features, pairs), veto_expr(scoring_vetoes(vetoes)).alias("veto")
     )
     # the (few) steward decisions joined on the pair columns alone, not on every scored column
     steward_col = scored.select("l", "r").join(
@@ -244,23 +246,23 @@ def match_entity(
     scored = decide(scored.hstack([steward_col["steward"]]), cfg)
     scored, demoted = demote_uncorroborated(scored, cfg, fields)
     ambiguous = 0
-    if cfg.get("ambiguous_attachments", "review") == "review":
+    if cfg.ambiguous_attachments == "review":
         scored, ambiguous = demote_ambiguous_attachments(scored)
     edges, cannot = constraints(scored)
-    labels, resplit = cluster(features.height, edges, cannot, cfg["max_cluster_size"])
+    labels, resplit = cluster(features.height, edges, cannot, cfg.max_cluster_size)
     # a chain may join two records whose own pair was never scored: veto them too, and
     # send a record that would join two of them to review, as for scored vetoes
     across, checked = chain_cannot_links(
-        labels, scored, chain_codes, features, fields, vetoes, cfg["max_cluster_size"]
+        labels, scored, chain_codes, features, fields, vetoes, cfg.max_cluster_size
     )
     del chain_codes
     if across.height:
-        if cfg.get("ambiguous_attachments", "review") == "review":
+        if cfg.ambiguous_attachments == "review":
             scored, more = demote_ambiguous_attachments(scored, also_apart=across)
             ambiguous += more
         edges, cannot = constraints(scored)
         cannot = pl.concat([cannot, across.select(cannot.columns).cast(cannot.schema)])
-        labels, more = cluster(features.height, edges, cannot, cfg["max_cluster_size"])
+        labels, more = cluster(features.height, edges, cannot, cfg.max_cluster_size)
         resplit += more
     stages["cluster"] = _lap()
 
@@ -273,7 +275,7 @@ def match_entity(
         .select("record_key", "cluster_id")
     )
     pairs_out, review = _outputs(
-        entity, scored, keys, fields, cfg.get("pairs_min_score", 0.0), model_info["model_version"]
+        entity, scored, keys, fields, cfg.pairs_min_score, model_info["model_version"]
     )
     stages["outputs"] = _lap()
     seconds = time.perf_counter() - started
@@ -371,7 +373,7 @@ def _review_reason(fields: list[str]) -> pl.Expr:
 
 def _model_for(
     entity: str,
-    cfg: dict,
+    cfg: EntitySettings,
     enc: Encoded,
     fields: list[str],
     levels: pl.DataFrame,
@@ -382,7 +384,7 @@ def _model_for(
     stored = None if model_dir is None or retrain else model_store.load(model_dir, entity, fields)
     if stored is not None and levels.height:
         drifted = model_store.drift(stored, levels)
-        if drifted <= cfg["model"]["retrain_drift"]:
+        if drifted <= cfg.retrain_drift:
             return stored.model, {
                 "model_version": stored.version,
                 "model_trained": 0,
@@ -391,9 +393,9 @@ def _model_for(
         log.warning(
             "%s: candidates drifted %.3f from model %s: retraining", entity, drifted, stored.version
         )
-    em = cfg["em"]
+    em = cfg.em
     # u among random representatives, like the prior and the candidate pairs
-    u = estimate_u(enc, fields, em["u_sample_pairs"], em["seed"])
+    u = estimate_u(enc, fields, em.u_sample_pairs, em.seed)
     trained_on = (
         levels
         if levels.height
@@ -402,11 +404,11 @@ def _model_for(
     model = train(
         trained_on,
         u,
-        cfg["prior_match_probability"],
-        em["max_iterations"],
-        em["tolerance"],
-        em.get("non_match_start", "random_pairs"),
-        em["m_pseudo_count"],
+        cfg.prior_match_probability,
+        em.max_iterations,
+        em.tolerance,
+        em.non_match_start,
+        em.m_pseudo_count,
     )
     version = "unsaved"
     if model_dir is not None and levels.height:
@@ -414,7 +416,7 @@ def _model_for(
     return model, {"model_version": version, "model_trained": 1, "model_drift": 0.0}
 
 
-def _empty_result(entity: str, cfg: dict) -> MatchResult:
+def _empty_result(entity: str, cfg: EntitySettings) -> MatchResult:
     clusters = pl.DataFrame(schema={"record_key": pl.String, "cluster_id": pl.String})
     pairs = pl.DataFrame(
         schema={
@@ -425,7 +427,7 @@ def _empty_result(entity: str, cfg: dict) -> MatchResult:
         }
     )
     metrics = {
-        "candidate_pairs_by_rule": {r["rule"]: 0 for r in cfg["blocking"]},
+        "candidate_pairs_by_rule": {r.rule: 0 for r in cfg.blocking},
         "records": 0,
         "candidate_pairs": 0,
         "pairs_scored": 0,

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import polars as pl
 
-from crm_pipelines.match.config import lead_to_customer_settings
+from crm_pipelines.match.config import similarity_cutoff
+from crm_pipelines.match.settings import lead_to_customer_settings
 from crm_pipelines.match.similarity import JW, similarity
 from crm_pipelines.match.standardize import (
     lead_features,
@@ -76,7 +77,7 @@ def match_leads_to_customers(
     if leads.height == 0:
         return pl.DataFrame(schema=OUTPUT_SCHEMA)
     cfg = lead_to_customer_settings()
-    w = cfg["weights"]
+    w = cfg.weights
     lead = lead_features(leads).select(
         pl.col("record_key").alias("lead_record_key"),
         "email",
@@ -119,10 +120,10 @@ def match_leads_to_customers(
             False
         )
     )
-    org_same = (pl.col("org_sim") >= 0.999).fill_null(False)
-    org_similar = (pl.col("org_sim") >= 0.9).fill_null(False)
+    org_same = (pl.col("org_sim") >= similarity_cutoff("lead_org_same")).fill_null(False)
+    org_similar = (pl.col("org_sim") >= similarity_cutoff("lead_org_similar")).fill_null(False)
     log2_odds = (
-        pl.lit(float(cfg["prior_log2_odds"]))
+        pl.lit(cfg.prior_log2_odds)
         + pl.when(email).then(w["email_same"]).otherwise(0)
         + pl.when(phone).then(w["phone_same"]).otherwise(0)
         + pl.when(name_same)
@@ -164,7 +165,7 @@ def match_leads_to_customers(
             ["lead_record_key", "score", "customer_record_key"], descending=[False, True, False]
         )
         .unique("lead_record_key", keep="first", maintain_order=True)
-        .filter(pl.col("score") >= cfg["threshold"])
+        .filter(pl.col("score") >= cfg.threshold)
     )
     return best.select(list(OUTPUT_SCHEMA)).cast(OUTPUT_SCHEMA)
 

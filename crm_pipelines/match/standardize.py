@@ -158,6 +158,7 @@ def _derived_name_features() -> list[pl.Expr]:
     ln_i = pl.col("ln_stem").str.slice(0, 1)
     return [
         pl.col("ln_stem").str.slice(0, 3).alias("ln_stem3"),
+        pl.col("fn_fold").str.slice(0, 3).alias("fn_fold3"),
         pl.when(fn_i < ln_i).then(fn_i + ln_i).otherwise(ln_i + fn_i).alias("name_initials"),
         # both names as surname stems, sorted: the same key when first and last are swapped
         pl.when(pl.col("fn_as_ln_stem") < pl.col("ln_stem"))

@@ -18,8 +18,8 @@ from dagster import (
 )
 
 from crm_pipelines.match import match_entity, match_leads_to_customers
-from crm_pipelines.match.config import entity_settings
 from crm_pipelines.match.evidence import EVIDENCE, match_inputs
+from crm_pipelines.match.settings import entity_settings
 from crm_pipelines.match.standardize import read_for_matching
 from crm_pipelines.match.stewardship import applicable
 from crm_pipelines.orchestration.catalog import group_labels, published_out
@@ -163,7 +163,7 @@ def _match_asset(entity: str):
         )
         sizes = result.clusters.group_by("cluster_id").len().sort("len", descending=True)
         largest = int(sizes["len"][0]) if sizes.height else 0
-        limit = int(settings.get("max_cluster_size", 50))
+        limit = settings.max_cluster_size
         yield AssetCheckResult(
             asset_key=clusters_key(entity),
             check_name="largest_cluster_below_limit",
@@ -176,7 +176,7 @@ def _match_asset(entity: str):
             },
         )
         share = result.review.height / max(metrics["records"], 1)
-        max_share = float(settings.get("max_review_share", 0.05))
+        max_share = settings.max_review_share
         yield AssetCheckResult(
             asset_key=review_key(entity),
             check_name="review_queue_not_exploding",
