@@ -101,6 +101,8 @@ class FrameStore(ConfigurableIOManager):
         if wait is None:
             wait = load_run_guards().lock_wait_seconds
         run = context.run  # None only outside a run (build_resources): no run id to name
+        if run is not None and run.is_finished:
+            return  # rebuilt after the run for its result (execute_job): nothing to hold
         self._lock = acquire_run_lock(
             warehouse, wait, f"Dagster run {run.run_id}" if run else "Dagster resources"
         )
@@ -133,7 +135,7 @@ class FrameStore(ConfigurableIOManager):
         if self.base_dir:
             return Path(self.base_dir)
         if self._frames is None:
-            raise RuntimeError("FrameStore outside a Dagster run: give it a base_dir")
+            raise RuntimeError("FrameStore has no frames folder outside a running run")
         return self._frames
 
     def _path(self, key_path: list[str]) -> Path:
