@@ -18,7 +18,13 @@ from crm_pipelines.publish.guards import (
     load_run_guards,
     previous_state,
 )
-from crm_pipelines.publish.run_files import export_dir, fault_pause, staged_exports, swap_in_exports
+from crm_pipelines.publish.run_files import (
+    export_dir,
+    fault_pause,
+    publish_staged_models,
+    staged_exports,
+    swap_in_exports,
+)
 from crm_pipelines.publish.run_log import RunInfo, run_log, run_row, with_earlier_runs
 from crm_pipelines.publish.warehouse import publish_warehouse
 from crm_pipelines.stages.frames import (
@@ -126,4 +132,7 @@ def publish_stage(
     path = publish_warehouse(tables, warehouse, finish=build_analyst_layer)
     fault_pause("warehouse_swapped")
     swap_in_exports(staged, export_dir(warehouse))
+    fault_pause("exports_swapped")
+    # the models this run trained (its own copy of models/) join the publish last
+    publish_staged_models(warehouse, run.run_id)
     return Published(path, tables, exports)
