@@ -1,9 +1,10 @@
 """`crm-mdm bench`: rows/s and peak memory per stage at realistic sizes.
 
-Each stage runs in its own freshly spawned process that reads its inputs from Parquet and
-writes its outputs to Parquet -- the way the Dagster assets hand frames over through the FrameStore IO
-manager -- so the peak resident memory printed per stage is that stage's own (ru_maxrss of
-its process), not an accumulation of everything before it.
+Every stage is the job's own function (crm_pipelines/stages/), reading its inputs from and
+writing its outputs to the frame files the Dagster assets hand over through the FrameStore,
+so the benchmark runs what the nightly job runs and publishes the same warehouse. Each stage
+runs in its own freshly spawned process, so the peak resident memory printed per stage is
+that stage's own (ru_maxrss of its process), not an accumulation of everything before it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import json
 import multiprocessing
 import os
 import resource
+import shutil
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -22,23 +25,19 @@ from typing import Any
 
 import polars as pl
 
-from crm_pipelines.staged import MATCHED_ENTITIES, PROVENANCE_COLUMNS, read_without
-
-MATCHED = MATCHED_ENTITIES  # in matching order
-MASTER_TABLES = (
-    "customer",
-    "person",
-    "person_role",
-    "account",
-    "crm_address",
-    "crm_address_role",
-    "lead",
-    "campaign",
-    "xref",
-    "attribute_lineage",
-    "identity_registry",
-    "identity_retired",
+from crm_pipelines.staged import MATCHED_ENTITIES
+from crm_pipelines.stages.frames import (
+    LEAD_LINK,
+    REVIEW_QUEUE,
+    RUN_GUARD,
+    SOURCE_RULE_RATE,
+    Key,
+    read_inputs,
+    write_frame,
 )
+
+AS_OF = date(2026, 11, 28)
+# Each stage imports its own modules: a spawned stage's peak memory holds only what it runs.
 
 
 @dataclass
@@ -64,14 +63,17 @@ class StageFigure:
         )
 
 
-def _read(folder: Path, name: str) -> pl.DataFrame:
-    return pl.read_parquet(folder / f"{name}.parquet")
+def _frames(work: Path) -> Path:
+    return work / "frames"
 
 
-def _write(folder: Path, frames: dict[str, pl.DataFrame]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, frame in frames.items():
-        frame.write_parquet(folder / f"{name}.parquet", compression="lz4")
+def _warehouse(work: Path) -> Path:
+    return work / "warehouse.duckdb"
+
+
+def _write(work: Path, outputs: dict[Key, pl.DataFrame]) -> None:
+    for key, frame in outputs.items():
+        write_frame(_frames(work), key, frame)
 
 
 def stage_generate(work: Path, customers: int, seed: int) -> tuple[int, dict]:
@@ -86,19 +88,10 @@ def stage_generate(work: Path, customers: int, seed: int) -> tuple[int, dict]:
 
 
 def stage_validate(work: Path, as_of: date) -> tuple[int, dict]:
-    from crm_pipelines.validate.pipeline import stage_landing
+    from crm_pipelines.stages import landing
 
-    staged = stage_landing(work / "landing", as_of)
-    _write(work / "staged", staged.staged)
-    _write(
-        work / "quality",
-        {
-            "rejected": staged.rejected,
-            "finding": staged.finding,
-            "rule_result": staged.rule_result,
-            "file_load": staged.file_load,
-        },
-    )
+    staged = landing.validate_landing(work / "landing", as_of)
+    _write(work, landing.staging_outputs(staged))
     rows_in = sum(v["rows_in"] for v in staged.feed_stats.values())
     return rows_in, {
         "accepted": sum(v["accepted"] for v in staged.feed_stats.values()),
@@ -106,29 +99,25 @@ def stage_validate(work: Path, as_of: date) -> tuple[int, dict]:
     }
 
 
-def stage_match(work: Path, entity: str) -> tuple[int, dict]:
-    from crm_pipelines.match import match_entity
-    from crm_pipelines.match.evidence import match_inputs
-    from crm_pipelines.match.standardize import read_for_matching
+def stage_lead_link(work: Path) -> tuple[int, dict]:
+    from crm_pipelines.stages import matching
 
-    staged = work / "staged"
-    records = read_for_matching(staged / f"{entity}.parquet", entity)
-    decisions = _read(staged, "steward_decision")
-    sources = {  # the evidence each entity takes (match/evidence.py), from the work folder
-        "addresses": lambda: read_for_matching(staged / "address.parquet", "address"),
-        "address_clusters": lambda: _read(work / "match", "address_clusters"),
-        "persons": lambda: staged / "person.parquet",
-        "customer_links": lambda: _read(work / "match", "lead_customer_link"),
-        "customer_clusters": lambda: _read(work / "match", "customer_clusters"),
-    }
-    evidence = match_inputs(entity, lambda name: sources[name]())
-    result = match_entity(entity, records, decisions, **evidence)
-    _write(
-        work / "match", {f"{entity}_clusters": result.clusters, f"{entity}_review": result.review}
-    )
-    m = result.metrics
+    inputs = read_inputs(_frames(work), matching.LEAD_LINK_INPUTS)
+    links = matching.link_leads(**inputs)
+    _write(work, {LEAD_LINK: links})
+    return inputs["leads"].height, {"links": links.height}
+
+
+def stage_match(work: Path, entity: str) -> tuple[int, dict]:
+    from crm_pipelines.stages import matching
+
+    inputs = read_inputs(_frames(work), matching.match_stage_inputs(entity))
+    # models beside the warehouse, as the job keeps them (none at the start: trained here)
+    stage = matching.match_stage(entity, model_dir=work / "models", **inputs)
+    _write(work, stage.outputs())
+    m = stage.result.metrics
     return int(m.get("pairs_scored", 0)), {
-        "records": records.height,
+        "records": int(m.get("records", 0)),
         "candidate_pairs": int(m.get("candidate_pairs", 0)),
         "auto_matched": int(m.get("auto_matched", 0)),
         "review": int(m.get("sent_to_review", 0)),
@@ -137,108 +126,74 @@ def stage_match(work: Path, entity: str) -> tuple[int, dict]:
     }
 
 
-def stage_lead_link(work: Path) -> tuple[int, dict]:
-    from crm_pipelines.match import match_leads_to_customers
+def stage_review_queue(work: Path) -> tuple[int, dict]:
+    from crm_pipelines.stages import matching
 
-    leads = _read(work / "staged", "lead")
-    links = match_leads_to_customers(
-        leads, work / "staged" / "customer.parquet", work / "staged" / "person.parquet"
-    )
-    _write(work / "match", {"lead_customer_link": links})
-    return leads.height, {"links": links.height}
+    review = matching.review_queue(**read_inputs(_frames(work), matching.REVIEW_INPUTS))
+    _write(work, {REVIEW_QUEUE: review})
+    return review.height, {}
 
 
-def stage_golden(work: Path) -> tuple[int, dict]:
-    from crm_pipelines.golden.assemble import build_master
-    from crm_pipelines.staged import STAGED_SCHEMAS
+def stage_golden(work: Path, run_id: str) -> tuple[int, dict]:
+    from crm_pipelines.stages import master
 
-    # as the Dagster asset reads them: without the landing-file provenance columns
-    staged = {
-        name: read_without(work / "staged" / f"{name}.parquet", PROVENANCE_COLUMNS)
-        for name in STAGED_SCHEMAS
-    }
-    clusters = {e: _read(work / "match", f"{e}_clusters") for e in MATCHED}
-    master = build_master(
-        staged,
-        clusters,
-        _read(work / "match", "lead_customer_link"),
-        None,
-        "bench",
-        datetime.now(UTC),
-    )
-    _write(work / "master", {name: getattr(master, name) for name in MASTER_TABLES})
+    inputs = read_inputs(_frames(work), master.MASTER_INPUTS)
+    stage = master.master_stage(_warehouse(work), run_id, datetime.now(UTC), **inputs)
+    _write(work, stage.outputs())
+    staged = master.staged_feeds(inputs)
     return sum(f.height for f in staged.values()), {
-        "golden_customers": master.customer.height,
-        "golden_persons": master.person.height,
+        "golden_customers": stage.master.customer.height,
+        "golden_persons": stage.master.person.height,
     }
 
 
 def stage_marketing(work: Path, as_of: date) -> tuple[int, dict]:
-    from crm_pipelines.marketing import (
-        build_campaign_targets,
-        consent_lineage,
-        contact_statements,
-        suppression_list,
-        target_violations,
-    )
-    from crm_pipelines.marketing.suppression import STATEMENT_FEEDS
+    from crm_pipelines.stages import master
 
-    inputs = (
-        "customer",
-        "person",
-        "person_role",
-        "crm_address",
-        "crm_address_role",
-        "lead",
-        "campaign",
-        "attribute_lineage",
-    )
-    master = {name: _read(work / "master", name) for name in inputs if name != "attribute_lineage"}
-    master["attribute_lineage"] = consent_lineage(work / "master" / "attribute_lineage.parquet")
-    started = time.perf_counter()
-    statements = contact_statements(
-        {feed: work / "staged" / f"{feed}.parquet" for feed in STATEMENT_FEEDS}
-    )
-    suppression = suppression_list(statements)
-    targets = build_campaign_targets(master, as_of, suppression)
-    targeting_seconds = time.perf_counter() - started
-    violations = target_violations(targets, master, statements)
-    _write(
-        work / "marketing",
-        {
-            "campaign_target": targets.campaign_target,
-            "campaign_exclusion": targets.campaign_exclusion,
-            "campaign_summary": targets.summary,
-            "suppression": suppression,
-        },
-    )
-    return master["customer"].height + master["lead"].height, {
-        "targets": targets.campaign_target.height,
-        "exclusions": targets.campaign_exclusion.height,
-        "targeting_s": round(targeting_seconds, 1),
-        "violations": sum(v.height for v in violations.values()),
-        "suppressed_contact_points": suppression.height,
+    inputs = read_inputs(_frames(work), master.MARKETING_INPUTS)
+    stage = master.marketing_stage(as_of, **inputs)
+    _write(work, stage.outputs())
+    return inputs["customer"].height + inputs["lead"].height, {
+        "targets": stage.targets.campaign_target.height,
+        "exclusions": stage.targets.campaign_exclusion.height,
+        "targeting_s": round(stage.targeting_seconds, 1),
+        "violations": sum(v.height for v in stage.violations.values()),
+        "suppressed_contact_points": stage.suppression.height,
     }
 
 
-def stage_publish(work: Path) -> tuple[int, dict]:
-    from crm_pipelines.publish.analyst import build_analyst_layer
-    from crm_pipelines.publish.warehouse import publish_warehouse
+def stage_source_rates(work: Path, run_id: str, as_of: date) -> tuple[int, dict]:
+    from crm_pipelines.stages import landing
 
-    # As the Dagster publish asset does: DuckDB streams the stages' Parquet files.
-    folders = {
-        "master": MASTER_TABLES,
-        "quality": ("rejected", "finding", "rule_result", "file_load"),
-        "marketing": ("campaign_target", "campaign_exclusion", "campaign_summary", "suppression"),
+    inputs = read_inputs(_frames(work), landing.SOURCE_RATE_INPUTS)
+    rates = landing.source_rate_stage(run_id, as_of, **inputs)
+    _write(work, {SOURCE_RULE_RATE: rates})
+    return rates.height, {}
+
+
+def stage_run_guard(work: Path) -> tuple[int, dict]:
+    from crm_pipelines.stages import publish
+
+    inputs = read_inputs(_frames(work), publish.GUARD_INPUTS)
+    stage = publish.run_guard_stage(_warehouse(work), (), **inputs)
+    if stage.stopping.height:  # the job's blocking check: nothing would be published
+        raise RuntimeError("run guards breached: " + "; ".join(stage.stopping["message"]))
+    _write(work, {RUN_GUARD: stage.checked})
+    return stage.checked.height, {}
+
+
+def stage_publish(work: Path, run_id: str, as_of: date) -> tuple[int, dict]:
+    from crm_pipelines.publish.run_log import RunInfo, row_count
+    from crm_pipelines.stages import publish
+
+    inputs = read_inputs(_frames(work), publish.PUBLISH_INPUTS)
+    run = RunInfo(run_id, as_of, work / "landing")
+    published = publish.publish_stage(run, _warehouse(work), **inputs)
+    rows = sum(row_count(t) for name, t in published.tables.items() if not name.startswith("meta."))
+    return rows, {
+        "file_mib": round(published.path.stat().st_size / 2**20),
+        "exports": len(published.exports),
     }
-    tables = {
-        f"{schema}.{name}": work / schema / f"{name}.parquet"
-        for schema, names in folders.items()
-        for name in names
-    }
-    path = publish_warehouse(tables, work / "warehouse.duckdb", finish=build_analyst_layer)
-    rows = sum(pl.scan_parquet(p).select(pl.len()).collect().item() for p in tables.values())
-    return rows, {"file_mib": round(path.stat().st_size / 2**20)}
 
 
 def _child(work: Callable[[], tuple[int, dict]], queue: multiprocessing.Queue) -> None:
@@ -271,24 +226,40 @@ def measure(customers: int, stage: str, work: Callable[[], tuple[int, dict]]) ->
     return figure
 
 
+def first_run(work: Path) -> None:
+    """Start as the job's first run on the folder: no frames, models, warehouse or exports."""
+    for folder in ("frames", "models", "exports"):
+        shutil.rmtree(work / folder, ignore_errors=True)
+    _warehouse(work).unlink(missing_ok=True)
+
+
 def bench_size(customers: int, workdir: Path, seed: int) -> list[StageFigure]:
+    """Every stage of the nightly job in its order, each measured in its own process."""
     work = workdir / f"size_{customers}"
-    as_of = date(2026, 11, 28)
+    run_id = str(uuid.uuid4())
     figures = []
     if not (work / "landing" / "_truth").is_dir():
         figures.append(
             measure(customers, "sample (generator)", partial(stage_generate, work, customers, seed))
         )
-    figures.append(measure(customers, "ingest+validate", partial(stage_validate, work, as_of)))
+    first_run(work)
+
+    def stage(name: str, work_fn: Callable[..., tuple[int, dict]], *args: Any) -> StageFigure:
+        figures.append(measure(customers, name, partial(work_fn, work, *args)))
+        return figures[-1]
+
+    stage("ingest+validate", stage_validate, AS_OF)
     # as in the job: lead matching compares the customers leads were linked to
-    figures.append(measure(customers, "match lead->customer", partial(stage_lead_link, work)))
-    for entity in MATCHED:
-        figure = measure(customers, f"match {entity}", partial(stage_match, work, entity))
+    stage("match lead->customer", stage_lead_link)
+    for entity in MATCHED_ENTITIES:
+        figure = stage(f"match {entity}", stage_match, entity)
         figure.extra["pairs_per_s"] = round(figure.rows_per_second)
-        figures.append(figure)
-    figures.append(measure(customers, "golden (survivorship+ids)", partial(stage_golden, work)))
-    figures.append(measure(customers, "marketing (+guards)", partial(stage_marketing, work, as_of)))
-    figures.append(measure(customers, "publish (DuckDB)", partial(stage_publish, work)))
+    stage("review queue (stewards)", stage_review_queue)
+    stage("golden (survivorship+ids)", stage_golden, run_id)
+    stage("marketing (+guards)", stage_marketing, AS_OF)
+    stage("source rule rates", stage_source_rates, run_id, AS_OF)
+    stage("run guard", stage_run_guard)
+    stage("publish (DuckDB)", stage_publish, run_id, AS_OF)
     return figures
 
 
@@ -314,7 +285,7 @@ def matching_quality(sizes: list[int], workdir: Path) -> dict[str, dict]:
     report: dict[str, dict] = {}
     print("== matching quality (pairwise over clusters; blocking recall = true pairs scored)")
     for name, folder in folders.items():
-        report[name] = evaluate(folder, date(2026, 11, 28))
+        report[name] = evaluate(folder, AS_OF)
         for entity, figures in report[name].items():
             if figures.get("records"):
                 print(quality_line(name, entity, figures), flush=True)

@@ -13,11 +13,19 @@ DEFAULT_LANDING = Path("data/landing")
 DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
 
 
+# One Dagster run in progress at a time (later ones wait in the queue): runs launched from the
+# UI, a schedule or the sensor do not pile up behind the warehouse's run lock.
+RUN_QUEUE = "concurrency:\n  runs:\n    max_concurrent_runs: 1\n"
+
+
 def ensure_dagster_home(data_dir: Path) -> Path:
     """Use $DAGSTER_HOME, else data/dagster_home, so CLI, UI and daemon share run history.
 
     A new dagster.yaml keeps schedule and sensor ticks for the days run_guards.yaml keeps
-    runs (crm-mdm run deletes older runs itself: Dagster has no retention for runs)."""
+    runs (crm-mdm run deletes older runs itself: Dagster has no retention for runs) and runs
+    one Dagster run at a time; an older dagster.yaml without a `concurrency` key gets it."""
+    import yaml
+
     from crm_pipelines.publish.guards import load_run_guards
 
     home = Path(os.environ.get("DAGSTER_HOME") or data_dir / "dagster_home").resolve()
@@ -30,9 +38,12 @@ def ensure_dagster_home(data_dir: Path) -> Path:
             "retention:\n"
             f"  schedule:\n    purge_after_days: {days}\n"
             f"  sensor:\n    purge_after_days:\n      skipped: 7\n      failure: {days}\n"
-            f"      success: {days}\n",
+            f"      success: {days}\n" + RUN_QUEUE,
             encoding="utf-8",
         )
+    elif "concurrency" not in (yaml.safe_load(config.read_text(encoding="utf-8")) or {}):
+        with config.open("a", encoding="utf-8") as existing:
+            existing.write("\n" + RUN_QUEUE)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
@@ -54,15 +65,22 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
-def _landing_or_none(args: argparse.Namespace) -> Path | None:
-    """The --landing folder, or None after saying on stderr that it does not exist."""
+def _landing_or_none(args: argparse.Namespace, accept_empty: bool = False) -> Path | None:
+    """The --landing folder, or None after saying on stderr that it does not exist or holds
+    no feed file (unless `accept_empty`): before any work, nothing run, nothing published."""
+    from crm_pipelines.ingest.preflight import empty_landing_problem
+
     landing = Path(args.landing).resolve()
-    if landing.is_dir():
+    if not landing.is_dir():
+        print(
+            f"error: landing folder {landing} does not exist (crm-mdm sample --out {args.landing})",
+            file=sys.stderr,
+        )
+        return None
+    problem = None if accept_empty else empty_landing_problem(landing)
+    if problem is None:
         return landing
-    print(
-        f"error: landing folder {landing} does not exist (crm-mdm sample --out {args.landing})",
-        file=sys.stderr,
-    )
+    print(f"error: {problem}; nothing was run or published", file=sys.stderr)
     return None
 
 
@@ -75,29 +93,48 @@ def cmd_febrl(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Retrain every entity's matching model on a landing folder, on purpose."""
+    """Retrain every entity's matching model on a landing folder, on purpose: under the
+    warehouse's run lock (a run would swap its own copy of the models over these), written
+    into a copy of models/ swapped in whole at the end."""
     from crm_pipelines.match.evidence import match_in_order
+    from crm_pipelines.publish import run_files
+    from crm_pipelines.publish.guards import load_run_guards
     from crm_pipelines.validate.pipeline import stage_landing
 
     landing = _landing_or_none(args)
     if landing is None:
         return 2
-    model_dir = Path(args.warehouse).resolve().parent / "models"
-    staged = stage_landing(landing, as_of=args.as_of).staged
-    for result in match_in_order(staged, model_dir=model_dir, retrain=True):
-        m = result.metrics
-        print(
-            f"{result.entity:<9} model {m.get('model_version', '-')}: {m['records']:,} records, "
-            f"{m['pairs_scored']:,} candidate pairs, match share {m.get('em_match_share', 0):.4f}"
+    warehouse = Path(args.warehouse).resolve()
+    try:
+        lock = run_files.acquire_run_lock(
+            warehouse, load_run_guards().lock_wait_seconds, "crm-mdm train"
         )
-    print(f"models written to {model_dir} (used by the next crm-mdm run)")
+    except run_files.RunRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    try:
+        staged = stage_landing(landing, as_of=args.as_of).staged
+        work = f"train-{os.getpid()}"
+        model_dir = run_files.staged_models(warehouse, work)
+        for result in match_in_order(staged, model_dir=model_dir, retrain=True):
+            m = result.metrics
+            print(
+                f"{result.entity:<9} model {m.get('model_version', '-')}: {m['records']:,} records, "
+                f"{m['pairs_scored']:,} candidate pairs, match share {m.get('em_match_share', 0):.4f}"
+            )
+        run_files.publish_staged_models(warehouse, work)
+    finally:
+        lock.release()
+    print(f"models written to {run_files.model_dir(warehouse)} (used by the next crm-mdm run)")
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from crm_pipelines.run import run_nightly
 
-    landing, warehouse = _landing_or_none(args), Path(args.warehouse).resolve()
+    # *:* accepts every shrink, an empty landing included (publish/guards.py)
+    landing = _landing_or_none(args, accept_empty="*:*" in args.accept_shrink)
+    warehouse = Path(args.warehouse).resolve()
     if landing is None:
         return 2
     ensure_dagster_home(warehouse.parent)
@@ -186,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--warehouse",
         default=str(DEFAULT_WAREHOUSE),
-        help="DuckDB file to publish; its folder also holds frames/ and exports/ (default %(default)s)",
+        help="DuckDB file to publish; its folder also holds exports/, models/ and the run lock "
+        "(default %(default)s)",
     )
     run.add_argument(
         "--as-of", type=_date, default=None, help="YYYY-MM-DD; default today in Europe/Prague"

@@ -7,6 +7,7 @@ and a summary an operator can act on."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import time
 from collections.abc import Sequence
@@ -35,6 +36,41 @@ def prune_dagster_history(instance, days: int) -> int:
     for record in old:
         instance.delete_run(record.dagster_run.run_id)
     return len(old)
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def fail_dead_runs(instance, job_name: str) -> list[str]:
+    """Mark failed the runs of the job still "in progress" whose process is gone.
+
+    A run killed with SIGKILL never reports its end; Dagster would count it in progress for
+    ever, and with one run at a time (dagster.yaml) no queued run would start again. Only a
+    run whose process (from its RUN_START event) no longer exists is touched."""
+    from dagster import DagsterEventType, DagsterRunStatus, RunsFilter
+
+    in_progress = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
+    failed = []
+    for record in instance.get_run_records(RunsFilter(job_name=job_name, statuses=in_progress)):
+        run = record.dagster_run
+        started = instance.get_records_for_run(
+            run.run_id, of_type=DagsterEventType.RUN_START, limit=1
+        ).records
+        pid = started[0].event_log_entry.dagster_event.pid if started else None
+        if pid is None or not _process_gone(pid):
+            continue
+        instance.report_run_failed(
+            run, f"its process (pid {pid}) is gone, killed without reporting its end"
+        )
+        failed.append(run.run_id)
+    return failed
 
 
 def _run_config(
@@ -80,7 +116,7 @@ def run_nightly(
         parse_acceptance(token)
     wait = guards.lock_wait_seconds if lock_wait is None else lock_wait
     try:
-        lock = acquire_run_lock(warehouse, wait)
+        lock = acquire_run_lock(warehouse, wait, "crm-mdm run")
     except RunRefused as exc:
         return RunOutcome(False, "-", warehouse, as_of, failure=str(exc), refused=True)
     try:
@@ -89,7 +125,7 @@ def run_nightly(
         outcome = _execute(landing, warehouse, as_of, accept_shrink, run_dir, guards)
         if outcome.success:
             shutil.rmtree(run_dir, ignore_errors=True)
-        outcome.cleaned = cleaned
+        outcome.cleaned = cleaned + outcome.cleaned
     finally:
         lock.release()
     outcome.seconds = time.monotonic() - started
@@ -99,7 +135,7 @@ def run_nightly(
 def _execute(landing, warehouse, as_of, accept_shrink, run_dir, guards) -> RunOutcome:
     from dagster import DagsterInstance, execute_job, reconstructable
 
-    from crm_pipelines.orchestration.definitions import nightly_job_definition
+    from crm_pipelines.orchestration.definitions import NIGHTLY_JOB, nightly_job_definition
 
     # execute_job, not execute_in_process: the latter keeps every step's output in memory
     # for its result object (dagster-io/dagster#9731) -- at 1M customers the whole job
@@ -107,6 +143,7 @@ def _execute(landing, warehouse, as_of, accept_shrink, run_dir, guards) -> RunOu
     # run in this process (in_process_executor); outputs live in the FrameStore files.
     with DagsterInstance.get() as instance:
         pruned = prune_dagster_history(instance, guards.dagster_run_history_days)
+        dead = fail_dead_runs(instance, NIGHTLY_JOB)
         result = execute_job(
             reconstructable(nightly_job_definition),
             instance,
@@ -115,6 +152,9 @@ def _execute(landing, warehouse, as_of, accept_shrink, run_dir, guards) -> RunOu
         )
     outcome = RunOutcome(result.success, result.run_id, warehouse, as_of)
     outcome.pruned_runs = pruned
+    outcome.cleaned += [
+        f"Dagster run {run_id} marked failed: its process was gone" for run_id in dead
+    ]
     if result.success:
         collect_success(outcome, result)
     else:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import duckdb
 
+from crm_pipelines.validate.decision_rules import RULE_ID as DECISION_NOT_APPLIED
+
 IDENTITY_METRICS = ("new_ids", "merges", "splits", "retired_ids", "dormant_ids", "revived_ids")
 MATCH_STEPS = ("match_address", "match_customer", "match_person", "match_lead")
 
@@ -27,6 +29,7 @@ class RunOutcome:
     guard_breaches: list[str] = field(default_factory=list)
     exports: int = 0
     decisions_applied: int = 0
+    decisions_not_applied: int = 0  # quality.finding DECISION_NOT_APPLIED: refused, ignored
     cleaned: list[str] = field(default_factory=list)
     pruned_runs: int = 0
     seconds: float = 0.0
@@ -51,6 +54,8 @@ class RunOutcome:
             f"splits {ids.get('splits', 0):,}, retired {ids.get('retired_ids', 0):,}, "
             f"dormant {ids.get('dormant_ids', 0):,}, revived {ids.get('revived_ids', 0):,}",
             f"  steward decisions applied {self.decisions_applied:,}",
+            f"  {self.decisions_not_applied:,} steward decisions not applied"
+            f"   (quality.finding {DECISION_NOT_APPLIED}: ignored until a steward resolves them)",
             f"  match review pairs  {c.get('match_review', 0):>10,}",
             f"  campaign targets    {c.get('campaign_target', 0):>10,}   in {self.exports} export files",
         ]
@@ -167,6 +172,9 @@ def _summarise_warehouse(outcome: RunOutcome) -> None:
         outcome.counts["campaign_target"] = count("SELECT count(*) FROM marketing.campaign_target")
         outcome.counts["rejected"] = count("SELECT count(*) FROM quality.rejected")
         outcome.counts["findings"] = count("SELECT count(*) FROM quality.finding")
+        outcome.decisions_not_applied = count(
+            f"SELECT count(*) FROM quality.finding WHERE rule_id = '{DECISION_NOT_APPLIED}'"
+        )
         outcome.counts["unreadable_files"] = count(
             "SELECT count(*) FROM quality.rejected WHERE rule_id = 'FILE_UNREADABLE'"
         )

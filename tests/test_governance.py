@@ -127,6 +127,8 @@ def test_a_misspelt_key_fails_the_run_at_start(
     line = _misspell(tmp_path / file, good, bad)
     key = bad.strip().rstrip(":").split(":")[0]
     (tmp_path / "landing" / "customer").mkdir(parents=True)
+    # a feed file, so the run gets past the empty-landing check to the governance files
+    (tmp_path / "landing" / "customer" / "c.csv").write_text("source_system,source_id\n")
     home = tmp_path / "dagster_home"
     home.mkdir()
     env = {

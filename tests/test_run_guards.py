@@ -148,14 +148,14 @@ def test_a_second_run_waits_for_the_lock_then_refuses_and_a_killed_holder_frees_
     warehouse = tmp_path / "warehouse.duckdb"
     holder = hold_lock(warehouse, 600)
     with pytest.raises(RunRefused, match="waited 0.3 s"):
-        acquire_run_lock(warehouse, 0.3)
+        acquire_run_lock(warehouse, 0.3, "test")
     os.kill(holder.pid, signal.SIGKILL)
     holder.wait()
-    acquire_run_lock(warehouse, 0).release()  # the kernel dropped the dead run's lock
+    acquire_run_lock(warehouse, 0, "test").release()  # the kernel dropped the dead run's lock
 
     holder = hold_lock(warehouse, 1.0)
     started = time.monotonic()
-    lock = acquire_run_lock(warehouse, 60)  # waits for the holder to finish
+    lock = acquire_run_lock(warehouse, 60, "test")  # waits for the holder to finish
     assert lock.is_locked and holder.wait(timeout=60) == 0
     lock.release()
     assert time.monotonic() - started < 60

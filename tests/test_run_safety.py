@@ -122,7 +122,10 @@ def test_a_second_run_refuses_while_the_first_publishes_and_the_result_equals_a_
     refused = site.run("--lock-wait", "0.5")
     first_out, first_err = first.communicate(timeout=600)
     assert refused.returncode == 3, refused.stdout + refused.stderr
-    assert "another crm-mdm run is publishing" in refused.stderr
+    assert (
+        f"another run is publishing {site.warehouse}: crm-mdm run (pid {first.pid}"
+        in refused.stderr
+    )
     assert "waited 0.5 s" in refused.stderr
     assert first.returncode == 0, first_out + first_err
     log = query(site.warehouse, "SELECT run_id FROM meta.run_log")
@@ -134,18 +137,31 @@ def test_a_second_run_refuses_while_the_first_publishes_and_the_result_equals_a_
     assert leftovers(site) == []
 
 
-def test_an_empty_landing_publishes_nothing_and_says_so(published: Site, tmp_path: Path) -> None:
+def test_an_empty_landing_or_one_level_too_high_is_refused_before_any_work(
+    published: Site, tmp_path: Path
+) -> None:
     empty = tmp_path / "empty_landing"
     for feed in ("customer", "person", "account", "address", "lead", "campaign"):
         (empty / feed).mkdir(parents=True)
     site = copy_site(published, tmp_path / "site")
-    site = Site(empty, site.warehouse, site.env)
     before = fingerprint(site)
-    run = site.run()
-    assert run.returncode == 1
-    assert "no record of any feed was accepted" in run.stderr
-    assert "nothing was published" in run.stderr
-    assert fingerprint(site) == before
+    run = Site(empty, site.warehouse, site.env).run()
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert f"landing folder {empty} holds no feed file" in run.stderr
+    assert "nothing was run or published" in run.stderr
+    assert "stage " not in run.stdout  # stopped before the first stage, not by the run guard
+    assert fingerprint(site) == before and leftovers(site) == []
+    # `--landing data` where the feeds are in data/landing: refused, naming the right folder
+    data = tmp_path / "data"
+    shutil.copytree(published.landing, data / "landing")
+    high = Site(data, site.warehouse, site.env).run()
+    assert high.returncode == 2, high.stdout + high.stderr
+    assert f"did you mean --landing {data / 'landing'}?" in high.stderr
+    assert fingerprint(site) == before and leftovers(site) == []
+    # an empty landing on purpose: --accept-shrink *:* lets it through to the run guard
+    accepted = Site(empty, site.warehouse, site.env).run("--accept-shrink", "*:*")
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert query(site.warehouse, "SELECT count(*) AS n FROM master.customer")["n"].item() == 0
 
 
 def test_a_missing_extract_accepted_for_one_run_and_back_changes_no_id(

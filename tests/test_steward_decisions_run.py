@@ -179,3 +179,15 @@ def test_the_decision_feed_check_fails_naming_every_row_not_carried_out(ruled_ru
     ]
     # the generator's own decision naming a deleted record
     assert [r["status"] for r in rows if r["file"] != HAND_FILE] == ["UNKNOWN_RECORD"]
+
+
+def test_the_run_summary_counts_the_steward_decisions_not_applied(ruled_run) -> None:
+    outcome, _, _ = ruled_run
+    refused = query(
+        outcome.warehouse,
+        "SELECT count(*) AS n FROM quality.finding WHERE rule_id = 'DECISION_NOT_APPLIED'",
+    )["n"].item()
+    assert refused >= 1  # line 7 of the hand file, contradicted by a NO_MATCH
+    assert outcome.decisions_not_applied == refused
+    summary = outcome.summary_text().splitlines()
+    assert any(line.startswith(f"  {refused:,} steward decisions not applied") for line in summary)

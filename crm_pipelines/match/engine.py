@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from crm_pipelines.match import model_store
 from crm_pipelines.match.ambiguity import demote_ambiguous_attachments
 from crm_pipelines.match.blocking import PAIR_SCHEMA, candidate_pairs
 from crm_pipelines.match.closure import (
@@ -26,7 +25,7 @@ from crm_pipelines.match.decisions import constraints, decide, demote_uncorrobor
 from crm_pipelines.match.encode import Encoded
 from crm_pipelines.match.holders import holder_details, with_holder_details
 from crm_pipelines.match.reasons import reason_expr
-from crm_pipelines.match.scoring import Model, estimate_u, score_pairs, train
+from crm_pipelines.match.scoring import Model, score_pairs
 from crm_pipelines.match.settings import EntitySettings, entity_settings
 from crm_pipelines.match.standardize import (
     FEATURES,
@@ -34,11 +33,11 @@ from crm_pipelines.match.standardize import (
     with_customer_of,
     with_owner_addresses,
 )
-from crm_pipelines.match.stewardship import applicable
+from crm_pipelines.match.stewardship import decided_record_keys, not_yet_paired, steward_pairs
+from crm_pipelines.match.training import model_for
 
 log = logging.getLogger(__name__)
 
-DECISIONS = ("MATCH", "REVIEW", "NO_MATCH", "STEWARD_MATCH", "STEWARD_NO_MATCH")
 REVIEW_SCHEMA = {
     "entity": pl.String,
     "left_source_system": pl.String,
@@ -69,61 +68,6 @@ class MatchResult:
     pairs: pl.DataFrame
     review: pl.DataFrame
     metrics: dict = field(default_factory=dict)
-
-
-def _steward_pairs(entity: str, decisions: pl.DataFrame | None, keys: pl.DataFrame) -> pl.DataFrame:
-    """Steward decisions as (l, r, steward) on row indices: the one in force per pair, on
-    known records, contradicting no other (stewardship.py; validation reports the rest)."""
-    empty = pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32, "steward": pl.String})
-    if decisions is None or decisions.height == 0:
-        return empty
-    chosen = applicable(decisions, entity, keys["record_key"])
-    index = keys.select("record_key", "rid")
-    mapped = (
-        chosen.select("left_record_key", "right_record_key", "decision")
-        .join(
-            index.rename({"record_key": "left_record_key", "rid": "a"}),
-            on="left_record_key",
-            how="left",
-        )
-        .join(
-            index.rename({"record_key": "right_record_key", "rid": "b"}),
-            on="right_record_key",
-            how="left",
-        )
-    )
-    unknown = mapped.filter(
-        pl.col("a").is_null() | pl.col("b").is_null() | (pl.col("a") == pl.col("b"))
-    )
-    if unknown.height:
-        log.warning(
-            "%s: ignored %d steward decisions naming unknown records", entity, unknown.height
-        )
-    known = mapped.filter(
-        pl.col("a").is_not_null() & pl.col("b").is_not_null() & (pl.col("a") != pl.col("b"))
-    )
-    return known.select(
-        pl.min_horizontal("a", "b").cast(pl.UInt32).alias("l"),
-        pl.max_horizontal("a", "b").cast(pl.UInt32).alias("r"),
-        pl.col("decision").alias("steward"),
-    ).unique(["l", "r"], keep="last", maintain_order=True)
-
-
-def _steward_record_keys(entity: str, decisions: pl.DataFrame | None) -> pl.Series:
-    if decisions is None or decisions.height == 0:
-        return pl.Series("record_key", [], dtype=pl.String)
-    chosen = decisions
-    if "entity" in decisions.columns:
-        chosen = decisions.filter(pl.col("entity") == entity)
-    return pl.concat([chosen["left_record_key"], chosen["right_record_key"]]).unique()
-
-
-def _not_yet_paired(extra: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
-    """Rows of the (few) extra pairs not among the candidate pairs, without hashing all pairs."""
-    pair_id = pl.col("l").cast(pl.UInt64) * (1 << 32) + pl.col("r").cast(pl.UInt64)
-    extra_ids = extra.select(pair_id).to_series()
-    known = pairs.filter(pair_id.is_in(extra_ids.implode())).select(pair_id).to_series()
-    return extra.filter(~extra_ids.is_in(known.implode()))
 
 
 def _uses(cfg: EntitySettings, column: str) -> bool:
@@ -177,94 +121,37 @@ def match_entity(
     model_dir: where trained models are kept (model_store); a stored model is reused unless
     `retrain`, its comparisons changed, or the candidates drifted. None: train every time.
     """
-    started = time.perf_counter()
-    stages: dict[str, float] = {}
-    last = [started]
-
-    def _lap() -> float:
-        now = time.perf_counter()
-        elapsed, last[0] = now - last[0], now
-        return round(elapsed, 3)
-
+    laps = _Laps()
     cfg = entity_settings(entity, settings)
     if records.height == 0:
         return _empty_result(entity, cfg)
     fields: list[str] = list(cfg.comparisons)
     if persons is not None and entity == "customer":
         records = with_holder_details(records, holder_details(persons))
-    features = FEATURES[entity](records)
-    if _uses(cfg, "address_keys") or _uses(cfg, "area_keys"):
-        features = with_owner_addresses(features, entity, addresses, address_clusters)
-    if _uses(cfg, "customer_cluster"):
-        if customer_clusters is not None and entity == "person":
-            customer_of = customer_of_persons(records, customer_clusters)
-        features = with_customer_of(features, customer_of)
+    if _uses(cfg, "customer_cluster") and customer_clusters is not None and entity == "person":
+        customer_of = customer_of_persons(records, customer_clusters)
+    features = _features(entity, records, cfg, addresses, address_clusters, customer_of)
     record_keys = features["record_key"]
     rep_of_record = None
     if cfg.collapse_identical:  # settings refuse it together with term frequencies
-        named = _steward_record_keys(entity, decisions)
+        named = decided_record_keys(entity, decisions)
         features, rep_of_record = collapse(features, compared_columns(cfg, COMPARISONS), named)
-    stages["features"] = _lap()
+    laps.lap("features")
     keys = features.select("rid", "record_key", "source_system", "source_id")
 
     pairs, by_rule = candidate_pairs(features, cfg.blocking)
-    stages["blocking"] = _lap()
+    laps.lap("blocking")
     candidates = pairs.height
-    steward = _steward_pairs(entity, decisions, keys)
+    steward = steward_pairs(entity, decisions, keys)
     extra = steward.select("l", "r", pl.lit("steward").alias("rule")).cast(PAIR_SCHEMA)
     if extra.height:
-        pairs = pl.concat([pairs, _not_yet_paired(extra, pairs)])
+        pairs = pl.concat([pairs, not_yet_paired(extra, pairs)])
 
-    enc = encode_for(features, fields)
-    veto_only = _veto_only_fields(cfg, fields)
-    # later stages read only these: dropping the rest frees the derived feature columns
-    features = features.select(
-        "holder_link_key" if "holder_link_key" in features.columns else "rid",
-        *{c for f in veto_only for c in COMPARISONS[f].columns},
+    scored, model, model_info, chain_codes, features = _scored_pairs(
+        entity, cfg, features, pairs, fields, steward, model_dir, retrain, laps
     )
-    levels = compare_pairs(enc, pairs, fields)
-    stages["compare"] = _lap()
-    model, model_info = _model_for(entity, cfg, enc, fields, levels, model_dir, retrain)
-    stages["model"] = _lap()
-    levels = levels.head(pairs.height)
-    scored = score_pairs(enc.codes, pairs, levels, model, list(cfg.term_frequency))
-    vetoes = cfg.vetoes
-    chain_codes = codes_for_chain_vetoes(enc, vetoes)
-    del levels, enc
-    stages["score"] = _lap()
-
-    if veto_only:  # checks a steward rule reads that are no evidence for EM
-        extra = compare_pairs(encode_for(features, veto_only), pairs, veto_only)
-        scored = scored.with_columns(extra.rename({f: f"level_{f}" for f in veto_only}))
-    scored = scored.with_columns(
-        _forced_link(entity, features, pairs), veto_expr(scoring_vetoes(vetoes)).alias("veto")
-    )
-    # the (few) steward decisions joined on the pair columns alone, not on every scored column
-    steward_col = scored.select("l", "r").join(
-        steward, on=["l", "r"], how="left", maintain_order="left"
-    )
-    scored = decide(scored.hstack([steward_col["steward"]]), cfg)
-    scored, demoted = demote_uncorroborated(scored, cfg, fields)
-    ambiguous = 0
-    if cfg.ambiguous_attachments == "review":
-        scored, ambiguous = demote_ambiguous_attachments(scored)
-    edges, cannot = constraints(scored)
-    labels, resplit = cluster(features.height, edges, cannot, cfg.max_cluster_size)
-    # a chain may join two records whose own pair was never scored: veto them too, and
-    # send a record that would join two of them to review, as for scored vetoes
-    across, checked = chain_cannot_links(
-        labels, scored, chain_codes, features, fields, vetoes, cfg.max_cluster_size
-    )
-    del chain_codes
-    if across.height:
-        if cfg.ambiguous_attachments == "review":
-            scored, more = demote_ambiguous_attachments(scored, only_apart=across)
-            ambiguous += more
-        edges, cannot = constraints(scored)
-        cannot = pl.concat([cannot, across.select(cannot.columns).cast(cannot.schema)])
-        labels, more = cluster(features.height, edges, cannot, cfg.max_cluster_size)
-        resplit += more
-    stages["cluster"] = _lap()
+    scored, labels, counts = _decide_and_cluster(cfg, scored, features, chain_codes, fields)
+    laps.lap("cluster")
 
     if rep_of_record is not None:
         labels = labels[rep_of_record]
@@ -277,8 +164,7 @@ def match_entity(
     pairs_out, review = _outputs(
         entity, scored, keys, fields, cfg.pairs_min_score, model_info["model_version"]
     )
-    stages["outputs"] = _lap()
-    seconds = time.perf_counter() - started
+    laps.lap("outputs")
     sizes = np.bincount(labels)  # a label per cluster_id, so the same sizes
     sizes = sizes[sizes > 0]
     metrics = {
@@ -290,20 +176,14 @@ def match_entity(
         "auto_matched": int((scored["decision"] == "MATCH").sum()),
         "steward_decisions_applied": steward.height,
         "vetoed": int(scored["veto"].sum()),
-        "pairs_checked_across_chains": checked,
-        "vetoed_across_chains": across.height,
-        "ambiguous_attachments": ambiguous,
-        **demoted,
+        **counts,
         "sent_to_review": review.height,
         "clusters": len(sizes),
         "largest_cluster": int(sizes.max()) if len(sizes) else 0,
-        "resplit_components": resplit,
         **model_info,
         "em_iterations": model.iterations,
         "em_match_share": round(model.match_share, 6),
-        "seconds": round(seconds, 3),
-        "pairs_per_second": round(scored.height / seconds, 1) if seconds > 0 else 0.0,
-        "stage_seconds": stages,
+        **laps.totals(scored.height),
     }
     log.info(
         "%s matched: %s",
@@ -311,6 +191,127 @@ def match_entity(
         {k: v for k, v in metrics.items() if k != "candidate_pairs_by_rule"},
     )
     return MatchResult(entity, clusters, pairs_out, review, metrics)
+
+
+class _Laps:
+    """Seconds per step of one match_entity call (metrics' stage_seconds)."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+        self.stages: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.stages[name] = round(now - self.last, 3)
+        self.last = now
+
+    def totals(self, pairs_scored: int) -> dict:
+        seconds = time.perf_counter() - self.started
+        return {
+            "seconds": round(seconds, 3),
+            "pairs_per_second": round(pairs_scored / seconds, 1) if seconds > 0 else 0.0,
+            "stage_seconds": self.stages,
+        }
+
+
+def _features(
+    entity: str,
+    records: pl.DataFrame,
+    cfg: EntitySettings,
+    addresses: pl.DataFrame | None,
+    address_clusters: pl.DataFrame | None,
+    customer_of: pl.DataFrame | None,
+) -> pl.DataFrame:
+    """Standardised features, plus the owned buildings and the golden customer where the
+    entity's comparisons or blocking rules read them."""
+    features = FEATURES[entity](records)
+    if _uses(cfg, "address_keys") or _uses(cfg, "area_keys"):
+        features = with_owner_addresses(features, entity, addresses, address_clusters)
+    if _uses(cfg, "customer_cluster"):
+        features = with_customer_of(features, customer_of)
+    return features
+
+
+def _scored_pairs(
+    entity: str,
+    cfg: EntitySettings,
+    features: pl.DataFrame,
+    pairs: pl.DataFrame,
+    fields: list[str],
+    steward: pl.DataFrame,
+    model_dir: Path | None,
+    retrain: bool,
+    laps: _Laps,
+) -> tuple[pl.DataFrame, Model, dict, Encoded, pl.DataFrame]:
+    """Levels, model weights and the first decisions (steward, holder link, vetoes,
+    thresholds) per pair; also the codes the chain vetoes read and the slimmed features."""
+    enc = encode_for(features, fields)
+    veto_only = _veto_only_fields(cfg, fields)
+    # later stages read only these: dropping the rest frees the derived feature columns
+    features = features.select(
+        "holder_link_key" if "holder_link_key" in features.columns else "rid",
+        *{c for f in veto_only for c in COMPARISONS[f].columns},
+    )
+    levels = compare_pairs(enc, pairs, fields)
+    laps.lap("compare")
+    model, model_info = model_for(entity, cfg, enc, fields, levels, model_dir, retrain)
+    laps.lap("model")
+    levels = levels.head(pairs.height)
+    scored = score_pairs(enc.codes, pairs, levels, model, list(cfg.term_frequency))
+    chain_codes = codes_for_chain_vetoes(enc, cfg.vetoes)
+    del levels, enc
+    laps.lap("score")
+    if veto_only:  # checks a steward rule reads that are no evidence for EM
+        extra = compare_pairs(encode_for(features, veto_only), pairs, veto_only)
+        scored = scored.with_columns(extra.rename({f: f"level_{f}" for f in veto_only}))
+    scored = scored.with_columns(
+        _forced_link(entity, features, pairs),
+        veto_expr(scoring_vetoes(cfg.vetoes)).alias("veto"),
+    )
+    # the (few) steward decisions joined on the pair columns alone, not on every scored column
+    steward_col = scored.select("l", "r").join(
+        steward, on=["l", "r"], how="left", maintain_order="left"
+    )
+    scored = decide(scored.hstack([steward_col["steward"]]), cfg)
+    return scored, model, model_info, chain_codes, features
+
+
+def _decide_and_cluster(
+    cfg: EntitySettings,
+    scored: pl.DataFrame,
+    features: pl.DataFrame,
+    chain_codes: Encoded,
+    fields: list[str],
+) -> tuple[pl.DataFrame, np.ndarray, dict[str, int]]:
+    """The evidence guards, clusters under the cannot-links, and the chain vetoes: a chain
+    may join two records whose own pair was never scored -- they are vetoed too, and a
+    record that would join two of them goes to review, as for scored vetoes."""
+    scored, demoted = demote_uncorroborated(scored, cfg, fields)
+    review_ambiguous = cfg.ambiguous_attachments == "review"
+    ambiguous = 0
+    if review_ambiguous:
+        scored, ambiguous = demote_ambiguous_attachments(scored)
+    edges, cannot = constraints(scored)
+    labels, resplit = cluster(features.height, edges, cannot, cfg.max_cluster_size)
+    across, checked = chain_cannot_links(
+        labels, scored, chain_codes, features, fields, cfg.vetoes, cfg.max_cluster_size
+    )
+    if across.height:
+        if review_ambiguous:
+            scored, more = demote_ambiguous_attachments(scored, only_apart=across)
+            ambiguous += more
+        edges, cannot = constraints(scored)
+        cannot = pl.concat([cannot, across.select(cannot.columns).cast(cannot.schema)])
+        labels, more = cluster(features.height, edges, cannot, cfg.max_cluster_size)
+        resplit += more
+    counts = {
+        "pairs_checked_across_chains": checked,
+        "vetoed_across_chains": across.height,
+        "ambiguous_attachments": ambiguous,
+        **demoted,
+        "resplit_components": resplit,
+    }
+    return scored, labels, counts
 
 
 def _outputs(
@@ -369,51 +370,6 @@ def _with_record_columns(
 def _review_reason(fields: list[str]) -> pl.Expr:
     """Why a steward sees the pair: the guard that held it back (if any), then the evidence."""
     return pl.concat_str([pl.col("note"), reason_expr(fields)], separator="; ", ignore_nulls=True)
-
-
-def _model_for(
-    entity: str,
-    cfg: EntitySettings,
-    enc: Encoded,
-    fields: list[str],
-    levels: pl.DataFrame,
-    model_dir: Path | None,
-    retrain: bool,
-) -> tuple[Model, dict]:
-    """The stored model when it still fits, else one trained now (and stored)."""
-    stored = None if model_dir is None or retrain else model_store.load(model_dir, entity, fields)
-    if stored is not None and levels.height:
-        drifted = model_store.drift(stored, levels)
-        if drifted <= cfg.retrain_drift:
-            return stored.model, {
-                "model_version": stored.version,
-                "model_trained": 0,
-                "model_drift": drifted,
-            }
-        log.warning(
-            "%s: candidates drifted %.3f from model %s: retraining", entity, drifted, stored.version
-        )
-    em = cfg.em
-    # u among random representatives, like the prior and the candidate pairs
-    u = estimate_u(enc, fields, em.u_sample_pairs, em.seed)
-    trained_on = (
-        levels
-        if levels.height
-        else pl.DataFrame([pl.Series(f, [1], dtype=pl.Int8) for f in fields])
-    )
-    model = train(
-        trained_on,
-        u,
-        cfg.prior_match_probability,
-        em.max_iterations,
-        em.tolerance,
-        em.non_match_start,
-        em.m_pseudo_count,
-    )
-    version = "unsaved"
-    if model_dir is not None and levels.height:
-        version = model_store.save(model_dir, entity, fields, model, levels).version
-    return model, {"model_version": version, "model_trained": 1, "model_drift": 0.0}
 
 
 def _empty_result(entity: str, cfg: EntitySettings) -> MatchResult:

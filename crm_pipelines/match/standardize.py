@@ -353,25 +353,20 @@ def _owned_addresses(entity: str, addresses: pl.DataFrame, records: pl.DataFrame
         return own
     customers = addresses.filter(pl.col("owner_kind") == "CUSTOMER")
     holders = records.filter(pl.col("source_id").str.starts_with("customer:"))
-    owners = records.filter(
+    # the holder rows themselves are OWNER rows of their customer: one frame holds both
+    lives_with = records.filter(
         (pl.col("role_type") == "OWNER") & pl.col("customer_source_id").is_not_null()
     ).join(
         holders.select("source_system", pl.col("customer_source_id")),
         on=["source_system", "customer_source_id"],
         how="semi",
     )
-    lives_with = pl.concat(
-        [
-            holders.select(
-                "source_system", pl.col("source_id").alias("_owner"), "customer_source_id"
-            ),
-            owners.select(
-                "source_system", pl.col("source_id").alias("_owner"), "customer_source_id"
-            ),
-        ]
-    ).unique()
     inherited = customers.join(
-        lives_with.rename({"customer_source_id": "owner_source_id"}),
+        lives_with.select(
+            "source_system",
+            pl.col("source_id").alias("_owner"),
+            pl.col("customer_source_id").alias("owner_source_id"),
+        ),
         on=["source_system", "owner_source_id"],
     )
     return pl.concat([own, inherited.select(own.columns)])

@@ -14,10 +14,14 @@ the APPLICABLE decisions, so both always agree on what a decision file means.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import polars as pl
 
 from crm_pipelines.match.clustering import cluster, connected_components
+
+log = logging.getLogger(__name__)
 
 APPLICABLE = "APPLICABLE"
 SUPERSEDED = "SUPERSEDED"  # a later decision on the same pair overrules it: not a problem
@@ -254,3 +258,58 @@ def unhonoured(decisions: pl.DataFrame, clusters: dict[str, pl.DataFrame]) -> pl
         .otherwise(pl.col("problem"))
         .alias("problem"),
     )
+
+
+def steward_pairs(entity: str, decisions: pl.DataFrame | None, keys: pl.DataFrame) -> pl.DataFrame:
+    """Steward decisions as (l, r, steward) on row indices: the one in force per pair, on
+    known records, contradicting no other (stewardship.py; validation reports the rest)."""
+    empty = pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32, "steward": pl.String})
+    if decisions is None or decisions.height == 0:
+        return empty
+    chosen = applicable(decisions, entity, keys["record_key"])
+    index = keys.select("record_key", "rid")
+    mapped = (
+        chosen.select("left_record_key", "right_record_key", "decision")
+        .join(
+            index.rename({"record_key": "left_record_key", "rid": "a"}),
+            on="left_record_key",
+            how="left",
+        )
+        .join(
+            index.rename({"record_key": "right_record_key", "rid": "b"}),
+            on="right_record_key",
+            how="left",
+        )
+    )
+    unknown = mapped.filter(
+        pl.col("a").is_null() | pl.col("b").is_null() | (pl.col("a") == pl.col("b"))
+    )
+    if unknown.height:
+        log.warning(
+            "%s: ignored %d steward decisions naming unknown records", entity, unknown.height
+        )
+    known = mapped.filter(
+        pl.col("a").is_not_null() & pl.col("b").is_not_null() & (pl.col("a") != pl.col("b"))
+    )
+    return known.select(
+        pl.min_horizontal("a", "b").cast(pl.UInt32).alias("l"),
+        pl.max_horizontal("a", "b").cast(pl.UInt32).alias("r"),
+        pl.col("decision").alias("steward"),
+    ).unique(["l", "r"], keep="last", maintain_order=True)
+
+
+def decided_record_keys(entity: str, decisions: pl.DataFrame | None) -> pl.Series:
+    if decisions is None or decisions.height == 0:
+        return pl.Series("record_key", [], dtype=pl.String)
+    chosen = decisions
+    if "entity" in decisions.columns:
+        chosen = decisions.filter(pl.col("entity") == entity)
+    return pl.concat([chosen["left_record_key"], chosen["right_record_key"]]).unique()
+
+
+def not_yet_paired(extra: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+    """Rows of the (few) extra pairs not among the candidate pairs, without hashing all pairs."""
+    pair_id = pl.col("l").cast(pl.UInt64) * (1 << 32) + pl.col("r").cast(pl.UInt64)
+    extra_ids = extra.select(pair_id).to_series()
+    known = pairs.filter(pair_id.is_in(extra_ids.implode())).select(pair_id).to_series()
+    return extra.filter(~extra_ids.is_in(known.implode()))

@@ -26,6 +26,8 @@ from crm_pipelines.orchestration.staging_assets import landing_feeds
 from crm_pipelines.orchestration.steward_checks import every_steward_decision_applied
 
 NIGHTLY_JOB = "nightly_master_data"
+# configured at launch, so the frame store (which takes the run lock) sees the launch's paths
+SETTINGS = PipelineSettings.configure_at_launch()
 
 nightly_master_data = define_asset_job(
     NIGHTLY_JOB,
@@ -62,7 +64,7 @@ defs = Definitions(
     jobs=[nightly_master_data],
     schedules=[nightly_schedule],
     sensors=[landing_sensor(nightly_master_data)],
-    resources={"settings": PipelineSettings(), "io_manager": FrameStore()},
+    resources={"settings": SETTINGS, "io_manager": FrameStore(settings=SETTINGS)},
     executor=in_process_executor,
     loggers={"console": colored_console_logger, "progress": progress_logger},
 )

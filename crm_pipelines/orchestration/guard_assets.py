@@ -2,13 +2,11 @@
 
 from pathlib import Path
 
-import polars as pl
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
-    AssetIn,
     AssetKey,
     MetadataValue,
     Output,
@@ -17,17 +15,12 @@ from dagster import (
 
 from crm_pipelines.orchestration.catalog import group_labels
 from crm_pipelines.orchestration.metadata import frame_table
-from crm_pipelines.orchestration.resources import PipelineSettings
-from crm_pipelines.publish.guards import (
-    breaches,
-    compare_runs,
-    current_state,
-    load_run_guards,
-    previous_state,
-)
+from crm_pipelines.orchestration.resources import PipelineSettings, stage_ins
 from crm_pipelines.publish.warehouse import catalog
+from crm_pipelines.stages.frames import RUN_GUARD
+from crm_pipelines.stages.publish import GUARD_INPUTS, run_guard_stage
 
-RUN_GUARD_KEY = AssetKey(["publish", "run_guard"])  # published as meta.run_guard
+RUN_GUARD_KEY = AssetKey(list(RUN_GUARD))  # published as meta.run_guard
 GUARD_CHECK = "no_unexpected_shrink"
 
 
@@ -36,13 +29,7 @@ GUARD_CHECK = "no_unexpected_shrink"
     group_name="publish",
     description=catalog()["meta.run_guard"]["_table"],
     **group_labels("publish"),
-    ins={
-        "xref": AssetIn(key=AssetKey(["master", "xref"]), metadata={"as_path": True}),
-        "rejected": AssetIn(key=AssetKey(["quality", "rejected"]), metadata={"as_path": True}),
-        "registry": AssetIn(
-            key=AssetKey(["master", "identity_registry"]), metadata={"as_path": True}
-        ),
-    },
+    ins=stage_ins(GUARD_INPUTS),
     check_specs=[
         AssetCheckSpec(
             GUARD_CHECK,
@@ -65,18 +52,13 @@ def run_guard(
     registry: Path,
 ):
     """Every guard evaluated, one row each (published as meta.run_guard)."""
-    previous = previous_state(Path(settings.warehouse_path))
-    checked = compare_runs(
-        previous,
-        current_state(xref, rejected, registry),
-        load_run_guards(),
-        tuple(settings.accept_shrink),
+    stage = run_guard_stage(
+        Path(settings.warehouse_path), tuple(settings.accept_shrink), xref, rejected, registry
     )
-    stopping = breaches(checked)
-    accepted = checked.filter(pl.col("breached") & pl.col("accepted_by_operator"))
+    checked, stopping, accepted = stage.checked, stage.stopping, stage.accepted
     context.log.info(
         f"run guards: {checked.height} compared"
-        + (" (no previous warehouse)" if previous is None else "")
+        + ("" if stage.compared_with_previous else " (no previous warehouse)")
         + f", {stopping.height} breached, {accepted.height} accepted by the operator"
     )
     yield Output(
@@ -94,7 +76,7 @@ def run_guard(
         metadata={
             "breaches": MetadataValue.int(stopping.height),
             "accepted_by_operator": MetadataValue.int(accepted.height),
-            "compared_with_previous": MetadataValue.bool(previous is not None),
+            "compared_with_previous": MetadataValue.bool(stage.compared_with_previous),
             "details": MetadataValue.text("\n".join(stopping["message"].to_list())),
             "sample": frame_table(stopping.select("guard", "feed", "source_system", "message")),
         },

@@ -7,7 +7,6 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
-    AssetIn,
     AssetKey,
     AssetOut,
     MetadataValue,
@@ -15,28 +14,11 @@ from dagster import (
     multi_asset,
 )
 
-from crm_pipelines.marketing import (
-    build_campaign_targets,
-    consent_lineage,
-    contact_statements,
-    suppression_list,
-    target_violations,
-)
-from crm_pipelines.marketing.suppression import STATEMENT_FEEDS
 from crm_pipelines.orchestration.catalog import published_out
 from crm_pipelines.orchestration.metadata import frame_table
-from crm_pipelines.orchestration.resources import PipelineSettings
+from crm_pipelines.orchestration.resources import PipelineSettings, stage_ins
+from crm_pipelines.stages.master import MARKETING_INPUTS, MARKETING_TABLES, marketing_stage
 
-MARKETING_INPUTS = (
-    "customer",
-    "person",
-    "person_role",
-    "crm_address",
-    "crm_address_role",
-    "lead",
-    "campaign",
-    "attribute_lineage",
-)
 TARGET_KEY = AssetKey(["marketing", "campaign_target"])
 GUARDS = {
     "no_target_on_a_withdrawn_contact_point": "No target's e-mail address or mobile number has a withdrawal as its latest statement for the channel on any accepted source record (re-derived from the staged records, independent of matching).",
@@ -57,23 +39,9 @@ VIOLATION_OF_CHECK = {
 @multi_asset(
     outs={
         name: AssetOut(**published_out(AssetKey(["marketing", name]), "marketing"))
-        for name in ("campaign_target", "campaign_exclusion", "campaign_summary", "suppression")
+        for name in MARKETING_TABLES
     },
-    ins={
-        **{
-            name: AssetIn(
-                key=AssetKey(["master", name]),
-                # tens of millions of lineage rows; only the consent statements are read
-                metadata={"as_path": name == "attribute_lineage"},
-            )
-            for name in MARKETING_INPUTS
-        },
-        # the source records themselves: a withdrawal holds whatever matching made of them
-        **{
-            f"staging_{feed}": AssetIn(key=AssetKey(["staging", feed]), metadata={"as_path": True})
-            for feed in STATEMENT_FEEDS
-        },
-    },
+    ins=stage_ins(MARKETING_INPUTS),
     check_specs=[
         AssetCheckSpec(name, asset=TARGET_KEY, blocking=True, description=text)
         for name, text in GUARDS.items()
@@ -84,13 +52,9 @@ def campaign_targets(
     context: AssetExecutionContext, settings: PipelineSettings, **master: pl.DataFrame
 ):
     """Targets for every campaign ACTIVE on the run's as-of date (warehouse.md, schema marketing)."""
-    master = dict(master)
-    staged = {feed: master.pop(f"staging_{feed}") for feed in STATEMENT_FEEDS}
-    master["attribute_lineage"] = consent_lineage(master["attribute_lineage"])
     as_of = settings.as_of_date()
-    statements = contact_statements(staged)
-    suppression = suppression_list(statements)
-    targets = build_campaign_targets(master, as_of, suppression)
+    stage = marketing_stage(as_of, **master)
+    targets, suppression = stage.targets, stage.suppression
     context.log.info(
         f"as of {as_of}: {targets.campaign_target.height} targets, {targets.campaign_exclusion.height} exclusions"
     )
@@ -126,9 +90,8 @@ def campaign_targets(
             },
         },
     )
-    violations = target_violations(targets, master, statements)
     for check_name, violation in VIOLATION_OF_CHECK.items():
-        bad = violations[violation]  # a missing guard must fail loudly, never pass
+        bad = stage.violations[violation]  # a missing guard must fail loudly, never pass
         yield AssetCheckResult(
             asset_key=TARGET_KEY,
             check_name=check_name,

@@ -1,7 +1,7 @@
 """staging + match -> master: golden records with stable ids, relations, xref and lineage."""
 
-from dataclasses import fields
 from datetime import UTC, datetime
+from pathlib import Path
 
 import polars as pl
 from dagster import (
@@ -9,7 +9,6 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
-    AssetIn,
     AssetKey,
     AssetOut,
     MetadataValue,
@@ -17,35 +16,28 @@ from dagster import (
     multi_asset,
 )
 
-from crm_pipelines.golden.assemble import MasterData, build_master
-from crm_pipelines.golden.identity import load_previous_identity
-from crm_pipelines.ingest.specs import FEEDS
+from crm_pipelines.golden.accounting import unaccounted_records
 from crm_pipelines.orchestration.catalog import published_out
-from crm_pipelines.orchestration.match_assets import clusters_key
 from crm_pipelines.orchestration.metadata import frame_table
-from crm_pipelines.orchestration.resources import PipelineSettings
-from crm_pipelines.staged import MATCHED_ENTITIES, PROVENANCE_COLUMNS
+from crm_pipelines.orchestration.resources import PipelineSettings, stage_ins
+from crm_pipelines.stages.master import MASTER_INPUTS, MASTER_TABLES, master_stage, staged_feeds
 
-MASTER_TABLES = [f.name for f in fields(MasterData) if f.name != "metrics"]
 XREF_KEY = AssetKey(["master", "xref"])
 TABLE_ENTITY = {
     "crm_address": "address"
 }  # identity metrics (merges, splits vs the previous run) per table
 
 
-def unaccounted_records(staged: dict[str, pl.DataFrame], xref: pl.DataFrame) -> pl.DataFrame:
-    """Accepted staged records missing from master.xref: must be empty (nothing lost)."""
-    entity_of = {"person": ["person", "person_holder"]}
-    missing = []
-    for feed, frame in staged.items():
-        entities = entity_of.get(feed, [feed])
-        known = xref.filter(pl.col("entity").is_in(entities)).select("record_key")
-        missing.append(
-            frame.select(pl.lit(feed).alias("feed"), "record_key").join(
-                known, on="record_key", how="anti"
+def _table_metadata(frame: pl.DataFrame, metrics: dict) -> dict:
+    meta = {"rows": MetadataValue.int(frame.height)}
+    for metric, value in (metrics or {}).items():
+        if isinstance(value, int | float):
+            meta[metric] = (
+                MetadataValue.int(int(value))
+                if isinstance(value, int)
+                else MetadataValue.float(float(value))
             )
-        )
-    return pl.concat(missing)
+    return meta
 
 
 @multi_asset(
@@ -53,17 +45,7 @@ def unaccounted_records(staged: dict[str, pl.DataFrame], xref: pl.DataFrame) -> 
         name: AssetOut(**published_out(AssetKey(["master", name]), "master"))
         for name in MASTER_TABLES
     },
-    ins={
-        **{
-            f"staging_{feed}": AssetIn(
-                key=AssetKey(["staging", feed]),
-                metadata={"drop_columns": list(PROVENANCE_COLUMNS)},
-            )
-            for feed in FEEDS
-        },
-        **{f"clusters_{e}": AssetIn(key=clusters_key(e)) for e in MATCHED_ENTITIES},
-        "lead_customer_link": AssetIn(key=AssetKey(["match", "lead_customer_link"])),
-    },
+    ins=stage_ins(MASTER_INPUTS),
     check_specs=[
         AssetCheckSpec(
             "every_record_accounted_for",
@@ -76,33 +58,19 @@ def unaccounted_records(staged: dict[str, pl.DataFrame], xref: pl.DataFrame) -> 
 )
 def master_data(context: AssetExecutionContext, settings: PipelineSettings, **inputs: pl.DataFrame):
     """Survivorship per quality_rules/survivorship.yaml; ids carried over from the published warehouse."""
-    staged = {feed: inputs[f"staging_{feed}"] for feed in FEEDS}
-    clusters = {e: inputs[f"clusters_{e}"] for e in MATCHED_ENTITIES}
-    previous = load_previous_identity(settings.warehouse_path)
+    stage = master_stage(
+        Path(settings.warehouse_path), context.run.run_id, datetime.now(UTC), **inputs
+    )
+    previous, master = stage.previous, stage.master
     context.log.info(
         "previous identity: "
         + ("none (first run)" if previous is None else f"{previous.xref.height} xref rows")
     )
-    master = build_master(
-        staged,
-        clusters,
-        inputs["lead_customer_link"],
-        previous,
-        context.run.run_id,
-        datetime.now(UTC),
-    )
     for name in MASTER_TABLES:
         frame = getattr(master, name)
-        meta = {"rows": MetadataValue.int(frame.height)}
-        for metric, value in (master.metrics.get(TABLE_ENTITY.get(name, name)) or {}).items():
-            if isinstance(value, int | float):
-                meta[metric] = (
-                    MetadataValue.int(int(value))
-                    if isinstance(value, int)
-                    else MetadataValue.float(float(value))
-                )
-        yield Output(frame, output_name=name, metadata=meta)
-    missing = unaccounted_records(staged, master.xref)
+        metrics = master.metrics.get(TABLE_ENTITY.get(name, name))
+        yield Output(frame, output_name=name, metadata=_table_metadata(frame, metrics))
+    missing = unaccounted_records(staged_feeds(inputs), master.xref)
     yield AssetCheckResult(
         asset_key=XREF_KEY,
         check_name="every_record_accounted_for",

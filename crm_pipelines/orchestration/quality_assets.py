@@ -2,28 +2,21 @@
 rates per rule, with numbers per source that the UI plots across runs."""
 
 import polars as pl
-from dagster import AssetExecutionContext, AssetIn, AssetKey, MetadataValue, Output, asset
+from dagster import AssetExecutionContext, AssetKey, MetadataValue, Output, asset
 
-from crm_pipelines.ingest.specs import FEEDS
 from crm_pipelines.orchestration.catalog import published_out
 from crm_pipelines.orchestration.metadata import frame_table
-from crm_pipelines.orchestration.resources import PipelineSettings
-from crm_pipelines.stewardship.source_quality import per_source_totals, source_rule_rates
+from crm_pipelines.orchestration.resources import PipelineSettings, stage_ins
+from crm_pipelines.stages.frames import SOURCE_RULE_RATE
+from crm_pipelines.stages.landing import SOURCE_RATE_INPUTS, source_rate_stage
+from crm_pipelines.stewardship.source_quality import per_source_totals
 
-SOURCE_RATE_KEY = AssetKey(["quality", "source_rule_rate"])
+SOURCE_RATE_KEY = AssetKey(list(SOURCE_RULE_RATE))
 
 
 @asset(
     **published_out(SOURCE_RATE_KEY, "quality"),
-    ins={
-        **{
-            f"staging_{feed}": AssetIn(key=AssetKey(["staging", feed]), metadata={"as_path": True})
-            for feed in FEEDS
-            if feed != "steward_decision"
-        },
-        "rejected": AssetIn(key=AssetKey(["quality", "rejected"])),
-        "finding": AssetIn(key=AssetKey(["quality", "finding"])),
-    },
+    ins=stage_ins(SOURCE_RATE_INPUTS),
 )
 def source_rule_rate(
     context: AssetExecutionContext,
@@ -32,9 +25,8 @@ def source_rule_rate(
     finding: pl.DataFrame,
     **staged,
 ) -> Output:
-    staged = {name.removeprefix("staging_"): path for name, path in staged.items()}
-    rates = source_rule_rates(staged, rejected, finding).with_columns(
-        pl.lit(context.run.run_id).alias("run_id"), pl.lit(settings.as_of_date()).alias("as_of")
+    rates = source_rate_stage(
+        context.run.run_id, settings.as_of_date(), rejected, finding, **staged
     )
     totals = per_source_totals(rates)
     meta: dict = {"rows": MetadataValue.int(rates.height), "per_source": frame_table(totals, 50)}

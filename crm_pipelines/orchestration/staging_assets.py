@@ -21,10 +21,10 @@ from crm_pipelines.ingest.specs import FEEDS
 from crm_pipelines.orchestration.catalog import published_out
 from crm_pipelines.orchestration.metadata import frame_table, numbers, spread_sample
 from crm_pipelines.orchestration.resources import PipelineSettings
-from crm_pipelines.validate.pipeline import stage_landing
+from crm_pipelines.stages.frames import QUALITY_TABLES
+from crm_pipelines.stages.landing import validate_landing
 from crm_pipelines.validate.rules import rules_for
 
-QUALITY_TABLES = ("rejected", "finding", "rule_result", "file_load")
 SAMPLE_COLUMNS = ["source_system", "source_id", "file", "line", "column_name", "message"]
 
 
@@ -88,12 +88,7 @@ def _rule_checks(staged, rule_result: pl.DataFrame) -> Iterator[AssetCheckResult
 )
 def landing_feeds(context: AssetExecutionContext, settings: PipelineSettings):
     """Read every landing feed and validate it against assets/ specs and quality_rules/."""
-    landing = Path(settings.landing_dir)
-    if not landing.is_dir():
-        raise FileNotFoundError(
-            f"landing folder {landing} does not exist; generate one with `crm-mdm sample --out {landing}`"
-        )
-    staged = stage_landing(landing, settings.as_of_date())
+    staged = validate_landing(Path(settings.landing_dir), settings.as_of_date())
     for feed in FEEDS:
         stats = staged.feed_stats[feed]
         context.log.info(f"{feed}: {stats}")

@@ -13,29 +13,12 @@ from dagster import (
     asset_check,
 )
 
-from crm_pipelines.match.stewardship import unhonoured
 from crm_pipelines.orchestration.match_assets import clusters_key
 from crm_pipelines.orchestration.metadata import frame_table
 from crm_pipelines.staged import MATCHED_ENTITIES
+from crm_pipelines.stewardship.decision_checks import PROBLEM_COLUMNS, decision_problems
 
 DECISIONS_KEY = AssetKey(["staging", "steward_decision"])
-ROW_COLUMNS = ["status", "file", "line", "entity", "decision", "problem"]
-
-
-def decision_problems(
-    decisions: pl.DataFrame, clusters: dict[str, pl.DataFrame], rejected: pl.DataFrame
-) -> pl.DataFrame:
-    """Every decision row that is not carried out: rejected as bad input, or not applied."""
-    lost = rejected.filter(pl.col("feed") == "steward_decision").select(
-        pl.lit("REJECTED").alias("status"),
-        pl.col("file").cast(pl.String),
-        pl.col("line").cast(pl.Int64),
-        pl.lit(None, dtype=pl.String).alias("entity"),
-        pl.lit(None, dtype=pl.String).alias("decision"),
-        pl.format("rejected ({}): {}", "rule_id", "message").alias("problem"),
-    )
-    not_applied = unhonoured(decisions, clusters).select(ROW_COLUMNS)
-    return pl.concat([lost, not_applied]).sort("file", "line")
 
 
 @asset_check(
@@ -77,6 +60,6 @@ def every_steward_decision_applied(
                 f"not_carried_out.{status.lower()}": MetadataValue.int(n)
                 for status, n in counts.iter_rows()
             },
-            "rows": frame_table(problems.select(ROW_COLUMNS), 50),
+            "rows": frame_table(problems.select(PROBLEM_COLUMNS), 50),
         },
     )

@@ -1,0 +1,78 @@
+"""Two published warehouses, table by table: the same tables, views and columns, the same
+rows, apart from what differs between any two runs on one landing folder.
+
+Used by tests/test_benchmark.py; also a script for "this change publishes the same warehouse":
+`.venv/bin/python tests/warehouse_diff.py BEFORE.duckdb AFTER.duckdb` (exit 0 when identical).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import duckdb
+
+# What differs between two runs on the same landing folder: the run's id and wall-clock
+# time, the landing folder's path, and the id of each freshly trained matching model.
+RUN_COLUMNS = {
+    "master.identity_registry": {"created_run", "created_at", "retired_run", "retired_at"},
+    "master.identity_retired": {"run_id", "retired_at"},
+    "master.identity_source_key": {"last_seen_run", "last_seen_at"},
+    "meta.run": {"run_id", "published_at", "landing_dir"},
+    "meta.run_log": {"run_id", "published_at", "landing_dir"},
+    "quality.source_rule_rate": {"run_id"},
+    "quality.match_review": {"model_version"},
+}
+
+
+def relations(con: duckdb.DuckDBPyConnection, db: str) -> dict[str, list[tuple[str, str]]]:
+    """schema.name of every table and view -> its columns and types."""
+    rows = con.execute(
+        "SELECT schema_name || '.' || table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = ? ORDER BY 1, column_index",
+        [db],
+    ).fetchall()
+    found: dict[str, list[tuple[str, str]]] = {}
+    for name, column, data_type in rows:
+        found.setdefault(name, []).append((column, data_type))
+    return found
+
+
+def rows_only_in_one(con: duckdb.DuckDBPyConnection, name: str, columns) -> int:
+    """Rows of `name` in one of the attached warehouses `a` and `b` but not the other."""
+    skip = RUN_COLUMNS.get(name, set())
+    # scores of two trainings may differ in the last bits of a double
+    kept = ", ".join(
+        f'round("{c}", 9)' if t == "DOUBLE" else f'"{c}"' for c, t in columns if c not in skip
+    )
+    return sum(
+        con.execute(
+            f"SELECT count(*) FROM (SELECT {kept} FROM {x}.{name} EXCEPT ALL "
+            f"SELECT {kept} FROM {y}.{name})"
+        ).fetchall()[0][0]
+        for x, y in (("a", "b"), ("b", "a"))
+    )
+
+
+def warehouse_differences(a: Path, b: Path) -> dict[str, str]:
+    """schema.name -> how it differs; empty when the warehouses publish the same."""
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
+        con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
+        in_a, in_b = relations(con, "a"), relations(con, "b")
+        found = {name: "only in the first" for name in in_a.keys() - in_b.keys()}
+        found |= {name: "only in the second" for name in in_b.keys() - in_a.keys()}
+        for name in sorted(in_a.keys() & in_b.keys()):
+            if in_a[name] != in_b[name]:
+                found[name] = f"columns differ: {in_a[name]} vs {in_b[name]}"
+            elif n := rows_only_in_one(con, name, in_a[name]):
+                found[name] = f"{n} rows in one but not the other"
+        return found
+
+
+if __name__ == "__main__":
+    differences = warehouse_differences(Path(sys.argv[1]), Path(sys.argv[2]))
+    for name, how in sorted(differences.items()):
+        print(f"{name}: {how}")
+    print("different" if differences else "identical (apart from run ids, times, model ids)")
+    sys.exit(1 if differences else 0)
