@@ -2,7 +2,8 @@
 rows, apart from what differs between any two runs on one landing folder.
 
 Used by tests/test_benchmark.py; also a script for "this change publishes the same warehouse":
-`.venv/bin/python tests/warehouse_diff.py BEFORE.duckdb AFTER.duckdb` (exit 0 when identical).
+`.venv/bin/python tests/warehouse_diff.py BEFORE.duckdb AFTER.duckdb` (exit 0 when identical;
+the script also compares the campaign export files beside the two warehouses).
 """
 
 from __future__ import annotations
@@ -13,9 +14,18 @@ from pathlib import Path
 import duckdb
 
 # What differs between two runs on the same landing folder: the run's id and wall-clock
-# time, the landing folder's path, and the id of each freshly trained matching model.
+# time, the landing folder's path, and the id of each freshly trained matching model. These
+# are compared only as set or empty (an id retired or gone dormant in one run and not the
+# other still shows).
 RUN_COLUMNS = {
-    "master.identity_registry": {"created_run", "created_at", "retired_run", "retired_at"},
+    "master.identity_registry": {
+        "created_run",
+        "created_at",
+        "retired_run",
+        "retired_at",
+        "dormant_run",
+        "dormant_at",
+    },
     "master.identity_retired": {"run_id", "retired_at"},
     "master.identity_source_key": {"last_seen_run", "last_seen_at"},
     "meta.run": {"run_id", "published_at", "landing_dir"},
@@ -40,11 +50,15 @@ def relations(con: duckdb.DuckDBPyConnection, db: str) -> dict[str, list[tuple[s
 
 def rows_only_in_one(con: duckdb.DuckDBPyConnection, name: str, columns) -> int:
     """Rows of `name` in one of the attached warehouses `a` and `b` but not the other."""
-    skip = RUN_COLUMNS.get(name, set())
-    # scores of two trainings may differ in the last bits of a double
-    kept = ", ".join(
-        f'round("{c}", 9)' if t == "DOUBLE" else f'"{c}"' for c, t in columns if c not in skip
-    )
+    run_columns = RUN_COLUMNS.get(name, set())
+
+    def compared(column: str, data_type: str) -> str:
+        if column in run_columns:
+            return f'("{column}" IS NULL)'
+        # scores of two trainings may differ in the last bits of a double
+        return f'round("{column}", 9)' if data_type == "DOUBLE" else f'"{column}"'
+
+    kept = ", ".join(compared(c, t) for c, t in columns)
     return sum(
         con.execute(
             f"SELECT count(*) FROM (SELECT {kept} FROM {x}.{name} EXCEPT ALL "
@@ -70,8 +84,21 @@ def warehouse_differences(a: Path, b: Path) -> dict[str, str]:
         return found
 
 
+def export_differences(a: Path, b: Path) -> dict[str, str]:
+    """exports/<file> -> how it differs, for the campaign files beside the two warehouses."""
+    files_a = {p.name: p for p in (a.parent / "exports").glob("*")}
+    files_b = {p.name: p for p in (b.parent / "exports").glob("*")}
+    found = {f"exports/{n}": "only in the first" for n in files_a.keys() - files_b.keys()}
+    found |= {f"exports/{n}": "only in the second" for n in files_b.keys() - files_a.keys()}
+    for name in files_a.keys() & files_b.keys():
+        if files_a[name].read_bytes() != files_b[name].read_bytes():
+            found[f"exports/{name}"] = "contents differ"
+    return found
+
+
 if __name__ == "__main__":
-    differences = warehouse_differences(Path(sys.argv[1]), Path(sys.argv[2]))
+    first, second = Path(sys.argv[1]), Path(sys.argv[2])
+    differences = warehouse_differences(first, second) | export_differences(first, second)
     for name, how in sorted(differences.items()):
         print(f"{name}: {how}")
     print("different" if differences else "identical (apart from run ids, times, model ids)")
