@@ -25,6 +25,7 @@ from dagster import (
 from crm_pipelines.orchestration.definitions import NIGHTLY_JOB, defs
 from crm_pipelines.orchestration.resources import FrameStore, PipelineSettings
 from crm_pipelines.orchestration.sensors import SETTLE_SECONDS
+from crm_pipelines.publish.run_files import acquire_run_lock
 
 SENSOR = "new_landing_files"
 
@@ -75,26 +76,39 @@ def customer() -> pl.DataFrame:
     return FRAME
 
 
-@asset(ins={"customer": AssetIn(key=["staging", "customer"])})
+@asset(key_prefix="check", ins={"customer": AssetIn(key=["staging", "customer"])})
 def whole(customer: pl.DataFrame) -> pl.DataFrame:
     return customer
 
 
 @asset(
+    key_prefix="check",
     ins={
         "customer": AssetIn(
             key=["staging", "customer"], metadata={"drop_columns": ["birth_number"]}
         )
-    }
+    },
 )
 def without_birth_number(customer: pl.DataFrame) -> pl.DataFrame:
     return customer
 
 
-@asset(ins={"customer": AssetIn(key=["staging", "customer"], metadata={"as_path": True})})
+@asset(
+    key_prefix="check",
+    ins={"customer": AssetIn(key=["staging", "customer"], metadata={"as_path": True})},
+)
 def as_path(customer: Path) -> pl.DataFrame:
     assert isinstance(customer, Path)
     return pl.DataFrame({"path": [str(customer)]})
+
+
+FRAME_ASSETS = [customer, whole, without_birth_number, as_path]
+
+
+def _settings(tmp_path: Path) -> PipelineSettings:
+    return PipelineSettings(
+        landing_dir=str(tmp_path / "landing"), warehouse_path=str(tmp_path / "warehouse.duckdb")
+    )
 
 
 def test_frame_store_hands_each_asset_its_upstream_frame_its_columns_or_its_file(
@@ -102,17 +116,32 @@ def test_frame_store_hands_each_asset_its_upstream_frame_its_columns_or_its_file
 ) -> None:
     store = tmp_path / "frames"
     result = materialize(
-        [customer, whole, without_birth_number, as_path],
-        resources={"io_manager": FrameStore(base_dir=str(store))},
+        FRAME_ASSETS,
+        resources={"io_manager": FrameStore(settings=_settings(tmp_path), base_dir=str(store))},
         instance=DagsterInstance.ephemeral(),
     )
     assert result.success
     written = store / "staging" / "customer.parquet"
     assert pl.read_parquet(written).equals(FRAME)
-    assert result.output_for_node("whole").equals(FRAME)
-    assert result.output_for_node("without_birth_number").equals(FRAME.drop("birth_number"))
-    assert result.output_for_node("as_path")["path"].to_list() == [str(written)]
+    assert result.output_for_node("check__whole").equals(FRAME)
+    assert result.output_for_node("check__without_birth_number").equals(FRAME.drop("birth_number"))
+    assert result.output_for_node("check__as_path")["path"].to_list() == [str(written)]
     assert sorted(p.name for p in store.rglob("*.tmp")) == []
+
+
+def test_the_frame_store_gives_a_run_a_private_folder_and_leaves_neither_it_nor_the_lock(
+    tmp_path: Path,
+) -> None:
+    result = materialize(
+        FRAME_ASSETS,
+        resources={"io_manager": FrameStore(settings=_settings(tmp_path), lock_wait_seconds=0)},
+        instance=DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    private = Path(result.output_for_node("check__as_path")["path"][0]).parent.parent
+    assert private.parent == tmp_path and private.name.startswith(".run-")
+    assert not private.exists()
+    acquire_run_lock(tmp_path / "warehouse.duckdb", 0, "test").release()
 
 
 # --- the landing sensor ------------------------------------------------------------------------
