@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -154,11 +153,9 @@ def test_a_second_run_waits_for_the_lock_then_refuses_and_a_killed_holder_frees_
     acquire_run_lock(warehouse, 0, "test").release()  # the kernel dropped the dead run's lock
 
     holder = hold_lock(warehouse, 1.0)
-    started = time.monotonic()
-    lock = acquire_run_lock(warehouse, 60, "test")  # waits for the holder to finish
+    lock = acquire_run_lock(warehouse, 60, "test")  # waits for the holder (else RunRefused)
     assert lock.is_locked and holder.wait(timeout=60) == 0
     lock.release()
-    assert time.monotonic() - started < 60
 
 
 def test_leftovers_are_removed_and_a_published_runs_exports_rolled_forward(tmp_path: Path) -> None:
