@@ -118,7 +118,12 @@ QUALITY_RULE_SCHEMAS: dict[str, Schema] = {
             "female_original_endings": None,
             "male_original_endings": None,
         },
-        "first_name": {"male_names_ending_in_a": None, "female_names_not_ending_in_a": None},
+        "first_name": {
+            "male_names_ending_in_a": None,
+            "female_names_not_ending_in_a": None,
+            "known_male": None,
+            "known_female": None,
+        },
         "organization": {"legal_form_suffixes": None, "stop_tokens": None},
         "address": {"street_words": None, "city_district_pattern": None},
     },

@@ -100,3 +100,39 @@ def test_a_veto_condition_may_name_several_levels() -> None:
 def test_a_misspelt_level_in_a_veto_is_an_error_at_load() -> None:
     with pytest.raises(MatchSettingsError, match="simillar"):
         entity_settings("person", {"vetoes": [{"when": {"phone": ["same", "simillar"]}}]})
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "level"),
+    [
+        ("Jiří", "Jiřina", "gender_mismatch"),  # opposite-sex twins: one name, two forms
+        ("Milan", "Milena", "gender_mismatch"),
+        ("Antonín", "Antonie", "gender_mismatch"),
+        ("Michal", "Michaela", "gender_mismatch"),
+        ("Luciie", "Lucie", "similar"),  # a misspelt name has no gender to clash
+        ("Tomáš", "Tomš", "similar"),
+        ("Dana", "Hana", "similar"),
+        ("Honza", "Jan", "alike"),
+    ],
+)
+def test_close_first_names_of_known_different_genders_are_two_people(
+    left: str, right: str, level: str
+) -> None:
+    from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_for
+    from crm_pipelines.match.standardize import FEATURES
+    from crm_pipelines.staged import conform
+
+    rows = [
+        {"source_system": "T", "source_id": sid, "first_name": name, "last_name": "Novák"}
+        for sid, name in (("a", left), ("b", right))
+    ]
+    frame = pl.DataFrame(rows).with_columns(
+        (pl.col("source_system") + "|" + pl.col("source_id")).alias("record_key"),
+        pl.lit("CZ").alias("country"),
+        pl.lit("person_feed").alias("origin"),
+        pl.lit("CONTACT").alias("role_type"),
+    )
+    features = FEATURES["person"](conform("person", frame))
+    pair = pl.DataFrame({"l": [0], "r": [1]}, schema={"l": pl.UInt32, "r": pl.UInt32})
+    code = compare_pairs(encode_for(features, ["first_name"]), pair, ["first_name"])
+    assert COMPARISONS["first_name"].levels[code["first_name"][0]] == level

@@ -181,14 +181,16 @@ def compare_first_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     )
     one_edit = (pl.col("_edits") <= 1) & (pl.min_horizontal("_len_l", "_len_r") >= 3)
     # Jan ~ Jana, Pavel ~ Pavla, Michal ~ Michaela: one stem, two genders -- a man and a
-    # woman of one family (twins), never a typo of one person. (The apparent gender of a
-    # name with a typo proves nothing: Luciie is Lucie.)
+    # woman of one family (twins), never a typo of one person; so are two close names of
+    # known, different genders (Jiří ~ Jiřina, Milan ~ Milena, Antonín ~ Antonie). The
+    # apparent gender of a misspelt name proves nothing: Luciie is Lucie.
+    genders_differ = (_l("fn_female") != _r("fn_female")) & (_l("fn_canon") != _r("fn_canon"))
+    close = (pl.col("_jw") >= similarity_cutoff("first_name_typo_jw")) | one_edit
+    both_known = _l("fn_gender_known") & _r("fn_gender_known")
     other_form = (
-        (_l("fn_canon_stem") == _r("fn_canon_stem"))
-        & (_l("fn_female") != _r("fn_female"))
-        & (_l("fn_canon") != _r("fn_canon"))
+        genders_differ & ((_l("fn_canon_stem") == _r("fn_canon_stem")) | (close & both_known))
     ).fill_null(False)
-    typo = ((pl.col("_jw") >= similarity_cutoff("first_name_typo_jw")) | one_edit) & ~other_form
+    typo = close & ~other_form
     return _levels(
         p,
         [
@@ -354,7 +356,7 @@ COMPARISONS: dict[str, Comparison] = {
     "first_name": Comparison(
         "first name",
         ("missing", "different", "gender_mismatch", "similar", "alike", "same"),
-        (*NAME_COLUMNS, "fn_female", "fn_canon_stem"),
+        (*NAME_COLUMNS, "fn_female", "fn_gender_known", "fn_canon_stem"),
         compare_first_name,
         "fn_canon",
     ),

@@ -106,10 +106,27 @@ def canonical_first_name(folded: pl.Expr) -> pl.Expr:
 
 
 def first_name_is_female(canon: pl.Expr) -> pl.Expr:
+    """A listed name's own gender; else a Czech / Slovak guess from the ending."""
     rules = standardization()["first_name"]
-    return (canon.str.ends_with("a") & ~canon.is_in(rules["male_names_ending_in_a"])) | canon.is_in(
-        rules["female_names_not_ending_in_a"]
+    guess = (
+        canon.str.ends_with("a") & ~canon.is_in(rules["male_names_ending_in_a"])
+    ) | canon.is_in(rules["female_names_not_ending_in_a"])
+    return (
+        pl.when(canon.is_in(rules["known_female"]))
+        .then(True)
+        .when(canon.is_in(rules["known_male"]))
+        .then(False)
+        .otherwise(guess)
     )
+
+
+def first_name_gender_is_known(canon: pl.Expr) -> pl.Expr:
+    """Whether the name's gender is more than a guess: a name of the calendars, or of the
+    gender lists. A misspelt name ("Jna", "Luciie") is in none and has no gender to clash."""
+    rules = standardization()["first_name"]
+    listed = {*rules["known_male"], *rules["known_female"]}
+    listed |= {*rules["male_names_ending_in_a"], *rules["female_names_not_ending_in_a"]}
+    return canon.is_in(sorted(listed))
 
 
 def organization_name(original: pl.Expr) -> pl.Expr:
@@ -139,7 +156,10 @@ def with_name_features(frame: pl.DataFrame) -> pl.DataFrame:
     )
     # Jan / Jana, Pavel / Pavla, Michal / Michaela share a stem: one name, two genders
     first = with_surname_stem(first, "fn_canon", "fn_canon_stem")
-    first = first.with_columns(first_name_is_female(pl.col("fn_canon")).alias("fn_female"))
+    first = first.with_columns(
+        first_name_is_female(pl.col("fn_canon")).alias("fn_female"),
+        first_name_gender_is_known(pl.col("fn_canon")).alias("fn_gender_known"),
+    )
     last = frame.select("last_name").unique().drop_nulls()
     last = last.with_columns(fold(pl.col("last_name")).alias("ln_fold"))
     last = with_surname_stem(last, "ln_fold", "ln_stem").with_columns(
