@@ -99,7 +99,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from crm_pipelines.match.evidence import match_in_order
     from crm_pipelines.publish import run_files
     from crm_pipelines.publish.guards import load_run_guards
-    from crm_pipelines.validate.pipeline import stage_landing
+    from crm_pipelines.validate.landing import stage_landing
 
     landing = _landing_or_none(args)
     if landing is None:

@@ -18,7 +18,7 @@ from crm_pipelines.match.decisions import level_codes, veto_expr
 from crm_pipelines.match.evidence import match_in_order
 from crm_pipelines.match.febrl import write_febrl_landing
 from crm_pipelines.match.settings import MatchSettingsError, entity_settings, parse_veto
-from crm_pipelines.validate.pipeline import stage_landing
+from crm_pipelines.validate.landing import stage_landing
 
 
 def _person_result(staged: dict[str, pl.DataFrame]):

@@ -13,7 +13,7 @@ from conftest import AS_OF
 
 from crm_pipelines.match.engine import match_entity
 from crm_pipelines.run import run_nightly
-from crm_pipelines.validate.pipeline import stage_landing
+from crm_pipelines.validate.landing import stage_landing
 
 
 @pytest.fixture(scope="module")

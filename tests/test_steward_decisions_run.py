@@ -16,7 +16,7 @@ from conftest import AS_OF
 from dagster import DagsterEventType, DagsterInstance
 
 from crm_pipelines.run import run_nightly
-from crm_pipelines.validate.pipeline import stage_landing
+from crm_pipelines.validate.landing import stage_landing
 
 HAND_FILE = "steward_decision/zz_hand_decisions.csv"
 HEADER = "entity,left_source_system,left_source_id,right_source_system,right_source_id,decision,decided_by,decided_at,note\n"

@@ -153,7 +153,7 @@ def hard_negatives_merged(entity: str, clusters: pl.DataFrame, hard: pl.DataFram
 
 def evaluate(landing_dir: Path | str, as_of: dt.date | None = None) -> dict[str, dict]:
     """Stage the landing folder, match every entity, score the clusters against _truth."""
-    from crm_pipelines.validate.pipeline import stage_landing  # the stage before matching
+    from crm_pipelines.validate.landing import stage_landing  # the stage before matching
 
     landing = Path(landing_dir)
     staged = stage_landing(landing, as_of=as_of).staged

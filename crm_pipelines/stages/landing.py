@@ -15,7 +15,7 @@ from crm_pipelines.stages.frames import (
     staging,
 )
 from crm_pipelines.stewardship.source_quality import source_rule_rates
-from crm_pipelines.validate.pipeline import StagedLanding, stage_landing
+from crm_pipelines.validate.landing import StagedLanding, stage_landing
 
 # --- landing -> staging + quality ---------------------------------------------------------
 

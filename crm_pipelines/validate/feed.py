@@ -1,4 +1,4 @@
-"""Validate one feed (the landing's driver, validate/pipeline.py, runs it per feed): pick each
+"""Validate one feed (the landing's driver, validate/landing.py, runs it per feed): pick each
 record's winning version, run the column rules, then the row rules, and sort the findings into
 ERROR (reject the row) and WARNING (keep the row, leave the value out).
 """
@@ -187,6 +187,6 @@ def validate_feed(
     raw: RawFeed, as_of: dt.date, owner_country: pl.DataFrame | None = None
 ) -> FeedValidation:
     """One feed as read; `raw` is left as it was (a caller that wants its memory back early
-    reads, selects winners and drops the raw feed itself, as validate/pipeline.py does)."""
+    reads, selects winners and drops the raw feed itself, as validate/landing.py does)."""
     winners, superseded = select_winners(raw)
     return validate_winners(raw.feed, winners, superseded, as_of, owner_country)
