@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 
 AS_OF = "2026-11-28"
+CUSTOMERS = 200  # small generated folders: every run-safety test runs the CLI several times
 
 
 @dataclass(frozen=True)
@@ -132,3 +133,11 @@ def ids(warehouse: Path) -> pl.DataFrame:
         warehouse,
         "SELECT entity, source_system, source_id, master_id FROM master.xref ORDER BY ALL",
     )
+
+
+def small_landing_in(folder: Path) -> Path:
+    """A generated landing folder of CUSTOMERS customers (seed 5) in `folder`."""
+    from crm_pipelines.sample import generate_landing
+
+    generate_landing(folder, customers=CUSTOMERS, seed=5)
+    return folder

@@ -18,20 +18,16 @@ from run_safety_helpers import (
     leftovers,
     make_site,
     query,
+    small_landing_in,
     wait_until_exists,
 )
 
 from crm_pipelines.publish.run_files import FAULT_PAUSE_ENV
 
-CUSTOMERS = 200
-
 
 @pytest.fixture(scope="module")
 def small_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from crm_pipelines.sample import generate_landing
-
-    landing = tmp_path_factory.mktemp("small_landing")
-    generate_landing(landing, customers=CUSTOMERS, seed=5)
+    landing = small_landing_in(tmp_path_factory.mktemp("small_landing"))
     return landing
 
 

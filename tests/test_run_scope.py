@@ -30,19 +30,15 @@ from run_safety_helpers import (
     leftovers,
     make_site,
     query,
+    small_landing_in,
 )
 
 from crm_pipelines.publish.run_files import FAULT_PAUSE_ENV
 
-CUSTOMERS = 200
-
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Site:
-    from crm_pipelines.sample import generate_landing
-
-    landing = tmp_path_factory.mktemp("exclusive_landing")
-    generate_landing(landing, customers=CUSTOMERS, seed=5)
+    landing = small_landing_in(tmp_path_factory.mktemp("exclusive_landing"))
     site = make_site(tmp_path_factory.mktemp("exclusive_published"), landing)
     first = site.run()
     assert first.returncode == 0, first.stdout + first.stderr

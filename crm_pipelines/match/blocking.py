@@ -14,6 +14,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PAIR_SCHEMA = {"l": pl.UInt32, "r": pl.UInt32, "rule": pl.String}
+# one 64-bit id per (l < r) pair
+PAIR_ID = pl.col("l").cast(pl.UInt64) * (1 << 32) + pl.col("r").cast(pl.UInt64)
+
+
+def not_yet_paired(extra: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+    """Rows of the (few) extra pairs not among `pairs` (both l < r), hashing only the few."""
+    extra_ids = extra.select(PAIR_ID).to_series()
+    known = pairs.filter(PAIR_ID.is_in(extra_ids.implode())).select(PAIR_ID).to_series()
+    return extra.filter(~extra_ids.is_in(known.implode()))
 
 
 def block_rule(
@@ -71,7 +80,6 @@ def candidate_pairs(
         p.with_columns(pl.lit(i, dtype=pl.UInt8).alias("_rule")) for i, p in enumerate(per_rule)
     )
     del per_rule
-    pair_id = pl.col("l").cast(pl.UInt64) * (1 << 32) + pl.col("r").cast(pl.UInt64)
-    pairs = pairs.filter(pair_id.is_first_distinct())
+    pairs = pairs.filter(PAIR_ID.is_first_distinct())
     names = pl.Series([r.rule for r in rules], dtype=pl.String)
     return pairs.select("l", "r", names.gather(pairs["_rule"]).alias("rule")), counts

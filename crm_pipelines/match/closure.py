@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from crm_pipelines.match.blocking import not_yet_paired
 from crm_pipelines.match.clustering import connected_components
 from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_for
 from crm_pipelines.match.decisions import veto_expr
@@ -122,18 +123,8 @@ def vetoed_across_chains(
     # few pairs hold a chains_only veto: only those are looked up among the scored pairs
     held = inside.filter(levels.select(veto_expr(chain_only)).to_series())
     if scored is not None and held.height:
-        held_ids, scored_ids = _pair_id(held), _pair_id(scored)
-        # hash the few held pairs, not the millions scored
-        was_scored = scored_ids.filter(scored_ids.is_in(held_ids.implode()))
-        held = held.filter(~held_ids.is_in(was_scored.implode()))
+        held = not_yet_paired(held, scored)
     return pl.concat([vetoed, held]).unique(["l", "r"], maintain_order=True)
-
-
-def _pair_id(pairs: pl.DataFrame) -> pl.Series:
-    """One 64-bit id per (l, r) pair, whichever order it was written in."""
-    low = pl.min_horizontal("l", "r").cast(pl.UInt64)
-    high = pl.max_horizontal("l", "r").cast(pl.UInt64)
-    return pairs.select(low * (1 << 32) + high).to_series()
 
 
 def chain_cannot_links(

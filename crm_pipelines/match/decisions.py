@@ -38,13 +38,10 @@ def agrees(field: str) -> pl.Expr:
 
 
 def level_codes(field: str, level: str | Sequence[str]) -> list[int]:
-    """The codes of one level name, or of any of a list of them ([same, different]: compared)."""
+    """The codes of one level name, or of any of a list of them ([same, different]: compared;
+    match/settings.py refuses an unknown name at load)."""
     names = [level] if isinstance(level, str) else list(level)
-    known = COMPARISONS[field].levels
-    unknown = [n for n in names if n not in known]
-    if unknown or not names:
-        raise ValueError(f"veto on {field}: unknown level(s) {unknown}; known: {list(known)}")
-    return [known.index(n) for n in names]
+    return [COMPARISONS[field].levels.index(n) for n in names]
 
 
 def veto_expr(vetoes: Sequence[Veto]) -> pl.Expr:

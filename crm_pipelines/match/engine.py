@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 
 from crm_pipelines.match.ambiguity import demote_ambiguous_attachments
-from crm_pipelines.match.blocking import PAIR_SCHEMA, candidate_pairs
+from crm_pipelines.match.blocking import PAIR_SCHEMA, candidate_pairs, not_yet_paired
 from crm_pipelines.match.closure import (
     chain_cannot_links,
     codes_for_chain_vetoes,
@@ -33,7 +33,7 @@ from crm_pipelines.match.standardize import (
     with_customer_of,
     with_owner_addresses,
 )
-from crm_pipelines.match.stewardship import decided_record_keys, not_yet_paired, steward_pairs
+from crm_pipelines.match.stewardship import decided_record_keys, steward_pairs
 from crm_pipelines.match.training import model_for
 
 log = logging.getLogger(__name__)

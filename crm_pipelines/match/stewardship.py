@@ -305,11 +305,3 @@ def decided_record_keys(entity: str, decisions: pl.DataFrame | None) -> pl.Serie
     if "entity" in decisions.columns:
         chosen = decisions.filter(pl.col("entity") == entity)
     return pl.concat([chosen["left_record_key"], chosen["right_record_key"]]).unique()
-
-
-def not_yet_paired(extra: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
-    """Rows of the (few) extra pairs not among the candidate pairs, without hashing all pairs."""
-    pair_id = pl.col("l").cast(pl.UInt64) * (1 << 32) + pl.col("r").cast(pl.UInt64)
-    extra_ids = extra.select(pair_id).to_series()
-    known = pairs.filter(pair_id.is_in(extra_ids.implode())).select(pair_id).to_series()
-    return extra.filter(~extra_ids.is_in(known.implode()))
