@@ -297,3 +297,45 @@ def test_twins_a_letter_apart_stay_apart_despite_one_birth_date() -> None:
     result = match_entity("customer", records, addresses=_frame("address", homes))
     clusters = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
     assert clusters["TEST|dana"] != clusters["TEST|hana"]
+
+
+def _home_level(left: dict, right: dict) -> str:
+    """The home level of two persons, each owning one address written as given."""
+    from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_for
+    from crm_pipelines.match.standardize import FEATURES, with_owner_addresses
+
+    persons = _frame(
+        "person",
+        [
+            {"source_id": sid, "first_name": "Eva", "last_name": "Malá", "role_type": "CONTACT"}
+            for sid in ("l", "r")
+        ],
+    ).with_columns(pl.lit("person_feed").alias("origin"))
+    homes = [
+        {"source_id": f"a-{sid}", "owner_kind": "PERSON", "owner_source_id": sid}
+        | {"role_type": "CORRESPONDENCE"}
+        | address
+        for sid, address in (("l", left), ("r", right))
+    ]
+    features = with_owner_addresses(FEATURES["person"](persons), "person", _frame("address", homes))
+    pair = pl.DataFrame({"l": [0], "r": [1]}, schema={"l": pl.UInt32, "r": pl.UInt32})
+    code = compare_pairs(encode_for(features, ["home"]), pair, ["home"])
+    return COMPARISONS["home"].levels[code["home"][0]]
+
+
+PALACKEHO = {"street": "Palackého", "house_number": "12", "city": "Kolín", "postcode": "280 02"}
+
+
+def test_a_mistyped_postcode_or_street_still_names_the_building() -> None:
+    assert _home_level(PALACKEHO, PALACKEHO | {"postcode": "208 02"}) == "same_building"
+    assert _home_level(PALACKEHO, PALACKEHO | {"street": "Palackeho tr"}) == "same_building"
+    assert _home_level(PALACKEHO, PALACKEHO | {"city": "Kolin 2"}) == "same_building"
+
+
+def test_another_house_or_street_in_the_town_is_only_the_same_area() -> None:
+    assert _home_level(PALACKEHO, PALACKEHO | {"house_number": "14"}) == "same_area"
+    # a mistyped postcode: the town still names the area
+    other_street = {"street": "Husova", "postcode": "280 20"}
+    assert _home_level(PALACKEHO, PALACKEHO | other_street) == "same_area"
+    other_town = {"city": "Nymburk", "postcode": "288 02"}
+    assert _home_level(PALACKEHO, PALACKEHO | other_town) == "different"

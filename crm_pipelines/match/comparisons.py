@@ -183,12 +183,13 @@ def compare_first_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     # Jan ~ Jana, Pavel ~ Pavla, Michal ~ Michaela: one stem, two genders -- a man and a
     # woman of one family (twins), never a typo of one person; so are two close names of
     # known, different genders (Jiří ~ Jiřina, Milan ~ Milena, Antonín ~ Antonie). The
-    # apparent gender of a misspelt name proves nothing: Luciie is Lucie.
+    # apparent gender of a misspelt or cut-off name proves nothing: Luciie is Lucie, and
+    # "Sar" or "Kirr" (a field cut short) is Sara, Kirra -- no man's name.
     genders_differ = (_l("fn_female") != _r("fn_female")) & (_l("fn_canon") != _r("fn_canon"))
     close = (pl.col("_jw") >= similarity_cutoff("first_name_typo_jw")) | one_edit
     both_known = _l("fn_gender_known") & _r("fn_gender_known")
     other_form = (
-        genders_differ & ((_l("fn_canon_stem") == _r("fn_canon_stem")) | (close & both_known))
+        genders_differ & both_known & ((_l("fn_canon_stem") == _r("fn_canon_stem")) | close)
     ).fill_null(False)
     typo = close & ~other_form
     return _levels(

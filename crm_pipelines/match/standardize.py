@@ -392,6 +392,37 @@ def _owned_addresses(entity: str, addresses: pl.DataFrame, records: pl.DataFrame
     return pl.concat([own, inherited.select(own.columns)])
 
 
+def _hashed(parts: list[pl.Expr], seed: int) -> pl.Expr:
+    """One hashed key of the parts, null when any part is (a null hashes to a constant)."""
+    text = pl.concat_str(parts, separator="|")
+    return pl.when(text.is_not_null()).then(text.hash(seed=seed))
+
+
+def _building_keys() -> list[pl.Expr]:
+    """The keys that name one building of an owned address.
+
+    Its golden address (or spelt-out building key), and the house number on a street
+    whose first four letters agree, in the same town or at the same postcode: a mistyped
+    postcode (3109 for 3199) or a street misspelt past its start (Kollárova / Kolárova,
+    Jinka Stireet) still names the building, as it does to the postman.
+    """
+    street = pl.col("street_norm").str.replace_all(" ", "").str.slice(0, 4)
+    return [
+        _hashed([pl.col("building_key")], 13),
+        _hashed([pl.col("country"), street, pl.col("building"), pl.col("city_norm")], 19),
+        _hashed([pl.col("country"), street, pl.col("building"), pl.col("postcode_norm")], 23),
+    ]
+
+
+def _area_keys() -> list[pl.Expr]:
+    """The keys of an owned address's area: its postcode and its town, each a key -- a
+    mistyped postcode still names the town, a town spelt two ways still one postcode."""
+    return [
+        _hashed([pl.col("country"), pl.col("postcode_norm")], 17),
+        _hashed([pl.col("country"), pl.col("city_norm")], 29),
+    ]
+
+
 def with_owner_addresses(
     features: pl.DataFrame,
     entity: str,
@@ -421,24 +452,27 @@ def with_owner_addresses(
             .then(pl.coalesce(pl.col("golden"), pl.col("building_key")))
             .alias("building_key")
         )
-    area = pl.concat_str(
-        [pl.col("country"), pl.coalesce(pl.col("postcode_norm"), pl.col("city_norm"))],
-        separator="|",
-    )
     keys = (
         owned.select(
             "source_system",
             pl.col("_owner").alias("source_id"),
-            # (a null hashes to a constant: no building must stay no key)
-            pl.when(pl.col("building_key").is_not_null())
-            .then(pl.col("building_key").hash(seed=13))
-            .alias("address_key"),
-            pl.when(area.is_not_null()).then(area.hash(seed=17)).alias("area_key"),
+            pl.concat_list(_building_keys()).alias("address_key"),
+            pl.concat_list(_area_keys()).alias("area_key"),
         )
         .group_by("source_system", "source_id")
         .agg(
-            pl.col("address_key").drop_nulls().unique().sort().alias("address_keys"),
-            pl.col("area_key").drop_nulls().unique().sort().alias("area_keys"),
+            pl.col("address_key")
+            .list.explode(keep_nulls=False, empty_as_null=False)
+            .drop_nulls()
+            .unique()
+            .sort()
+            .alias("address_keys"),
+            pl.col("area_key")
+            .list.explode(keep_nulls=False, empty_as_null=False)
+            .drop_nulls()
+            .unique()
+            .sort()
+            .alias("area_keys"),
         )
         .with_columns(
             pl.when(pl.col(c).list.len() > 0).then(pl.col(c)).alias(c)
