@@ -37,8 +37,8 @@ def test_febrl1_through_the_nightly_job_is_precise_and_finds_most_duplicates(feb
     landing, warehouse = febrl1_run
     person = warehouse_scores(warehouse, landing)["person"]
     assert person["precision"] >= 0.999
-    assert person["recall"] >= 0.92
-    assert person["f1"] >= 0.96
+    assert person["recall"] >= 0.95
+    assert person["f1"] >= 0.975
 
 
 def test_every_febrl_record_is_in_the_master_or_quarantined_with_a_reason(febrl1_run) -> None:
@@ -61,7 +61,7 @@ def test_febrl2_blocking_reaches_the_true_pairs_and_matching_stays_precise(
 ) -> None:
     write_febrl_landing("febrl2", tmp_path)
     person = evaluate(tmp_path, AS_OF)["person"]
-    assert person["blocking_recall"] >= 0.96
+    assert person["blocking_recall"] >= 0.98
     assert person["precision"] >= 0.999
-    assert person["f1"] >= 0.95
-    assert person["review_per_1000_records"] < 30
+    assert person["f1"] >= 0.975
+    assert person["review_per_1000_records"] < 12
