@@ -113,9 +113,10 @@ def _address_crowd(n: int) -> list[dict]:
 
 def test_a_misspelt_street_is_still_the_building_a_namesake_lives_in() -> None:
     """Father (1944) and son (1975) of one name; the son's record spells the street
-    "Jeseskeho". A bare record with the name at Jesenského 3127/43 fits both men: as raw
-    building keys only the father shared it and took it; as golden addresses the son lives
-    there too, so it goes to a steward."""
+    "Jeenskeho" (its first letters wrong, so no spelt-out key names the building). A bare
+    record with the name at Jesenského 3127/43 fits both men: as raw building keys only the
+    father shared it and took it; as golden addresses the son lives there too, so it goes
+    to a steward."""
     family = [
         _customer("dad", "Jozef", "Polák", phone="+421904424491")
         | {"birth_date": dt.date(1944, 9, 10)},
@@ -125,7 +126,7 @@ def test_a_misspelt_street_is_still_the_building_a_namesake_lives_in() -> None:
     ]
     homes = [
         _home("dad", "Jesenského", "3127"),
-        _home("son", "Jeseskeho", "3127/43"),
+        _home("son", "Jeenskeho", "3127/43"),
         _home("bare", "Jesenského", "3127/43"),
     ]
     customers = pl.concat([synthetic_people_as("customer", 800), _frame("customer", family)])

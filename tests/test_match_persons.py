@@ -215,3 +215,53 @@ def test_tiny_and_empty_frames() -> None:
     assert result.clusters.rows() == [("TEST|solo", "TEST|solo")]
     two = _persons([p("a", "Jan", "Sólo", D(1980, 1, 1)), p("b", "Jan", "Sólo", D(1980, 1, 1))])
     assert match_entity("person", two).clusters.height == 2
+
+
+def _holder_row(customer: str, first: str, last: str, born, email=None, phone=None) -> dict:
+    """The person record an individual customer's row speaks for (its holder)."""
+    row = p(f"customer:{customer}", first, last, born, email, phone)
+    return row | {"origin": "customer_holder", "customer_source_id": customer, "role_type": "OWNER"}
+
+
+def _match_with_holders(background: pl.DataFrame, rows: list[dict]) -> dict[str, str]:
+    frame = pl.DataFrame(rows, infer_schema_length=None).with_columns(
+        (pl.col("source_system") + "|" + pl.col("source_id")).alias("record_key"),
+        pl.lit("CZ").alias("country"),
+    )
+    frame = frame.with_columns(pl.col("origin").fill_null("person_feed"))
+    result = match_entity("person", pl.concat([background, conform("person", frame)]))
+    return dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
+
+
+def test_a_customer_rows_other_mailbox_does_not_cut_its_holder_off(background) -> None:
+    """Petr's e-shop account row says "Péťa Vondrášek" with his second mailbox and number; his
+    own OWNER row of that account, and his billing record, agree on everything. The
+    account row's other contacts are his too: all three are one person."""
+    born = D(1992, 4, 6)
+    rows = [
+        _holder_row(
+            "ES1245", "Péťa", "Vondrášek", born, "pvondrasek.3971@gmail.com", "+420721816302"
+        ),
+        p("EU9", "Petr", "Vondrášek", born, "petr.vondrasek@email.cz", "+420774528702")
+        | {"customer_source_id": "ES1245", "role_type": "OWNER"},
+        p("B905", "Petr", "Vondrášek", born, "petr.vondrasek@email.cz", "+420774528702")
+        | {"role_type": "OWNER"},
+    ]
+    clusters = _match_with_holders(background, rows)
+    assert clusters["TEST|customer:ES1245"] == clusters["TEST|EU9"] == clusters["TEST|B905"]
+
+
+def test_twins_stay_apart_when_one_has_only_his_account_rows_contacts(background) -> None:
+    """Jan's OWNER row carries no contacts; his account row has his mailbox and number.
+    Marek, his twin, has his own. "Another first name" still tells them apart: only contact
+    conflicts are lifted beside a holder link, never a name."""
+    born = D(1979, 11, 4)
+    rows = [
+        _holder_row("C3445", "Jan", "Beneš", born, "jan.benes@seznam.cz", "+420603111222"),
+        p("P6722", "Jan", "Beneš", born) | {"customer_source_id": "C3445", "role_type": "OWNER"},
+        p("P13650", "Marek", "Beneš", born, "marek.benes@post.cz", "+420776078823")
+        | {"role_type": "OWNER"},
+    ]
+    clusters = _match_with_holders(background, rows)
+    assert clusters["TEST|P6722"] == clusters["TEST|customer:C3445"]
+    assert clusters["TEST|P13650"] != clusters["TEST|P6722"]

@@ -160,3 +160,56 @@ def constraints(scored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         | ((pl.col("decision") == "NO_MATCH") & pl.col("veto"))
     ).select("l", "r")
     return edges, veto_links_outranked(cannot, scored)
+
+
+def lift_vetoes_beside_holder_links(
+    scored: pl.DataFrame, cfg: EntitySettings
+) -> tuple[pl.DataFrame, int]:
+    """Contact vetoes on a record the master already tied to its twin record -> lifted.
+
+    An individual customer's row speaks for its holder, and that holder's own person row
+    is joined to it by the holder link (one human, by the master's own records). The
+    customer row's e-mail and phone are that human's too -- a second mailbox, the account's
+    number. When the holder's person row MATCHes a record, the customer row's other
+    contact is no sign of another person there: a veto reading only contacts (and the
+    home) is lifted and the pair decided by its score -- never one on names, birth dates or
+    ids (twins: one's customer row, the other's bare person row). A lifted veto is no
+    cannot-link, so it no longer cuts the holder off from its own records.
+    """
+    soft = pl.col("veto") & ~pl.col("veto_firm") & pl.col("steward").is_null()
+    vetoed = scored.with_row_index("_row").filter(soft).select("_row", "l", "r")
+    if vetoed.height == 0:
+        return scored, 0
+    forced = scored.filter(pl.col("forced")).select("l", "r")
+    partner = pl.concat([forced, forced.select(pl.col("r").alias("l"), pl.col("l").alias("r"))])
+    partner = partner.rename({"l": "x", "r": "twin"})
+    matched = scored.filter((pl.col("decision") == "MATCH") & ~pl.col("veto")).select("l", "r")
+    matched = pl.concat([matched, matched.select(pl.col("r").alias("l"), pl.col("l").alias("r"))])
+    both_ways = pl.concat(
+        [
+            vetoed.select("_row", pl.col("l").alias("x"), pl.col("r").alias("y")),
+            vetoed.select("_row", pl.col("r").alias("x"), pl.col("l").alias("y")),
+        ]
+    )
+    lifted = (
+        both_ways.join(partner, on="x")
+        .join(matched.rename({"l": "twin", "r": "y"}), on=["twin", "y"], how="semi")
+        .select("_row")
+        .unique()
+    )
+    if lifted.height == 0:
+        return scored, 0
+    hit = pl.int_range(pl.len()).is_in(lifted["_row"].implode())
+    upper, lower = cfg.thresholds.upper, cfg.thresholds.lower
+    by_score = (
+        pl.when(pl.col("score") >= upper)
+        .then(pl.lit("MATCH"))
+        .when(pl.col("score") >= lower)
+        .then(pl.lit("REVIEW"))
+        .otherwise(pl.lit("NO_MATCH"))
+    )
+    scored = scored.with_columns(
+        pl.when(hit).then(by_score).otherwise(pl.col("decision")).alias("decision"),
+        (pl.col("veto") & ~hit).alias("veto"),
+    )
+    return scored, lifted.height

@@ -21,7 +21,13 @@ from crm_pipelines.match.closure import (
 from crm_pipelines.match.clustering import cluster
 from crm_pipelines.match.collapse import collapse, compared_columns
 from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_for
-from crm_pipelines.match.decisions import constraints, decide, demote_uncorroborated, veto_expr
+from crm_pipelines.match.decisions import (
+    constraints,
+    decide,
+    demote_uncorroborated,
+    lift_vetoes_beside_holder_links,
+    veto_expr,
+)
 from crm_pipelines.match.encode import Encoded
 from crm_pipelines.match.holders import holder_details, with_holder_details
 from crm_pipelines.match.reasons import reason_expr
@@ -267,6 +273,9 @@ def _scored_pairs(
     scored = scored.with_columns(
         _forced_link(entity, features, pairs),
         veto_expr(scoring_vetoes(cfg.vetoes)).alias("veto"),
+        veto_expr([v for v in scoring_vetoes(cfg.vetoes) if not v.about_contacts]).alias(
+            "veto_firm"
+        ),
     )
     # the (few) steward decisions joined on the pair columns alone, not on every scored column
     steward_col = scored.select("l", "r").join(
@@ -286,6 +295,7 @@ def _decide_and_cluster(
     """The evidence guards, clusters under the cannot-links, and the chain vetoes: a chain
     may join two records whose own pair was never scored -- they are vetoed too, and a
     record that would join two of them goes to review, as for scored vetoes."""
+    scored, lifted = lift_vetoes_beside_holder_links(scored, cfg)
     scored, demoted = demote_uncorroborated(scored, cfg, fields)
     review_ambiguous = cfg.ambiguous_attachments == "review"
     ambiguous = 0
@@ -308,6 +318,7 @@ def _decide_and_cluster(
         "pairs_checked_across_chains": checked,
         "vetoed_across_chains": across.height,
         "ambiguous_attachments": ambiguous,
+        "vetoes_lifted_beside_holder_links": lifted,
         **demoted,
         "resplit_components": resplit,
     }

@@ -54,6 +54,11 @@ class BlockingRule:
     max_block_size: int  # the rule's own cap, else the entity's
 
 
+# what a party collects more of (mailboxes, numbers) and where it is: a veto reading only
+# these is a contact conflict, not a fact that tells two parties apart
+CONTACT_FIELDS = frozenset({"email", "email_number", "phone", "home", "address"})
+
+
 @dataclass(frozen=True)
 class Veto:
     """Holds when every `when` condition does and no `unless` condition does; a condition
@@ -67,6 +72,16 @@ class Veto:
     @property
     def fields(self) -> set[str]:
         return set(self.when) | set(self.unless)
+
+    @property
+    def about_contacts(self) -> bool:
+        """Only contacts (and where they are) disagree: a party may hold more than one."""
+        name_forms = set(self.when.get("first_name", ())) <= {"similar", "alike"}
+        return (
+            not self.across_chains
+            and set(self.when) <= CONTACT_FIELDS | {"first_name"}
+            and name_forms
+        )
 
 
 @dataclass(frozen=True)
