@@ -241,3 +241,37 @@ def test_lead_to_customer_by_email_and_through_persons() -> None:
     assert links.columns == ["lead_record_key", "customer_record_key", "score", "reason"]
     reason = links.filter(pl.col("lead_record_key") == "MARKETING|l1")["reason"][0]
     assert "same e-mail" in reason
+
+
+def test_a_private_prospect_is_no_lead_of_the_company_he_is_a_contact_of() -> None:
+    """Věra Novotná is the billing contact of a company and, privately, a customer of her
+    own (her surname misspelt there). Her private lead is hers, not the company's."""
+    customers = _frame(
+        "customer",
+        [
+            {"source_system": "BSS", "source_id": "C1", "party_type": "ORGANIZATION"}
+            | {"organization_name": "Šťastný Reality s.r.o.", "email": "info@stastny.cz"},
+            {"source_system": "BSS", "source_id": "C2", "party_type": "INDIVIDUAL"}
+            | {"first_name": "Vera", "last_name": "Nvootna", "email": "vera.novotna89@centrum.cz"},
+        ],
+    )
+    persons = _frame(
+        "person",
+        [
+            {"source_system": "BSS", "source_id": "P1", "customer_source_id": "C1"}
+            | {"role_type": "BILLING_CONTACT", "first_name": "Věra", "last_name": "Novotná"}
+            | {"email": "vera.novotna89@centrum.cz"},
+        ],
+    )
+    leads = _frame(
+        "lead",
+        [
+            _lead("private", "Věra", "Novotná", email="vera.novotna89@centrum.cz"),
+            _lead("business", org="Šťastný Reality", email="vera.novotna89@centrum.cz"),
+        ],
+    )
+    links = match_leads_to_customers(leads, customers, persons)
+    found = dict(zip(links["lead_record_key"], links["customer_record_key"], strict=True))
+    assert found == {"MARKETING|private": "BSS|C2", "MARKETING|business": "BSS|C1"}
+    reason = links.filter(pl.col("lead_record_key") == "MARKETING|private")["reason"][0]
+    assert reason == "same e-mail; surname misspelt"

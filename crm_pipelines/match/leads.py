@@ -1,7 +1,9 @@
 """Lead -> customer linking: the best existing customer for each lead, if clear enough.
 
 A customer is reachable through its own contacts and, when persons are given, through the
-contacts of its persons (holder, billing contact, ...). Weights are fixed log2 Bayes factors
+contacts of its holder (the OWNER person row); a business lead also through those of the
+customer's other persons (its billing or technical contact is the company's contact). A
+private prospect who is some company's contact person is no lead of that company. Weights are fixed log2 Bayes factors
 from match_settings.yaml (lead_to_customer), since leads and customers are different
 populations with no per-run training signal.
 """
@@ -29,7 +31,8 @@ OUTPUT_SCHEMA = {
     "reason": pl.String,
 }
 NAME_COLUMNS = ["first_name", "last_name", "organization_name"]
-CONTACT_COLUMNS = ["customer_record_key", "email", "phone", "fn_canon", "ln_stem", "org_norm"]
+CONTACT_COLUMNS = ["customer_record_key", "holder", "email", "phone", "fn_canon", "ln_stem"]
+CONTACT_COLUMNS += ["org_norm"]
 MAX_FANOUT = 50  # a contact value shared by more customers than this is not evidence
 Source = pl.DataFrame | Path  # a staged frame, or its Parquet file (read column by column)
 
@@ -37,17 +40,24 @@ Source = pl.DataFrame | Path  # a staged frame, or its Parquet file (read column
 def _raw_contacts(customers: Source, persons: Source | None) -> pl.DataFrame:
     """customer_record_key, names and contacts of each customer and of its persons (holder,
     billing contact, ...), as staged: only the columns linking needs are read."""
-    own = read_columns(customers, ["record_key", *NAME_COLUMNS, "email", "phone"]).rename(
-        {"record_key": "customer_record_key"}
+    own = read_columns(customers, ["record_key", *NAME_COLUMNS, "email", "phone"])
+    own = own.select(
+        pl.col("record_key").alias("customer_record_key"),
+        pl.lit(True).alias("holder"),
+        *NAME_COLUMNS,
+        "email",
+        "phone",
     )
     if persons is None:
         return own
     people = read_columns(
         persons,
-        ["source_system", "customer_source_id", "first_name", "last_name", "email", "phone"],
+        ["source_system", "customer_source_id", "role_type", "first_name", "last_name"]
+        + ["email", "phone"],
     )
     people = people.filter(pl.col("customer_source_id").is_not_null()).select(
         (pl.col("source_system") + "|" + pl.col("customer_source_id")).alias("customer_record_key"),
+        (pl.col("role_type") == "OWNER").fill_null(False).alias("holder"),
         "first_name",
         "last_name",
         pl.lit(None, dtype=pl.String).alias("organization_name"),
@@ -103,8 +113,13 @@ def match_leads_to_customers(
     if pairs.height == 0:
         return pl.DataFrame(schema=OUTPUT_SCHEMA)
     p = pairs.join(lead, on="lead_record_key").join(contacts, on="customer_record_key", suffix="_c")
+    # a private prospect meets a customer through the customer itself or its holder only
+    p = p.filter(pl.col("holder") | pl.col("org_norm").is_not_null())
+    if p.height == 0:
+        return pl.DataFrame(schema=OUTPUT_SCHEMA)
     org_sim = similarity(p["org_norm"], p["org_norm_c"], JW)
-    p = p.with_columns(org_sim.alias("org_sim"))
+    surname_sim = similarity(p["ln_stem"], p["ln_stem_c"], JW)
+    p = p.with_columns(org_sim.alias("org_sim"), surname_sim.alias("surname_sim"))
     email = (pl.col("email") == pl.col("email_c")).fill_null(False)
     phone = (pl.col("phone") == pl.col("phone_c")).fill_null(False)
     name_present = pl.col("ln_stem").is_not_null() & pl.col("ln_stem_c").is_not_null()
@@ -120,6 +135,15 @@ def match_leads_to_customers(
             False
         )
     )
+    # a typo in the surname (Zeman / eZman, Kořínková / Křínková), the first name the same
+    # or a form of it (its initial): one person as a clerk keyed him twice
+    name_similar = (
+        name_present
+        & (pl.col("surname_sim") >= similarity_cutoff("last_name_similar_jw")).fill_null(False)
+        & (pl.col("fn_canon").str.slice(0, 1) == pl.col("fn_canon_c").str.slice(0, 1)).fill_null(
+            False
+        )
+    )
     org_same = (pl.col("org_sim") >= similarity_cutoff("lead_org_same")).fill_null(False)
     org_similar = (pl.col("org_sim") >= similarity_cutoff("lead_org_similar")).fill_null(False)
     log2_odds = (
@@ -130,6 +154,8 @@ def match_leads_to_customers(
         .then(w["name_same"])
         .when(name_alike)
         .then(w["name_alike"])
+        .when(name_similar)
+        .then(w["name_similar"])
         .when(name_present)
         .then(w["name_different"])
         .otherwise(0)
@@ -147,6 +173,8 @@ def match_leads_to_customers(
             .then(pl.lit("same name"))
             .when(name_alike)
             .then(pl.lit("similar name"))
+            .when(name_similar)
+            .then(pl.lit("surname misspelt"))
             .when(name_present)
             .then(pl.lit("name differs")),
             pl.when(org_same)

@@ -117,6 +117,7 @@ LEAD_TO_CUSTOMER_WEIGHTS = (
     "phone_same",
     "name_same",
     "name_alike",
+    "name_similar",
     "name_different",
     "org_name_same",
     "org_name_similar",
