@@ -30,6 +30,14 @@ from crm_pipelines.validate.names import parse_name, with_parsed_names
         ("bc. lucie", "lucie", ["Bc."], [], None),
         ("Novák st.", "Novák", [], [], "SENIOR"),
         ("Jan ml.", "Jan", [], [], "JUNIOR"),
+        # typed without the space after the title's dot
+        ("Bc.Jana", "Jana", ["Bc."], [], None),
+        ("prof.MUDr.Jan", "Jan", ["prof.", "MUDr."], [], None),
+        ("JUDr.Ing. Tomáš", "Tomáš", ["JUDr.", "Ing."], [], None),
+        ("Novák,Ph.D.", "Novák", [], ["Ph.D."], None),
+        ("Dipl.-Ing. Hans", "Hans", ["Dipl.-Ing."], [], None),
+        # an initial glued to the surname is no title
+        ("J.Novák", "J.Novák", [], [], None),
         # a name that only looks like a title word stays a name
         ("Ma", "Ma", [], [], None),
         ("Bc", "Bc", [], [], None),

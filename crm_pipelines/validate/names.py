@@ -34,6 +34,11 @@ class TitleVocabulary:
     joiners: frozenset[str]
     generation: dict[str, str]
 
+    @property
+    def one_word(self) -> frozenset[str]:
+        """The keys of titles written as one word (Ing., Ph.D., Ing.arch.)."""
+        return frozenset(seq[0] for seq, _ in self.before + self.after if len(seq) == 1)
+
     @classmethod
     def load(cls) -> TitleVocabulary:
         raw = quality_rules("name_titles.yaml")
@@ -69,10 +74,21 @@ def _title_at(keys: list[str], i: int, vocab: TitleVocabulary) -> tuple[str, str
     return None
 
 
+def _unglued(token: str, titles: frozenset[str]) -> list[str]:
+    """A title typed without its space split off: "Bc.Jana" -> "Bc." "Jana",
+    "prof.MUDr.Jan" -> "prof." "MUDr." "Jan"; a title itself ("Ph.D.") or an initial
+    ("J.Novák") stays whole."""
+    head, dot, rest = token.partition(".")
+    if not dot or not rest or _key(token) in titles or _key(head) not in titles:
+        return [token]
+    return [head + ".", *_unglued(rest, titles)]
+
+
 def parse_name(value: str) -> tuple[str | None, list[str], list[str], str | None]:
     """(name without titles, titles before, titles after, generation) of one name value."""
     vocab = vocabulary()
-    tokens = _TOKEN.findall(value)
+    titles = vocab.one_word
+    tokens = [part for token in _TOKEN.findall(value) for part in _unglued(token, titles)]
     keys = [_key(t) for t in tokens]
     kept: list[str] = []
     before: list[str] = []
