@@ -169,8 +169,12 @@ def _settle(landing: Path) -> None:
 
 @pytest.fixture
 def landing(sample_landing: Path, tmp_path: Path) -> Path:
+    """A fresh copy whose files were all written just now (copytree keeps the sample's
+    times, which are old by the time a slow run gets here)."""
     copy = tmp_path / "landing"
     shutil.copytree(sample_landing, copy)
+    for path in copy.rglob("*"):
+        os.utime(path)
     return copy
 
 
