@@ -37,8 +37,8 @@ def test_febrl1_through_the_nightly_job_is_precise_and_finds_most_duplicates(feb
     landing, warehouse = febrl1_run
     person = warehouse_scores(warehouse, landing)["person"]
     assert person["precision"] >= 0.999
-    assert person["recall"] >= 0.95
-    assert person["f1"] >= 0.975
+    assert person["recall"] >= 0.94
+    assert person["f1"] >= 0.97
 
 
 def test_every_febrl_record_is_in_the_master_or_quarantined_with_a_reason(febrl1_run) -> None:

@@ -33,7 +33,10 @@ def _statuses(landing: Path) -> dict[str, tuple[str, str | None]]:
     [
         (HEADER + ",email,email", "columns 'email', 'email' all map to contract column email"),
         (HEADER + ",E_MAIL,Email ", "columns 'E_MAIL', 'Email ' all map to contract column email"),
-        (HEADER + ",customer_id", "columns 'source_id', 'customer_id' all map to contract column source_id"),
+        (
+            HEADER + ",customer_id",
+            "columns 'source_id', 'customer_id' all map to contract column source_id",
+        ),
     ],
 )
 def test_a_header_whose_columns_collide_quarantines_the_file(tmp_path, header, reason) -> None:
@@ -114,7 +117,10 @@ def test_a_string_characteristic_with_control_characters_is_left_out() -> None:
         "customer",
         quality_rules("characteristics.yaml"),
     )
-    assert checked.row(0) == ('{"vip": true}', "characteristic 'loyalty_tier' holds control characters")
+    assert checked.row(0) == (
+        '{"vip": true}',
+        "characteristic 'loyalty_tier' holds control characters",
+    )
 
 
 def test_validating_a_feed_leaves_the_rows_it_was_given_as_they_were(tmp_path: Path) -> None:

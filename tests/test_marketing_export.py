@@ -121,7 +121,7 @@ def test_formula_cells_get_a_leading_quote_and_e164_phone_numbers_stay(tmp_path:
     write_export_csv(frame, tmp_path / "x.csv")
     assert (tmp_path / "x.csv").read_text(encoding="utf-8").splitlines()[:3] == [
         "contact,rank",
-        "\"'=1+2\",0",
+        '"\'=1+2",0',
         "\"'+cmd|' /C calc'!A0\",1",
     ]
     assert [r["contact"] for r in read(tmp_path / "x.csv")] == [

@@ -332,10 +332,10 @@ def test_a_mistyped_postcode_or_street_still_names_the_building() -> None:
     assert _home_level(PALACKEHO, PALACKEHO | {"city": "Kolin 2"}) == "same_building"
 
 
-def test_another_house_or_street_in_the_town_is_only_the_same_area() -> None:
+def test_another_house_at_the_postcode_is_only_the_same_area() -> None:
     assert _home_level(PALACKEHO, PALACKEHO | {"house_number": "14"}) == "same_area"
-    # a mistyped postcode: the town still names the area
-    other_street = {"street": "Husova", "postcode": "280 20"}
-    assert _home_level(PALACKEHO, PALACKEHO | other_street) == "same_area"
+    # the town alone is no area: Praha holds a million people
+    other_street = {"street": "Husova", "house_number": "3", "postcode": "280 20"}
+    assert _home_level(PALACKEHO, PALACKEHO | other_street) == "different"
     other_town = {"city": "Nymburk", "postcode": "288 02"}
     assert _home_level(PALACKEHO, PALACKEHO | other_town) == "different"

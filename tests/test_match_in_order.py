@@ -197,3 +197,17 @@ def test_addresses_without_a_house_number_name_no_building() -> None:
     assert pair["level_address"].to_list() in ([], [0])
     clusters = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
     assert clusters["BSS|n1"] != clusters["BSS|n2"]
+
+
+def test_father_and_son_customers_marked_st_and_ml_stay_apart() -> None:
+    """Ladislav Hruška st. and ml.: one family landline, one building -- and the markers
+    the customer rows carry, as person rows do, say father and son."""
+    family = [
+        _customer("dad", "Ladislav", "Hruška", phone="+420321765432") | {"generation": "SENIOR"},
+        _customer("son", "Ladislav", "Hruška", phone="+420321765432") | {"generation": "JUNIOR"},
+    ]
+    homes = [_home("dad", "Jesenského", "3127"), _home("son", "Jesenského", "3127")]
+    customers = pl.concat([synthetic_people_as("customer", 800), _frame("customer", family)])
+    result = match_entity("customer", customers, addresses=_frame("address", homes))
+    cluster = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
+    assert cluster["BSS|dad"] != cluster["BSS|son"]

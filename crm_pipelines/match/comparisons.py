@@ -189,7 +189,7 @@ def compare_first_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     close = (pl.col("_jw") >= similarity_cutoff("first_name_typo_jw")) | one_edit
     both_known = _l("fn_gender_known") & _r("fn_gender_known")
     other_form = (
-        genders_differ & both_known & ((_l("fn_canon_stem") == _r("fn_canon_stem")) | close)
+        genders_differ & ((_l("fn_canon_stem") == _r("fn_canon_stem")) | (close & both_known))
     ).fill_null(False)
     typo = close & ~other_form
     return _levels(
@@ -210,9 +210,14 @@ def compare_first_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
 def compare_last_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     p = p.with_columns(_sim(p, enc, "ln_fold").alias("_jw"))
     close = pl.col("_jw") >= similarity_cutoff("last_name_similar_jw")
-    gender_clash = ((_l("ln_gender") == "F") & (_r("ln_gender") == "M")) | (
-        (_l("ln_gender") == "M") & (_r("ln_gender") == "F")
-    )
+    # Novák / Nováková is a man and a woman -- unless both records name the same woman:
+    # foreign and old systems strip "-ová", and since 2022 a Czech woman may use the
+    # masculine form (Kateřina Novák)
+    one_woman = (_l("fn_canon") == _r("fn_canon")) & _l("fn_female") & _r("fn_female")
+    gender_clash = (
+        ((_l("ln_gender") == "F") & (_r("ln_gender") == "M"))
+        | ((_l("ln_gender") == "M") & (_r("ln_gender") == "F"))
+    ) & ~one_woman.fill_null(False)
     return _levels(
         p,
         [
@@ -364,7 +369,7 @@ COMPARISONS: dict[str, Comparison] = {
     "last_name": Comparison(
         "surname",
         ("missing", "different", "gender_mismatch", "similar", "alike", "same"),
-        (*NAME_COLUMNS, "ln_gender"),
+        (*NAME_COLUMNS, "ln_gender", "fn_female"),
         compare_last_name,
         "ln_stem",
     ),
