@@ -46,7 +46,15 @@ _MATCH_ENTITY = {
     "corroborated_by": None,
     "shared_by_namesakes": None,
     "term_frequency": None,
-    "vetoes": [{"when": None, "unless": None, "across_chains": None, "chains_only": None}],
+    "vetoes": [
+        {
+            "when": None,
+            "unless": None,
+            "across_chains": None,
+            "chains_only": None,
+            "pair_only": None,
+        }
+    ],
 }
 _STEM_RULES = [{"suffix": None, "replace": None}]
 

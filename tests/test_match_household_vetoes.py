@@ -116,7 +116,6 @@ def test_a_misspelt_level_in_a_veto_is_an_error_at_load() -> None:
         ("Honza", "Jan", "alike"),
         ("Pája", "Pavla", "alike"),  # a diminutive of both sexes' names
         ("Pája", "Pavel", "alike"),
-        ("Jiřka", "Jiřina", "alike"),
     ],
 )
 def test_close_first_names_of_known_different_genders_are_two_people(
@@ -170,3 +169,11 @@ def test_one_woman_in_both_surname_forms_is_no_man_and_woman() -> None:
     jan = {"first_name": "Jan", "last_name": "Novák"}
     jana = {"first_name": "Jana", "last_name": "Nováková"}
     assert _level("last_name", jan, jana) == "gender_mismatch"
+
+
+def test_an_unknown_veto_key_or_a_pair_only_chain_veto_is_an_error_at_load() -> None:
+    with pytest.raises(MatchSettingsError, match="unknown veto keys"):
+        parse_veto({"when": {"phone": "different"}, "acros_chains": True}, "t")
+    with pytest.raises(MatchSettingsError, match="pair_only"):
+        parse_veto({"when": {"phone": "different"}, "pair_only": True, "across_chains": True}, "t")
+    assert parse_veto({"when": {"phone": "different"}, "pair_only": True}, "t").pair_only

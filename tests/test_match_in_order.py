@@ -211,3 +211,33 @@ def test_father_and_son_customers_marked_st_and_ml_stay_apart() -> None:
     result = match_entity("customer", customers, addresses=_frame("address", homes))
     cluster = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
     assert cluster["BSS|dad"] != cluster["BSS|son"]
+
+
+def test_a_customers_old_number_does_not_split_it_from_its_newer_records() -> None:
+    """Eva Horká's billing record keeps her old number and her birth date; the e-shop
+    record has her new number and her mailbox; the portal's has the mailbox and the birth
+    date. The two numbers stop the billing-e-shop pair's own edge, but the portal record
+    joins all three: a customer's numbers change, and older systems keep the old ones."""
+    born = dt.date(1971, 3, 14)
+    eva = [
+        _customer("bss", "Eva", "Horká", phone="+420603111222") | {"birth_date": born},
+        _customer("eshop", "Eva", "Horká", phone="+420777333444", email="eva.horka@seznam.cz")
+        | {"source_system": "ESHOP"},
+        _customer("portal", "Eva", "Horká", email="eva.horka@seznam.cz")
+        | {"source_system": "PARTNER_PORTAL", "birth_date": born},
+    ]
+    systems = {"bss": "BSS", "eshop": "ESHOP", "portal": "PARTNER_PORTAL"}
+    homes = [_home(o, "Palackého", "12") | {"source_system": s} for o, s in systems.items()]
+    customers = pl.concat([synthetic_people_as("customer", 800), _frame("customer", eva)])
+    result = match_entity(
+        "customer", customers, addresses=_frame("address", homes), settings={"pairs_min_score": 0}
+    )
+    cluster = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
+    assert cluster["BSS|bss"] == cluster["ESHOP|eshop"] == cluster["PARTNER_PORTAL|portal"]
+    own_edge = result.pairs.filter(
+        pl.col("left_record_key").is_in(["BSS|bss", "ESHOP|eshop"])
+        & pl.col("right_record_key").is_in(["BSS|bss", "ESHOP|eshop"])
+    )
+    assert own_edge["decision"].to_list() == ["NO_MATCH"]
+    evas = ["BSS|bss", "ESHOP|eshop", "PARTNER_PORTAL|portal"]
+    assert result.review.filter(pl.col("left_record_key").is_in(evas)).height == 0

@@ -143,8 +143,9 @@ def demote_uncorroborated(
 
 def constraints(scored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """MATCH edges (stewards strongest, then holder links, then by log-odds) and cannot-links
-    (steward NO_MATCH and vetoed pairs -- but no veto between records a chain of steward
-    MATCH decisions joins: the steward's ruling stands)."""
+    (steward NO_MATCH and vetoed pairs -- not by a pair_only veto, which stops only the
+    pair's own edge; and no veto between records a chain of steward MATCH decisions joins:
+    the steward's ruling stands)."""
     strength = (
         pl.when(pl.col("decision") == "STEWARD_MATCH")
         .then(pl.lit(np.inf))
@@ -157,7 +158,7 @@ def constraints(scored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     )
     cannot = scored.filter(
         (pl.col("decision") == "STEWARD_NO_MATCH")
-        | ((pl.col("decision") == "NO_MATCH") & pl.col("veto"))
+        | ((pl.col("decision") == "NO_MATCH") & pl.col("veto") & pl.col("veto_link"))
     ).select("l", "r")
     return edges, veto_links_outranked(cannot, scored)
 

@@ -276,6 +276,10 @@ def _scored_pairs(
         veto_expr([v for v in scoring_vetoes(cfg.vetoes) if not v.about_contacts]).alias(
             "veto_firm"
         ),
+        veto_expr([v for v in scoring_vetoes(cfg.vetoes) if not v.contacts_only]).alias(
+            "veto_identity"
+        ),
+        veto_expr([v for v in scoring_vetoes(cfg.vetoes) if not v.pair_only]).alias("veto_link"),
     )
     # the (few) steward decisions joined on the pair columns alone, not on every scored column
     steward_col = scored.select("l", "r").join(

@@ -68,10 +68,16 @@ class Veto:
     unless: Mapping[str, tuple[str, ...]]
     across_chains: bool  # also between records only a chain of matches joined
     chains_only: bool  # only there: a scored pair was weighed by the model
+    pair_only: bool  # stops the pair's own edge, but is no cannot-link between clusters
 
     @property
     def fields(self) -> set[str]:
         return set(self.when) | set(self.unless)
+
+    @property
+    def contacts_only(self) -> bool:
+        """Only contacts (and where they are) disagree: no fact about the party itself."""
+        return not self.across_chains and set(self.when) <= CONTACT_FIELDS
 
     @property
     def about_contacts(self) -> bool:
@@ -142,15 +148,24 @@ def _conditions(raw: Mapping[str, Any] | None, where: str) -> Mapping[str, tuple
     return MappingProxyType(parsed)
 
 
+VETO_KEYS = ("when", "unless", "across_chains", "chains_only", "pair_only")
+
+
 def parse_veto(raw: Mapping[str, Any], where: str) -> Veto:
+    unknown = sorted(set(raw) - set(VETO_KEYS))
+    if unknown:
+        raise MatchSettingsError(f"{where}: unknown veto keys {unknown}; known: {VETO_KEYS}")
     veto = Veto(
         when=_conditions(_need(raw, "when", where), where),
         unless=_conditions(raw.get("unless"), where),
         across_chains=bool(raw.get("across_chains", False)),
         chains_only=bool(raw.get("chains_only", False)),
+        pair_only=bool(raw.get("pair_only", False)),
     )
     if not veto.when:
         raise MatchSettingsError(f"{where}: a veto needs at least one `when` condition")
+    if veto.pair_only and (veto.across_chains or veto.chains_only):
+        raise MatchSettingsError(f"{where}: pair_only is for a pair's own edge, not chains")
     return veto
 
 
