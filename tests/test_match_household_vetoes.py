@@ -177,3 +177,14 @@ def test_an_unknown_veto_key_or_a_pair_only_chain_veto_is_an_error_at_load() -> 
     with pytest.raises(MatchSettingsError, match="pair_only"):
         parse_veto({"when": {"phone": "different"}, "pair_only": True, "across_chains": True}, "t")
     assert parse_veto({"when": {"phone": "different"}, "pair_only": True}, "t").pair_only
+
+
+def test_one_womans_other_surname_is_its_own_level_a_mans_is_different() -> None:
+    """A Czech or Slovak woman takes her husband's surname; a man keeps his. The model
+    weighs "Jana, another surname" apart from any other difference."""
+    jana = {"first_name": "Jana", "last_name": "Nováková"}
+    assert _level("last_name", jana, jana | {"last_name": "Dvořáková"}) == "maiden_or_married"
+    jan = {"first_name": "Jan", "last_name": "Novák"}
+    assert _level("last_name", jan, jan | {"last_name": "Dvořák"}) == "different"
+    other_woman = {"first_name": "Eva", "last_name": "Dvořáková"}
+    assert _level("last_name", jana, other_woman) == "different"

@@ -227,6 +227,10 @@ def compare_last_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
             | pl.lit(compatible_names(p, enc, "ln_fold")),
             close & ~gender_clash,
             (_l("ln_stem") == _r("ln_stem")) | close,
+            # one woman's name, another surname in the female form: a Czech or Slovak woman
+            # takes her husband's name, a man keeps his -- weighed by the model apart from
+            # any other difference
+            (one_woman & (_l("ln_gender") == "F") & (_r("ln_gender") == "F")).fill_null(False),
         ],
         _missing("ln_fold"),
     )
@@ -368,7 +372,8 @@ COMPARISONS: dict[str, Comparison] = {
     ),
     "last_name": Comparison(
         "surname",
-        ("missing", "different", "gender_mismatch", "similar", "alike", "same"),
+        ("missing", "different", "maiden_or_married", "gender_mismatch", "similar", "alike")
+        + ("same",),
         (*NAME_COLUMNS, "ln_gender", "fn_female"),
         compare_last_name,
         "ln_stem",

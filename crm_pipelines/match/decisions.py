@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from crm_pipelines.match.settings import EntitySettings, Veto
 
 PARTY_NAMES = ("first_name", "last_name", "org_name")  # what namesakes share
-NOT_AGREEING = ("missing", "different", "gender_mismatch", "conflicting")
+NOT_AGREEING = ("missing", "different", "maiden_or_married", "gender_mismatch", "conflicting")
 
 
 def agrees(field: str) -> pl.Expr:

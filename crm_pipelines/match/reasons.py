@@ -19,6 +19,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "same_area": ("{} in the same postcode or town", "{} in the same postcode or town"),
     "same_town": ("{} in the same town", "{} in the same town"),
     "gender_mismatch": ("{} in male vs female form", "{} in male vs female form"),
+    "maiden_or_married": ("{} another (maiden?) name", "{} other (maiden?) names"),
     "different": ("{} differs", "{} differ"),
     "missing": ("{} missing", "{} missing"),
 }

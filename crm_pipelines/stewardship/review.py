@@ -29,6 +29,7 @@ COARSE_LEVEL = {
     "transposed": "similar",
     "one_off": "similar",
     "gender_mismatch": "different",
+    "maiden_or_married": "different",
     "different": "different",
     "missing": "missing",
     "same_building": "same",  # home: the same building
