@@ -29,17 +29,25 @@ def demote_ambiguous_attachments(
     if only_apart is not None:
         apart = only_apart.select(pl.col("l").alias("a"), pl.col("r").alias("b"))
     else:
-        apart = scored.filter(
-            (pl.col("decision") == "STEWARD_NO_MATCH")
-            | ((pl.col("decision") == "NO_MATCH") & pl.col("veto"))
-        ).select(pl.col("l").alias("a"), pl.col("r").alias("b"))
+        # (lazy: only the columns read are filtered, not every scored column)
+        apart = (
+            scored.lazy()
+            .filter(
+                (pl.col("decision") == "STEWARD_NO_MATCH")
+                | ((pl.col("decision") == "NO_MATCH") & pl.col("veto"))
+            )
+            .select(pl.col("l").alias("a"), pl.col("r").alias("b"))
+            .collect()
+        )
     if apart.height == 0:
         return scored, 0
     kept_apart = pl.concat([apart["a"], apart["b"]]).unique().implode()
     matched = (
-        scored.with_row_index("_edge")
+        scored.lazy()
+        .with_row_index("_edge")
         .filter((pl.col("decision") == "MATCH") & ~pl.col("forced"))
         .select("_edge", "l", "r")
+        .collect()
     )
     ends = pl.concat(
         [

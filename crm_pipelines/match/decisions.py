@@ -123,8 +123,11 @@ def demote_uncorroborated(
     names_agree = name_present & pl.all_horizontal(
         [agrees(f) | (pl.col(f"level_{f}") == 0) for f in names]
     )
-    namesakes = scored.filter(
-        pl.col("veto") & names_agree & pl.any_horizontal([agrees(f) for f in shared])
+    namesakes = (
+        scored.lazy()
+        .filter(pl.col("veto") & names_agree & pl.any_horizontal([agrees(f) for f in shared]))
+        .select("l", "r")
+        .collect()
     )
     if namesakes.height == 0:
         return scored, counts
@@ -152,11 +155,20 @@ def constraints(scored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         .then(pl.lit(1e6))
         .otherwise(pl.col("log2_odds"))
     )
-    edges = scored.filter(pl.col("decision").is_in(["MATCH", "STEWARD_MATCH"])).select(
-        "l", "r", strength.alias("strength")
+    # (lazy: only the columns read are filtered, not every scored column)
+    edges = (
+        scored.lazy()
+        .filter(pl.col("decision").is_in(["MATCH", "STEWARD_MATCH"]))
+        .select("l", "r", strength.alias("strength"))
+        .collect()
     )
-    cannot = scored.filter(
-        (pl.col("decision") == "STEWARD_NO_MATCH")
-        | ((pl.col("decision") == "NO_MATCH") & pl.col("veto"))
-    ).select("l", "r")
+    cannot = (
+        scored.lazy()
+        .filter(
+            (pl.col("decision") == "STEWARD_NO_MATCH")
+            | ((pl.col("decision") == "NO_MATCH") & pl.col("veto"))
+        )
+        .select("l", "r")
+        .collect()
+    )
     return edges, veto_links_outranked(cannot, scored)
