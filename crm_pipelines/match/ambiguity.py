@@ -8,6 +8,7 @@ edge is auto-merged: both go to review.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from crm_pipelines.match.decisions import demote_to_review
@@ -63,5 +64,7 @@ def demote_ambiguous_attachments(
     edges = pl.concat([wedges["_edge"], wedges["_edge_2"]]).unique()
     if edges.len() == 0:
         return scored, 0
-    hit = pl.int_range(pl.len(), dtype=pl.UInt32).is_in(edges.cast(pl.UInt32).implode())
+    demoted = np.zeros(scored.height, dtype=bool)
+    demoted[edges.to_numpy()] = True
+    hit = pl.lit(pl.Series(demoted))
     return demote_to_review(scored, hit, AMBIGUOUS_NOTE)

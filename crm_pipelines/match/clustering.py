@@ -30,9 +30,10 @@ def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndar
         shape=(n, n),
     )
     _, component = csgraph.connected_components(graph, directed=False)
-    # nodes come in index order: a component's first node is its smallest member
-    _, first = np.unique(component, return_index=True)
-    return first[component].astype(np.int64)
+    # a component's smallest member: written last when the nodes are written in reverse
+    smallest = np.empty(component.max() + 1, dtype=np.int64)
+    smallest[component[::-1]] = labels[::-1]
+    return smallest[component]
 
 
 class _ConstrainedUnionFind:
