@@ -78,6 +78,17 @@ def test_a_run_prints_a_line_per_stage_and_leaves_only_warehouse_exports_and_loc
     assert run_row["accepted_shrink"].to_list() == [None]
 
 
+def test_the_stage_line_of_the_lead_customer_links_counts_the_links(first_run) -> None:
+    _, stdout = first_run
+    (line,) = [
+        line
+        for line in stdout.splitlines()
+        if line.startswith("stage ") and "lead_customer_link" in line
+    ]
+    rows = int(line.split(" rows")[0].split()[-1].replace(",", ""))
+    assert rows > 0, line
+
+
 def test_a_run_killed_at_any_stage_changes_nothing_and_the_next_run_is_green(
     published: Site, tmp_path: Path
 ) -> None:

@@ -11,6 +11,7 @@ another program wrote this halved the review queues at no cost in wrong merges).
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from crm_pipelines.match.decisions import demote_to_review
@@ -32,17 +33,25 @@ def demote_ambiguous_attachments(
     if only_apart is not None:
         apart = only_apart.select(pl.col("l").alias("a"), pl.col("r").alias("b"))
     else:
-        apart = scored.filter(
-            (pl.col("decision") == "STEWARD_NO_MATCH")
-            | ((pl.col("decision") == "NO_MATCH") & pl.col("veto") & pl.col("veto_identity"))
-        ).select(pl.col("l").alias("a"), pl.col("r").alias("b"))
+        # (lazy: only the columns read are filtered, not every scored column)
+        apart = (
+            scored.lazy()
+            .filter(
+                (pl.col("decision") == "STEWARD_NO_MATCH")
+                | ((pl.col("decision") == "NO_MATCH") & pl.col("veto") & pl.col("veto_identity"))
+            )
+            .select(pl.col("l").alias("a"), pl.col("r").alias("b"))
+            .collect()
+        )
     if apart.height == 0:
         return scored, 0
     kept_apart = pl.concat([apart["a"], apart["b"]]).unique().implode()
     matched = (
-        scored.with_row_index("_edge")
+        scored.lazy()
+        .with_row_index("_edge")
         .filter((pl.col("decision") == "MATCH") & ~pl.col("forced"))
         .select("_edge", "l", "r")
+        .collect()
     )
     ends = pl.concat(
         [
@@ -58,5 +67,7 @@ def demote_ambiguous_attachments(
     edges = pl.concat([wedges["_edge"], wedges["_edge_2"]]).unique()
     if edges.len() == 0:
         return scored, 0
-    hit = pl.int_range(pl.len(), dtype=pl.UInt32).is_in(edges.cast(pl.UInt32).implode())
+    demoted = np.zeros(scored.height, dtype=bool)
+    demoted[edges.to_numpy()] = True
+    hit = pl.lit(pl.Series(demoted))
     return demote_to_review(scored, hit, AMBIGUOUS_NOTE)

@@ -144,7 +144,12 @@ def chain_cannot_links(
     )
     across = vetoed_across_chains(chain_codes, features, inside, fields, vetoes, scored)
     if across.height:
-        ruled = scored.filter((pl.col("decision") == "STEWARD_MATCH") | pl.col("forced"))
+        ruled = (
+            scored.lazy()
+            .filter((pl.col("decision") == "STEWARD_MATCH") | pl.col("forced"))
+            .select("l", "r")
+            .collect()
+        )
         ruling = connected_components(len(labels), ruled["l"].to_numpy(), ruled["r"].to_numpy())
         joined = ruling[across["l"].to_numpy()] == ruling[across["r"].to_numpy()]
         across = across.filter(pl.Series(~joined))

@@ -1,6 +1,7 @@
 """Clusters from MATCH edges with cannot-link constraints.
 
-Connected components by vectorised min-label propagation with pointer jumping (numpy).
+Connected components by scipy's csgraph (a linear-time graph search), labelled by their
+smallest member.
 Only components that hold a cannot-link pair or exceed the size cap are rebuilt, by
 re-adding their edges strongest-first with a union-find that refuses forbidden merges.
 """
@@ -11,6 +12,7 @@ import logging
 
 import numpy as np
 import polars as pl
+from scipy.sparse import coo_array, csgraph
 
 log = logging.getLogger(__name__)
 
@@ -20,20 +22,18 @@ def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndar
     labels = np.arange(n, dtype=np.int64)
     if len(left) == 0:
         return labels
-    left = left.astype(np.int64)
-    right = right.astype(np.int64)
-    while True:
-        new = labels.copy()
-        np.minimum.at(new, labels[left], labels[right])
-        np.minimum.at(new, labels[right], labels[left])
-        while True:  # pointer jumping: point every node at its root
-            jumped = new[new]
-            if np.array_equal(jumped, new):
-                break
-            new = jumped
-        if np.array_equal(new, labels):
-            return labels
-        labels = new
+    graph = coo_array(
+        (
+            np.ones(len(left), dtype=np.int8),
+            (np.asarray(left, np.int64), np.asarray(right, np.int64)),
+        ),
+        shape=(n, n),
+    )
+    _, component = csgraph.connected_components(graph, directed=False)
+    # a component's smallest member: written last when the nodes are written in reverse
+    smallest = np.empty(component.max() + 1, dtype=np.int64)
+    smallest[component[::-1]] = labels[::-1]
+    return smallest[component]
 
 
 class _ConstrainedUnionFind:

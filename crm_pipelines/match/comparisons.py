@@ -295,18 +295,32 @@ def compare_org_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     )
 
 
+def shares_a_key(p: pl.DataFrame, enc: Encoded, column: str) -> pl.Series:
+    """Whether the two records' sets of keys (a list column) share one; false when either
+    has none. Most records hold one key: their first keys are compared, and the whole sets
+    only where a record holds several (see pair_frame)."""
+    n_l, n_r = p[f"{column}:n_l"], p[f"{column}:n_r"]
+    first_l, first_r = p[f"{column}:first_l"], p[f"{column}:first_r"]
+    shared = (first_l == first_r).fill_null(False).to_numpy().copy()
+    several = (((n_l > 1) | (n_r > 1)) & (n_l > 0) & (n_r > 0)).fill_null(False)
+    rows = np.flatnonzero(several.to_numpy())
+    if len(rows):
+        keys = enc.codes[column]
+        left = keys.gather(p["_row_l"].gather(rows))
+        right = keys.gather(p["_row_r"].gather(rows))
+        shared[rows] = (left.list.set_intersection(right).list.len() > 0).fill_null(False)
+    return pl.Series(shared)
+
+
+def _no_keys(column: str) -> pl.Expr:
+    return (_l(f"{column}:n").fill_null(0) == 0) | (_r(f"{column}:n").fill_null(0) == 0)
+
+
 def compare_shared(column: str) -> Callable[[pl.DataFrame, Encoded], pl.Series]:
     """Sets of keys (a record's building keys): same when they share one, else different."""
 
     def compare(p: pl.DataFrame, enc: Encoded) -> pl.Series:
-        missing = (
-            _l(column).is_null()
-            | _r(column).is_null()
-            | (_l(column).list.len() == 0)
-            | (_r(column).list.len() == 0)
-        )
-        shared = _l(column).list.set_intersection(_r(column)).list.len() > 0
-        return _levels(p, [shared], missing)
+        return _levels(p, [pl.lit(shares_a_key(p, enc, column))], _no_keys(column))
 
     return compare
 
@@ -315,13 +329,18 @@ def compare_home(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     """Where a person lives, as one piece of evidence: a shared building, else a shared
     postcode (or town): a misspelt street or house number still names the area."""
 
-    def shares(column: str) -> pl.Expr:
-        return _l(column).list.set_intersection(_r(column)).list.len() > 0
+    def unknown(column: str) -> pl.Expr:  # no set at all (null) on either side
+        return _l(f"{column}:n").is_null() | _r(f"{column}:n").is_null()
 
-    missing = (_l("area_keys").is_null() | _r("area_keys").is_null()) & (
-        _l("address_keys").is_null() | _r("address_keys").is_null()
+    missing = unknown("area_keys") & unknown("address_keys")
+    return _levels(
+        p,
+        [
+            pl.lit(shares_a_key(p, enc, "address_keys")),
+            pl.lit(shares_a_key(p, enc, "area_keys")),
+        ],
+        missing,
     )
-    return _levels(p, [shares("address_keys"), shares("area_keys")], missing)
 
 
 def compare_fuzzy(column: str, cutoff: str) -> Callable[[pl.DataFrame, Encoded], pl.Series]:
@@ -447,12 +466,25 @@ def encode_for(features: pl.DataFrame, fields: list[str]) -> Encoded:
 
 
 def pair_frame(codes: pl.DataFrame, pairs: pl.DataFrame, columns: set[str]) -> pl.DataFrame:
-    """Left and right values side by side for each pair (gathered by row index)."""
+    """Left and right values side by side for each pair (gathered by row index).
+
+    A list column (a set of keys) comes as its size `<c>:n` and first key `<c>:first`, with
+    the pair's row indices `_row_l`, `_row_r`: gathering the lists of every pair cost more
+    than the rest of the comparison (shares_a_key reads the few sets of several keys)."""
     left, right = pairs["l"], pairs["r"]
-    return pl.DataFrame(
-        [codes[c].gather(left).alias(f"{c}_l") for c in sorted(columns)]
-        + [codes[c].gather(right).alias(f"{c}_r") for c in sorted(columns)]
-    )
+    sides: list[pl.Series] = []
+    listed = False
+    for side, rows in (("l", left), ("r", right)):
+        for c in sorted(columns):
+            if isinstance(codes.schema[c], pl.List):
+                listed = True
+                sides.append(codes[c].list.len().gather(rows).alias(f"{c}:n_{side}"))
+                sides.append(codes[c].list.first().gather(rows).alias(f"{c}:first_{side}"))
+            else:
+                sides.append(codes[c].gather(rows).alias(f"{c}_{side}"))
+    if listed:
+        sides += [left.alias("_row_l"), right.alias("_row_r")]
+    return pl.DataFrame(sides)
 
 
 # pairs compared at a time: every comparison is row-wise, so chunks only bound the memory of

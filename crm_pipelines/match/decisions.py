@@ -123,8 +123,11 @@ def demote_uncorroborated(
     names_agree = name_present & pl.all_horizontal(
         [agrees(f) | (pl.col(f"level_{f}") == 0) for f in names]
     )
-    namesakes = scored.filter(
-        pl.col("veto") & names_agree & pl.any_horizontal([agrees(f) for f in shared])
+    namesakes = (
+        scored.lazy()
+        .filter(pl.col("veto") & names_agree & pl.any_horizontal([agrees(f) for f in shared]))
+        .select("l", "r")
+        .collect()
     )
     if namesakes.height == 0:
         return scored, counts
@@ -153,13 +156,22 @@ def constraints(scored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         .then(pl.lit(1e6))
         .otherwise(pl.col("log2_odds"))
     )
-    edges = scored.filter(pl.col("decision").is_in(["MATCH", "STEWARD_MATCH"])).select(
-        "l", "r", strength.alias("strength")
+    # (lazy: only the columns read are filtered, not every scored column)
+    edges = (
+        scored.lazy()
+        .filter(pl.col("decision").is_in(["MATCH", "STEWARD_MATCH"]))
+        .select("l", "r", strength.alias("strength"))
+        .collect()
     )
-    cannot = scored.filter(
-        (pl.col("decision") == "STEWARD_NO_MATCH")
-        | ((pl.col("decision") == "NO_MATCH") & pl.col("veto") & pl.col("veto_link"))
-    ).select("l", "r")
+    cannot = (
+        scored.lazy()
+        .filter(
+            (pl.col("decision") == "STEWARD_NO_MATCH")
+            | ((pl.col("decision") == "NO_MATCH") & pl.col("veto") & pl.col("veto_link"))
+        )
+        .select("l", "r")
+        .collect()
+    )
     return edges, veto_links_outranked(cannot, scored)
 
 
@@ -178,13 +190,19 @@ def lift_vetoes_beside_holder_links(
     cannot-link, so it no longer cuts the holder off from its own records.
     """
     soft = pl.col("veto") & ~pl.col("veto_firm") & pl.col("steward").is_null()
-    vetoed = scored.with_row_index("_row").filter(soft).select("_row", "l", "r")
+    # (lazy: only the columns read are filtered, not every scored column)
+    vetoed = scored.lazy().with_row_index("_row").filter(soft).select("_row", "l", "r").collect()
     if vetoed.height == 0:
         return scored, 0
-    forced = scored.filter(pl.col("forced")).select("l", "r")
+    forced = scored.lazy().filter(pl.col("forced")).select("l", "r").collect()
     partner = pl.concat([forced, forced.select(pl.col("r").alias("l"), pl.col("l").alias("r"))])
     partner = partner.rename({"l": "x", "r": "twin"})
-    matched = scored.filter((pl.col("decision") == "MATCH") & ~pl.col("veto")).select("l", "r")
+    matched = (
+        scored.lazy()
+        .filter((pl.col("decision") == "MATCH") & ~pl.col("veto"))
+        .select("l", "r")
+        .collect()
+    )
     matched = pl.concat([matched, matched.select(pl.col("r").alias("l"), pl.col("l").alias("r"))])
     both_ways = pl.concat(
         [

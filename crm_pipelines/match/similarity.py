@@ -43,18 +43,23 @@ def code_similarity(
     scorer: Callable = JW,
     max_length_gap: int | None = None,
 ) -> pl.Series:
-    """Like `similarity`, for coded columns: texts looked up once per distinct code pair."""
-    frame = pl.DataFrame({"a": left, "b": right})
-    distinct = frame.drop_nulls().filter(pl.col("a") != pl.col("b")).unique()
+    """Like `similarity`, for coded columns: texts looked up once per distinct code pair.
+
+    A code pair travels as one u64 (left code in the high half): finding the distinct pairs
+    and joining their scores back hash one integer column instead of two."""
+    pair = (left.cast(pl.UInt64) * (1 << 32) + right.cast(pl.UInt64)).alias("pair")
+    differ = (left != right).fill_null(False)
+    distinct = pair.filter(differ).unique().to_frame()
+    a = (distinct["pair"] // (1 << 32)).cast(pl.UInt32)
+    b = (distinct["pair"] % (1 << 32)).cast(pl.UInt32)
     if max_length_gap is not None:  # a typo keeps the length: skip hopeless pairs
         lengths = text.str.len_chars()
-        gap = (lengths.gather(distinct["a"]) - lengths.gather(distinct["b"])).abs()
-        distinct = distinct.filter(gap <= max_length_gap)
-    a = text.gather(distinct["a"]).to_list()
-    b = text.gather(distinct["b"]).to_list()
-    distinct = distinct.with_columns(pl.Series("s", _scores(a, b, scorer)))
+        near = (lengths.gather(a) - lengths.gather(b)).abs() <= max_length_gap
+        distinct, a, b = distinct.filter(near), a.filter(near), b.filter(near)
+    scores = _scores(text.gather(a).to_list(), text.gather(b).to_list(), scorer)
+    distinct = distinct.with_columns(pl.Series("s", scores))
     equal = 0.0 if scorer is OSA else 1.0
-    out = frame.join(distinct, on=["a", "b"], how="left", maintain_order="left")
+    out = pair.to_frame().join(distinct, on="pair", how="left", maintain_order="left")
     return out.select(
-        pl.when(pl.col("a") == pl.col("b")).then(pl.lit(equal, pl.Float32)).otherwise(pl.col("s"))
+        pl.when(left == right).then(pl.lit(equal, pl.Float32)).otherwise(pl.col("s"))
     ).to_series()

@@ -358,20 +358,22 @@ OWNER_KIND = {"customer": "CUSTOMER", "lead": "LEAD", "person": "PERSON"}
 NO_KEYS = pl.lit(None, dtype=pl.List(pl.UInt64))
 
 
-def _owned_addresses(entity: str, addresses: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
-    """Address rows with `_owner`, the source_id of the record (same system) that lives there.
+def _owners(entity: str, addresses: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
+    """(`_address`, `rid`): which address row (index into `addresses`) each record lives at.
 
     feeds.md: addresses join their owner by (source_system, owner_source_id). A person also
     lives where the individual customer it holds lives: the customer's holder record and a
     person-feed OWNER row of an individual customer take the customer's addresses.
     """
-    kind = OWNER_KIND[entity]
-    own = addresses.filter(pl.col("owner_kind") == kind).with_columns(
-        pl.col("owner_source_id").alias("_owner")
+    rows = addresses.select("owner_kind", "source_system", "owner_source_id").with_row_index(
+        "_address"
+    )
+    own = rows.filter(pl.col("owner_kind") == OWNER_KIND[entity]).join(
+        records.select("source_system", pl.col("source_id").alias("owner_source_id"), "rid"),
+        on=["source_system", "owner_source_id"],
     )
     if entity != "person":
-        return own
-    customers = addresses.filter(pl.col("owner_kind") == "CUSTOMER")
+        return own.select("_address", "rid")
     holders = records.filter(pl.col("source_id").str.starts_with("customer:"))
     # the holder rows themselves are OWNER rows of their customer: one frame holds both
     lives_with = records.filter(
@@ -381,15 +383,43 @@ def _owned_addresses(entity: str, addresses: pl.DataFrame, records: pl.DataFrame
         on=["source_system", "customer_source_id"],
         how="semi",
     )
-    inherited = customers.join(
+    inherited = rows.filter(pl.col("owner_kind") == "CUSTOMER").join(
         lives_with.select(
-            "source_system",
-            pl.col("source_id").alias("_owner"),
-            pl.col("customer_source_id").alias("owner_source_id"),
+            "source_system", pl.col("customer_source_id").alias("owner_source_id"), "rid"
         ),
         on=["source_system", "owner_source_id"],
     )
-    return pl.concat([own, inherited.select(own.columns)])
+    return pl.concat([own.select("_address", "rid"), inherited.select("_address", "rid")])
+
+
+def _golden(addresses: pl.DataFrame, address_clusters: pl.DataFrame) -> pl.Series:
+    """`golden`: the cluster_id of each address row (null when unmatched). The clusters come
+    in the staged frame's row order (match_entity keeps it): then no join is needed."""
+    if address_clusters["record_key"].equals(addresses["record_key"]):
+        return address_clusters["cluster_id"].alias("golden")
+    golden = address_clusters.select("record_key", pl.col("cluster_id").alias("golden"))
+    return addresses.select("record_key").join(
+        golden, on="record_key", how="left", maintain_order="left"
+    )["golden"]
+
+
+def _address_keys(addresses: pl.DataFrame) -> pl.DataFrame:
+    """`address_key` (the building) and `area_key` (postcode or town) per address row, hashed.
+
+    A building is its golden address where the rows carry one (`golden`), else its
+    spelt-out building key."""
+    owned = address_features(addresses)
+    if "golden" in owned.columns:
+        # an address without a building (no house number) names no building, golden or not
+        owned = owned.with_columns(
+            pl.when(pl.col("building_key").is_not_null())
+            .then(pl.coalesce(pl.col("golden"), pl.col("building_key")))
+            .alias("building_key")
+        )
+    return owned.select(
+        pl.concat_list(_building_keys()).alias("address_key"),
+        pl.concat_list(_area_keys()).alias("area_key"),
+    )
 
 
 def _hashed(parts: list[pl.Expr], seed: int) -> pl.Expr:
@@ -435,30 +465,26 @@ def with_owner_addresses(
     weaker evidence that survives a misspelt street or house number.
     A building is its golden address when address_clusters (record_key, cluster_id) are
     given -- "Jeseskeho 3127" is then Jesenského 3127 -- else its spelt-out building key.
+    Each address is standardised once, however many records live there, and its keys reach
+    the records by row index (`rid`): at 1M customers the string joins cost seconds.
     """
     empty = [NO_KEYS.alias("address_keys"), NO_KEYS.alias("area_keys")]
     if entity not in OWNER_KIND or addresses is None or addresses.height == 0:
         return features.with_columns(empty)
-    owned = _owned_addresses(entity, addresses, features)
-    if owned.height == 0:
-        return features.with_columns(empty)
-    owned = address_features(owned)
+    kinds = [OWNER_KIND[entity], *(["CUSTOMER"] if entity == "person" else [])]
     if address_clusters is not None:
-        golden = address_clusters.select("record_key", pl.col("cluster_id").alias("golden"))
-        # an address without a building (no house number) names no building, golden or not
-        owned = owned.join(golden, on="record_key", how="left").with_columns(
-            pl.when(pl.col("building_key").is_not_null())
-            .then(pl.coalesce(pl.col("golden"), pl.col("building_key")))
-            .alias("building_key")
-        )
-    keys = (
-        owned.select(
-            "source_system",
-            pl.col("_owner").alias("source_id"),
-            pl.concat_list(_building_keys()).alias("address_key"),
-            pl.concat_list(_area_keys()).alias("area_key"),
-        )
-        .group_by("source_system", "source_id")
+        addresses = addresses.with_columns(_golden(addresses, address_clusters))
+    addresses = addresses.filter(pl.col("owner_kind").is_in(kinds))
+    owners = _owners(entity, addresses, features)
+    if owners.height == 0:
+        return features.with_columns(empty)
+    keys = _address_keys(addresses)
+    owned = owners.with_columns(
+        keys["address_key"].gather(owners["_address"]),
+        keys["area_key"].gather(owners["_address"]),
+    )
+    per_record = (
+        owned.group_by("rid")
         .agg(
             pl.col("address_key")
             .list.explode(keep_nulls=False, empty_as_null=False)
@@ -478,7 +504,7 @@ def with_owner_addresses(
             for c in ("address_keys", "area_keys")
         )
     )
-    return features.join(keys, on=["source_system", "source_id"], how="left", maintain_order="left")
+    return features.join(per_record, on="rid", how="left", maintain_order="left")
 
 
 def customer_of_persons(records: pl.DataFrame, customer_clusters: pl.DataFrame) -> pl.DataFrame:

@@ -206,12 +206,14 @@ def applicable(decisions: pl.DataFrame, entity: str, record_keys: pl.Series) -> 
 def veto_links_outranked(cannot: pl.DataFrame, scored: pl.DataFrame) -> pl.DataFrame:
     """Cannot-links (l, r) without the vetoed pairs a chain of steward MATCH edges joins:
     a MATCH is applied whatever the vetoes say. Steward NO_MATCH links are always kept."""
-    ruled = scored.filter(pl.col("decision") == "STEWARD_MATCH")
+    ruled = scored.lazy().filter(pl.col("decision") == "STEWARD_MATCH").select("l", "r").collect()
     if ruled.is_empty() or cannot.is_empty():
         return cannot
     size = int(max(scored["l"].max(), scored["r"].max(), cannot["l"].max(), cannot["r"].max())) + 1
     joined = connected_components(size, ruled["l"].to_numpy(), ruled["r"].to_numpy())
-    steward_apart = scored.filter(pl.col("decision") == "STEWARD_NO_MATCH").select("l", "r")
+    steward_apart = (
+        scored.lazy().filter(pl.col("decision") == "STEWARD_NO_MATCH").select("l", "r").collect()
+    )
     outranked = pl.Series(joined[cannot["l"].to_numpy()] == joined[cannot["r"].to_numpy()])
     vetoed = cannot.filter(outranked).join(steward_apart, on=["l", "r"], how="anti")
     return cannot.join(vetoed, on=["l", "r"], how="anti")

@@ -10,7 +10,8 @@ import sys
 
 from dagster import Field, InitLoggerContext, logger
 
-_ROW_KEYS = ("rows", "records", "targets", "pairs")
+# the metadata entry that counts an asset's rows (lead_customer_link counts its `links`)
+_ROW_KEYS = ("rows", "records", "targets", "pairs", "links")
 
 
 class StageProgress(logging.Handler):
