@@ -65,38 +65,53 @@ def survivorship_rules() -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def _golden_values_sql(con: duckdb.DuckDBPyConnection) -> str:
-    """(entity, master_id, attribute, value) of every golden attribute, as text."""
-    parts = []
-    for entity, (table, id_column) in GOLDEN_TABLES.items():
-        columns = {row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()}
-        present = [a for a in ATTRIBUTES[entity] if a in columns]
-        casts = ", ".join(f'CAST("{a}" AS VARCHAR) AS "{a}"' for a in present)
-        parts.append(
-            f"SELECT '{entity}' AS entity, master_id, attribute, value FROM ("
-            f"UNPIVOT (SELECT {id_column} AS master_id, {casts} FROM {table}) "
-            f"ON COLUMNS(* EXCLUDE (master_id)) INTO NAME attribute VALUE value)"
-        )
-    return " UNION ALL ".join(parts)
+def _value_case(con: duckdb.DuckDBPyConnection, entity: str, table: str) -> str:
+    """The golden value of a lineage row's attribute, as text, from the golden row `g`."""
+    columns = {row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()}
+    present = [a for a in ATTRIBUTES[entity] if a in columns]
+    if not present:
+        return "CAST(NULL AS VARCHAR)"
+    whens = " ".join(f"WHEN '{a}' THEN CAST(g.\"{a}\" AS VARCHAR)" for a in present)
+    return f"CASE l.attribute {whens} END"
 
 
-def lineage_with_values(con: duckdb.DuckDBPyConnection) -> None:
-    """master.attribute_lineage gains `value` (the golden value, as text) and `rule`."""
+def lineage_with_values(con: duckdb.DuckDBPyConnection, lineage: str) -> None:
+    """master.attribute_lineage: the lineage rows of `lineage` (a relation: the Parquet file
+    or a registered frame) with `value` (the golden value, as text) and `rule`.
+
+    Written once, entity by entity: each golden table is joined on its id alone (one hash
+    table of a million rows, not the 30M lineage rows against every attribute unpivoted)."""
     con.register("survivorship_rules", survivorship_rules().to_arrow())
-    con.execute("ALTER TABLE master.attribute_lineage RENAME TO attribute_lineage_plain")
     con.execute(
-        f"""CREATE TABLE master.attribute_lineage AS
-        WITH golden_values AS ({_golden_values_sql(con)})
-        SELECT l.*, v.value, r.rule
-        FROM master.attribute_lineage_plain l
-        LEFT JOIN golden_values v USING (entity, master_id, attribute)
-        LEFT JOIN survivorship_rules r USING (entity, attribute)"""
+        "CREATE TABLE master.attribute_lineage AS SELECT *, CAST(NULL AS VARCHAR) AS value, "
+        f"CAST(NULL AS VARCHAR) AS rule FROM {lineage} LIMIT 0"
     )
-    con.execute("DROP TABLE master.attribute_lineage_plain")
+    rule = (
+        "LEFT JOIN survivorship_rules r ON r.entity = l.entity AND r.attribute = l.attribute"
+    )
+    for entity, (table, id_column) in GOLDEN_TABLES.items():
+        con.execute(
+            f"INSERT INTO master.attribute_lineage "
+            f"SELECT l.*, {_value_case(con, entity, table)} AS value, r.rule FROM {lineage} l "
+            f"LEFT JOIN {table} g ON g.{id_column} = l.master_id {rule} "
+            f"WHERE l.entity = '{entity}'"
+        )
+    known = ", ".join(f"'{entity}'" for entity in GOLDEN_TABLES)
+    con.execute(
+        f"INSERT INTO master.attribute_lineage SELECT l.*, NULL, r.rule FROM {lineage} l {rule} "
+        f"WHERE l.entity IS NULL OR l.entity NOT IN ({known})"
+    )
     con.unregister("survivorship_rules")
 
 
-def build_analyst_layer(con: duckdb.DuckDBPyConnection) -> None:
-    """Lineage values and rules, then the analyst views (customer_360, schema tmf)."""
-    lineage_with_values(con)
+def build_analyst_layer(con: duckdb.DuckDBPyConnection, lineage: pl.DataFrame | Path) -> None:
+    """Lineage with values and rules (straight from its Parquet file when it is one), then
+    the analyst views (customer_360, schema tmf)."""
+    if isinstance(lineage, Path):
+        quoted = str(lineage).replace("'", "''")
+        lineage_with_values(con, f"read_parquet('{quoted}')")
+    else:
+        con.register("lineage_incoming", lineage.to_arrow())
+        lineage_with_values(con, "lineage_incoming")
+        con.unregister("lineage_incoming")
     con.execute(VIEWS_SQL.read_text(encoding="utf-8"))

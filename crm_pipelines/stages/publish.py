@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -95,6 +96,9 @@ PUBLISH_INPUTS = {
 }
 
 
+LINEAGE = "master.attribute_lineage"
+
+
 def published_name(schema: str, table: str) -> str:
     return f"{'source' if schema == 'staging' else schema}.{table}"
 
@@ -129,7 +133,11 @@ def publish_stage(
     staged = staged_exports(warehouse, run.run_id)
     exports = write_campaign_exports(targets, tables["master.campaign"], staged)
     fault_pause("exports_staged")
-    path = publish_warehouse(tables, warehouse, finish=build_analyst_layer)
+    # lineage is written once, with its values, by the analyst layer (not loaded, then rewritten)
+    loaded = {name: table for name, table in tables.items() if name != LINEAGE}
+    path = publish_warehouse(
+        loaded, warehouse, finish=partial(build_analyst_layer, lineage=tables[LINEAGE])
+    )
     fault_pause("warehouse_swapped")
     swap_in_exports(staged, export_dir(warehouse))
     fault_pause("exports_swapped")
