@@ -9,6 +9,7 @@ import polars as pl
 from factories.persons import synthetic_people_as
 
 from crm_pipelines.match import match_entity
+from crm_pipelines.match.comparisons import COMPARISONS
 from crm_pipelines.match.scoring import train
 from crm_pipelines.staged import conform
 
@@ -121,16 +122,17 @@ def _u(*probs: float) -> np.ndarray:
 def test_em_does_not_take_common_namesakes_for_the_match_class() -> None:
     """Candidates dominated by namesakes (same name and town, other contacts): the match
     class is the few pairs that also share the contacts, not the name-agreement majority."""
-    namesakes = {"first_name": 5, "last_name": 5, "email": 1, "phone": 1, "city": 3}
-    duplicates = {"first_name": 5, "last_name": 5, "email": 3, "phone": 2, "city": 3}
-    strangers = {"first_name": 1, "last_name": 5, "email": 1, "phone": 1, "city": 1}
+    same_surname = COMPARISONS["last_name"].levels.index("same")
+    namesakes = {"first_name": 5, "last_name": same_surname, "email": 1, "phone": 1, "city": 3}
+    duplicates = {"first_name": 5, "last_name": same_surname, "email": 3, "phone": 2, "city": 3}
+    strangers = {"first_name": 1, "last_name": same_surname, "email": 1, "phone": 1, "city": 1}
     levels = pl.DataFrame(
         [namesakes] * 900 + [duplicates] * 30 + [strangers] * 70,
         schema={f: pl.Int8 for f in namesakes},
     )
     u = {
         "first_name": _u(0.97, 0.001, 0.005, 0.005, 0.02),
-        "last_name": _u(0.98, 0.005, 0.005, 0.005, 0.005),
+        "last_name": _u(0.975, 0.005, 0.005, 0.005, 0.005, 0.005),
         "email": _u(0.9999, 0.00005, 0.00005),
         "phone": _u(0.9999, 0.0001),
         "city": _u(0.9, 0.05, 0.05),
