@@ -102,6 +102,26 @@ def test_a_misspelt_level_in_a_veto_is_an_error_at_load() -> None:
         entity_settings("person", {"vetoes": [{"when": {"phone": ["same", "simillar"]}}]})
 
 
+def _level(field: str, left: dict, right: dict) -> str:
+    from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_for
+    from crm_pipelines.match.standardize import FEATURES
+    from crm_pipelines.staged import conform
+
+    rows = [
+        {"source_system": "T", "source_id": sid} | row for sid, row in (("a", left), ("b", right))
+    ]
+    frame = pl.DataFrame(rows).with_columns(
+        (pl.col("source_system") + "|" + pl.col("source_id")).alias("record_key"),
+        pl.lit("CZ").alias("country"),
+        pl.lit("person_feed").alias("origin"),
+        pl.lit("CONTACT").alias("role_type"),
+    )
+    features = FEATURES["person"](conform("person", frame))
+    pair = pl.DataFrame({"l": [0], "r": [1]}, schema={"l": pl.UInt32, "r": pl.UInt32})
+    code = compare_pairs(encode_for(features, [field]), pair, [field])
+    return COMPARISONS[field].levels[code[field][0]]
+
+
 @pytest.mark.parametrize(
     ("left", "right", "level"),
     [
@@ -121,44 +141,9 @@ def test_a_misspelt_level_in_a_veto_is_an_error_at_load() -> None:
 def test_close_first_names_of_known_different_genders_are_two_people(
     left: str, right: str, level: str
 ) -> None:
-    from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_for
-    from crm_pipelines.match.standardize import FEATURES
-    from crm_pipelines.staged import conform
-
-    rows = [
-        {"source_system": "T", "source_id": sid, "first_name": name, "last_name": "Novák"}
-        for sid, name in (("a", left), ("b", right))
-    ]
-    frame = pl.DataFrame(rows).with_columns(
-        (pl.col("source_system") + "|" + pl.col("source_id")).alias("record_key"),
-        pl.lit("CZ").alias("country"),
-        pl.lit("person_feed").alias("origin"),
-        pl.lit("CONTACT").alias("role_type"),
-    )
-    features = FEATURES["person"](conform("person", frame))
-    pair = pl.DataFrame({"l": [0], "r": [1]}, schema={"l": pl.UInt32, "r": pl.UInt32})
-    code = compare_pairs(encode_for(features, ["first_name"]), pair, ["first_name"])
-    assert COMPARISONS["first_name"].levels[code["first_name"][0]] == level
-
-
-def _level(field: str, left: dict, right: dict) -> str:
-    from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_for
-    from crm_pipelines.match.standardize import FEATURES
-    from crm_pipelines.staged import conform
-
-    rows = [
-        {"source_system": "T", "source_id": sid} | row for sid, row in (("a", left), ("b", right))
-    ]
-    frame = pl.DataFrame(rows).with_columns(
-        (pl.col("source_system") + "|" + pl.col("source_id")).alias("record_key"),
-        pl.lit("CZ").alias("country"),
-        pl.lit("person_feed").alias("origin"),
-        pl.lit("CONTACT").alias("role_type"),
-    )
-    features = FEATURES["person"](conform("person", frame))
-    pair = pl.DataFrame({"l": [0], "r": [1]}, schema={"l": pl.UInt32, "r": pl.UInt32})
-    code = compare_pairs(encode_for(features, [field]), pair, [field])
-    return COMPARISONS[field].levels[code[field][0]]
+    surname = {"last_name": "Novák"}
+    found = _level("first_name", surname | {"first_name": left}, surname | {"first_name": right})
+    assert found == level
 
 
 def test_one_woman_in_both_surname_forms_is_no_man_and_woman() -> None:
