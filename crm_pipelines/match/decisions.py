@@ -62,9 +62,20 @@ def veto_expr(vetoes: Sequence[Veto]) -> pl.Expr:
     return pl.any_horizontal(exprs) if exprs else pl.lit(False)
 
 
+def by_thresholds(cfg: EntitySettings) -> pl.Expr:
+    """MATCH / REVIEW / NO_MATCH by the score alone."""
+    upper, lower = cfg.thresholds.upper, cfg.thresholds.lower
+    return (
+        pl.when(pl.col("score") >= upper)
+        .then(pl.lit("MATCH"))
+        .when(pl.col("score") >= lower)
+        .then(pl.lit("REVIEW"))
+        .otherwise(pl.lit("NO_MATCH"))
+    )
+
+
 def decide(scored: pl.DataFrame, cfg: EntitySettings) -> pl.DataFrame:
     """Steward first, then the holder link, then vetoes, then the two thresholds."""
-    upper, lower = cfg.thresholds.upper, cfg.thresholds.lower
     decision = (
         pl.when(pl.col("steward") == "MATCH")
         .then(pl.lit("STEWARD_MATCH"))
@@ -74,11 +85,7 @@ def decide(scored: pl.DataFrame, cfg: EntitySettings) -> pl.DataFrame:
         .then(pl.lit("MATCH"))
         .when(pl.col("veto"))
         .then(pl.lit("NO_MATCH"))
-        .when(pl.col("score") >= upper)
-        .then(pl.lit("MATCH"))
-        .when(pl.col("score") >= lower)
-        .then(pl.lit("REVIEW"))
-        .otherwise(pl.lit("NO_MATCH"))
+        .otherwise(by_thresholds(cfg))
     )
     return scored.with_columns(decision.alias("decision"), pl.lit(None, pl.String).alias("note"))
 
@@ -219,16 +226,8 @@ def lift_vetoes_beside_holder_links(
     if lifted.height == 0:
         return scored, 0
     hit = pl.int_range(pl.len()).is_in(lifted["_row"].implode())
-    upper, lower = cfg.thresholds.upper, cfg.thresholds.lower
-    by_score = (
-        pl.when(pl.col("score") >= upper)
-        .then(pl.lit("MATCH"))
-        .when(pl.col("score") >= lower)
-        .then(pl.lit("REVIEW"))
-        .otherwise(pl.lit("NO_MATCH"))
-    )
     scored = scored.with_columns(
-        pl.when(hit).then(by_score).otherwise(pl.col("decision")).alias("decision"),
+        pl.when(hit).then(by_thresholds(cfg)).otherwise(pl.col("decision")).alias("decision"),
         (pl.col("veto") & ~hit).alias("veto"),
     )
     return scored, lifted.height

@@ -128,21 +128,16 @@ def match_leads_to_customers(
         & (pl.col("ln_stem") == pl.col("ln_stem_c"))
         & (pl.col("fn_canon") == pl.col("fn_canon_c")).fill_null(False)
     )
-    name_alike = (
-        name_present
-        & (pl.col("ln_stem") == pl.col("ln_stem_c"))
-        & (pl.col("fn_canon").str.slice(0, 1) == pl.col("fn_canon_c").str.slice(0, 1)).fill_null(
-            False
-        )
-    )
+    same_initial = (
+        pl.col("fn_canon").str.slice(0, 1) == pl.col("fn_canon_c").str.slice(0, 1)
+    ).fill_null(False)
+    name_alike = name_present & (pl.col("ln_stem") == pl.col("ln_stem_c")) & same_initial
     # a typo in the surname (Zeman / eZman, Kořínková / Křínková), the first name the same
     # or a form of it (its initial): one person as a clerk keyed him twice
     name_similar = (
         name_present
         & (pl.col("surname_sim") >= similarity_cutoff("last_name_similar_jw")).fill_null(False)
-        & (pl.col("fn_canon").str.slice(0, 1) == pl.col("fn_canon_c").str.slice(0, 1)).fill_null(
-            False
-        )
+        & same_initial
     )
     org_same = (pl.col("org_sim") >= similarity_cutoff("lead_org_same")).fill_null(False)
     org_similar = (pl.col("org_sim") >= similarity_cutoff("lead_org_similar")).fill_null(False)

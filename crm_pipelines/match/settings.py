@@ -76,18 +76,17 @@ class Veto:
 
     @property
     def contacts_only(self) -> bool:
-        """Only contacts (and where they are) disagree: no fact about the party itself."""
+        """It reads only contacts and where they are: no fact about the party itself (a
+        record meeting two records kept apart by it is no ambiguous attachment)."""
         return not self.across_chains and set(self.when) <= CONTACT_FIELDS
 
     @property
     def about_contacts(self) -> bool:
-        """Only contacts (and where they are) disagree: a party may hold more than one."""
+        """contacts_only, or contacts with a form of the first name (Péťa / Petr): what a
+        customer row may state for its holder (lifted beside a holder link)."""
         name_forms = set(self.when.get("first_name", ())) <= {"similar", "alike"}
-        return (
-            not self.across_chains
-            and set(self.when) <= CONTACT_FIELDS | {"first_name"}
-            and name_forms
-        )
+        contacts = set(self.when) - {"first_name"} <= CONTACT_FIELDS
+        return not self.across_chains and contacts and name_forms
 
 
 @dataclass(frozen=True)
