@@ -265,3 +265,28 @@ def test_twins_stay_apart_when_one_has_only_his_account_rows_contacts(background
     clusters = _match_with_holders(background, rows)
     assert clusters["TEST|P6722"] == clusters["TEST|customer:C3445"]
     assert clusters["TEST|P13650"] != clusters["TEST|P6722"]
+
+
+def test_a_swapped_common_name_counts_as_common_not_as_a_rare_first_name(background) -> None:
+    """"Novák Jan" (surname sent as the first name) agrees with "Jan Novák" on a common name
+    that the swapped record holds in the wrong field, where it looks rare: the names may
+    count no more than the same common names in order (FEBRL4's false links were swaps of
+    common names born years apart)."""
+    born = D(1970, 5, 2)
+    rows = [
+        p("s1", "Jan", "Novák", born, None, None),
+        p("s2", "Novák", "Jan", born, None, None),
+        p("s3", "Jan", "Novák", born, None, None),
+    ]
+    result, _ = _match(background, rows)
+    pairs = result.pairs.filter(
+        pl.col("left_record_key").str.starts_with("TEST|s")
+        & pl.col("right_record_key").str.starts_with("TEST|s")
+    ).with_columns(
+        (pl.col("w_first_name") + pl.col("w_last_name")).alias("names"),
+        pl.concat_str("left_record_key", "right_record_key").str.contains("s2").alias("swap"),
+    )
+    straight = pairs.filter(~pl.col("swap"))["names"]
+    swapped = pairs.filter(pl.col("swap"))["names"]
+    assert straight.len() == 1 and swapped.len() == 2
+    assert swapped.max() <= straight[0]

@@ -276,7 +276,10 @@ def _tf_adjust(
         )
         .to_series()
     )
-    adjustment = per_record.gather(out["l"])
+    # the commoner of the two records' values: a swapped reading agrees on "green" as a
+    # surname while the left record holds it as a (rare) first name, and a nickname or typo
+    # is as telling as the common form it stands for
+    adjustment = pl.min_horizontal(per_record.gather(out["l"]), per_record.gather(out["r"]))
     weight = pl.col(f"w_{field}")
     return out.with_columns(
         pl.when(pl.col(f"level_{field}").is_in(agree) & adjustment.is_not_null())
