@@ -275,3 +275,25 @@ def test_a_private_prospect_is_no_lead_of_the_company_he_is_a_contact_of() -> No
     assert found == {"MARKETING|private": "BSS|C2", "MARKETING|business": "BSS|C1"}
     reason = links.filter(pl.col("lead_record_key") == "MARKETING|private")["reason"][0]
     assert reason == "same e-mail; surname misspelt"
+
+
+def test_a_lead_meets_its_customer_whose_holder_row_has_the_names_swapped() -> None:
+    """The e-shop sent Kristýna Křížová's holder row surname first; her lead (same mailbox)
+    is hers -- while a lead of another woman at that mailbox is not."""
+    customers = _frame(
+        "customer",
+        [
+            {"source_system": "ESHOP", "source_id": "C1", "party_type": "INDIVIDUAL"}
+            | {"first_name": "Křížová", "last_name": "Kristýna", "email": "kk49@seznam.cz"},
+        ],
+    )
+    leads = _frame(
+        "lead",
+        [
+            _lead("her", "Kristýna", "Křížová", email="kk49@seznam.cz"),
+            _lead("other", "Lenka", "Kovářová", email="kk49@seznam.cz"),
+        ],
+    )
+    links = match_leads_to_customers(leads, customers)
+    found = dict(zip(links["lead_record_key"], links["reason"], strict=True))
+    assert found == {"MARKETING|her": "same e-mail; similar name"}

@@ -32,7 +32,7 @@ OUTPUT_SCHEMA = {
 }
 NAME_COLUMNS = ["first_name", "last_name", "organization_name"]
 CONTACT_COLUMNS = ["customer_record_key", "holder", "email", "phone", "fn_canon", "ln_stem"]
-CONTACT_COLUMNS += ["org_norm"]
+CONTACT_COLUMNS += ["org_norm", "ln_as_fn_canon", "fn_as_ln_stem"]
 MAX_FANOUT = 50  # a contact value shared by more customers than this is not evidence
 Source = pl.DataFrame | Path  # a staged frame, or its Parquet file (read column by column)
 
@@ -94,6 +94,8 @@ def match_leads_to_customers(
         "phone",
         "fn_canon",
         "ln_stem",
+        "ln_as_fn_canon",
+        "fn_as_ln_stem",
         "org_norm",
     )
     contacts = _contacts_meeting(lead, _raw_contacts(customers, persons))
@@ -131,7 +133,18 @@ def match_leads_to_customers(
     same_initial = (
         pl.col("fn_canon").str.slice(0, 1) == pl.col("fn_canon_c").str.slice(0, 1)
     ).fill_null(False)
-    name_alike = name_present & (pl.col("ln_stem") == pl.col("ln_stem_c")) & same_initial
+    # ... or the names in the other order: a source that sends "surname first" (the
+    # person feeds carry such swaps too), read both ways
+    swapped = (
+        (pl.col("fn_canon") == pl.col("ln_as_fn_canon_c"))
+        & (pl.col("ln_stem") == pl.col("fn_as_ln_stem_c"))
+    ) | (
+        (pl.col("ln_as_fn_canon") == pl.col("fn_canon_c"))
+        & (pl.col("fn_as_ln_stem") == pl.col("ln_stem_c"))
+    )
+    name_alike = name_present & (
+        ((pl.col("ln_stem") == pl.col("ln_stem_c")) & same_initial) | swapped.fill_null(False)
+    )
     # a typo in the surname (Zeman / eZman, Kořínková / Křínková), the first name the same
     # or a form of it (its initial): one person as a clerk keyed him twice
     name_similar = (
