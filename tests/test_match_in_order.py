@@ -100,14 +100,19 @@ def _home(owner: str, street: str, number: str) -> dict:
 
 
 def _address_crowd(n: int) -> list[dict]:
-    """Buildings in another town, every third one again from a record with a typo."""
+    """Buildings in another town, every third one again from a record with a typo, and as
+    in any town, the same number on another street at the same postcode (neighbours EM
+    learns a non-match from: with matches alone it has no second class to fit)."""
+    streets = ["Hlavná", "Mlynská", "Štúrova", "Hviezdoslavova", "Komenského"]
     rows = []
     for i in range(n):
-        street = ["Hlavná", "Mlynská", "Štúrova", "Hviezdoslavova", "Komenského"][i % 5]
+        street = streets[i % 5]
         row = _home(f"x{i}", street, str(i)) | {"city": "Košice", "postcode": f"04{i % 9}01"}
         rows.append(row)
         if i % 3 == 0:
             rows.append(row | {"source_id": f"a-y{i}", "street": street[:2] + street[3:]})
+        if i % 3 == 1:
+            rows.append(row | {"source_id": f"a-z{i}", "street": streets[(i + 2) % 5]})
     return rows
 
 

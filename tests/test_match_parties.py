@@ -135,7 +135,7 @@ def test_addresses_merge_per_building() -> None:
     rows = [
         _address("a1", "Dlouhá", "1234/5", "Praha 1", "110 00"),
         _address("a2", "ul. Dlouhá", "1234", "Praha", "11000"),
-        _address("a3", "Dlouhá ulice", "1234/7a", "Praha 1", "110 00"),  # another flat
+        _address("a3", "Dlouhá ulice", "1234/5", "Praha 1", "110 00"),
         _address("a4", "Dlouha", "1234", "Praha", None),
         _address("b1", "nám. Míru", "15", "Brno", "602 00"),
         _address("b2", "náměstí Míru", "15", "Brno-střed", "602 00"),
@@ -297,3 +297,28 @@ def test_a_lead_meets_its_customer_whose_holder_row_has_the_names_swapped() -> N
     links = match_leads_to_customers(leads, customers)
     found = dict(zip(links["lead_record_key"], links["reason"], strict=True))
     assert found == {"MARKETING|her": "same e-mail; similar name"}
+
+
+def test_a_postcode_keyed_one_digit_off_names_the_same_building_unless_the_district_differs():
+    """Sokolská 3108/71 at 140 09 and at 140 00 in Praha 4 is one building keyed twice; the
+    same street and number in Praha 4 and in Praha 10 (both read "Praha") are two, and so
+    is a postcode two digits off, and another door of the building (3108/73: RÚIAN's
+    address points are the building number with the door's number)."""
+    rows = [
+        _address("p1", "Sokolská", "3108/71", "Praha 4", "140 00"),
+        _address("p2", "Sokolská", "3108/71", "Praha 4", "140 09"),
+        _address("p3", "Sokolská", "3108/71", "Praha 4", "140 00"),
+        _address("q1", "Květná", "333/19", "Praha 3", "130 00"),
+        _address("q2", "Květná", "333/19", "Praha 8", "180 00"),
+        _address("r1", "Palackého", "1972", "Česká Lípa", "470 01"),
+        _address("r2", "Palackého", "1972", "Česká Lípa", "460 99"),
+        _address("s1", "Sokolská", "3108/73", "Praha 4", "140 00"),
+    ]
+    crowd = [
+        _address(f"x{i}", f"Ulice{i % 40}", str(i), "Ostrava", f"70{i % 9}00") for i in range(300)
+    ]
+    clusters = _clusters(match_entity("address", _frame("address", rows + crowd)))
+    assert clusters["TEST|p1"] == clusters["TEST|p2"] == clusters["TEST|p3"]
+    assert clusters["TEST|q1"] != clusters["TEST|q2"]
+    assert clusters["TEST|r1"] != clusters["TEST|r2"]
+    assert clusters["TEST|s1"] != clusters["TEST|p1"]

@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 from rapidfuzz import fuzz
 
+from crm_pipelines.match.address_compare import compare_building, compare_postcode
 from crm_pipelines.match.config import similarity_cutoff
 from crm_pipelines.match.encode import Encoded, encode
 from crm_pipelines.match.similarity import JW, OSA, code_similarity
@@ -428,8 +429,11 @@ COMPARISONS: dict[str, Comparison] = {
     "street": Comparison(
         "street", FUZZY, ("street_norm",), compare_fuzzy("street_norm", "street_similar_jw")
     ),
-    "building": Comparison("house number", EXACT, ("building",), compare_exact("building")),
-    "postcode": Comparison("postcode", EXACT, ("postcode_norm",), compare_exact("postcode_norm")),
+    "building": Comparison("house number", EXACT, ("building", "entrance"), compare_building),
+    "postcode": Comparison(
+        "postcode", ("missing", "different", "one_digit", "same"), ("postcode_norm",), compare_postcode
+    ),
+    "district": Comparison("district", EXACT, ("district_no",), compare_exact("district_no")),
     "city": Comparison(
         "city", FUZZY, ("city_norm",), compare_fuzzy("city_norm", "city_similar_jw")
     ),

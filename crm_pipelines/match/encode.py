@@ -42,7 +42,7 @@ class Encoded:
 
 RAW = {"ln_gender"}  # tiny code values compared as text
 # columns compared only for equality: a 64-bit hash will do (no dictionary to build)
-TEXT_NEEDED = {*GROUPS, "email", "org_norm", "street_norm", "city_norm"}
+TEXT_NEEDED = {*GROUPS, "email", "org_norm", "street_norm", "city_norm", "postcode_norm"}
 
 
 def encode(features: pl.DataFrame, columns: set[str]) -> Encoded:

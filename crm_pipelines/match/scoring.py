@@ -22,15 +22,33 @@ TF_ADJUSTMENT_LIMIT = 5.0  # log2 units a value's rarity/commonness may move an 
 PROB_FLOOR = 1e-6
 
 
+def same_level(field: str) -> int | None:
+    """Index of a comparison's exact-agreement level (None: it has none)."""
+    levels = COMPARISONS[field].levels
+    return levels.index("same") if "same" in levels else None
+
+
 @dataclass
 class FieldModel:
     m: np.ndarray  # per level, level 0 (missing) unused
     u: np.ndarray
 
+    # exact agreement floored at the best partial one (index of "same"; None: no floor)
+    same: int | None = None
+
     @property
-    def weights(self) -> np.ndarray:
+    def raw_weights(self) -> np.ndarray:
+        """log2(m/u) per level as EM left them (level 0, missing, weighs nothing)."""
         w = np.log2(np.maximum(self.m, PROB_FLOOR) / np.maximum(self.u, PROB_FLOOR))
         w[0] = 0.0
+        return w
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The raw weights, exact agreement floored where `same` is set (see training)."""
+        w = self.raw_weights
+        if self.same is not None and len(w) > 2:
+            w[self.same] = max(w[self.same], w[1:].max())
         return w
 
 
@@ -48,7 +66,7 @@ class Model:
             f
             for f, fm in self.fields.items()
             if "same" in COMPARISONS[f].levels
-            and fm.weights[COMPARISONS[f].levels.index("same")] < 0
+            and fm.raw_weights[COMPARISONS[f].levels.index("same")] < 0
         ]
 
     def prior_log2_odds(self, records: int) -> float:

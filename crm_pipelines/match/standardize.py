@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from crm_pipelines.match.address_compare import district_number, entrance_number
 from crm_pipelines.match.config import nickname_pairs, standardization
 
 
@@ -301,8 +302,10 @@ def address_features(records: pl.DataFrame) -> pl.DataFrame:
     frame = _base(records).with_columns(
         street_only.alias("_street"),
         building_number(house).alias("building"),
+        entrance_number(house).alias("entrance"),
         pl.col("postcode").str.replace_all(r"\s", "").alias("postcode_norm"),
     )
+    frame = per_distinct(frame, "city", district_number, "district_no")
     # the regex-heavy names run once per distinct street and city, not once per row
     frame = per_distinct(frame, "_street", street_name, "street_norm")
     frame = per_distinct(frame, "city", city_name, "city_norm").drop("_street")

@@ -14,7 +14,7 @@ import polars as pl
 
 from crm_pipelines.match import model_store
 from crm_pipelines.match.encode import Encoded
-from crm_pipelines.match.scoring import Model, estimate_u, train
+from crm_pipelines.match.scoring import Model, estimate_u, same_level, train
 from crm_pipelines.match.settings import EntitySettings
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,8 @@ def model_for(
 ) -> tuple[Model, dict]:
     """The stored model when it still fits, else one trained now (and stored)."""
     stored = None if model_dir is None or retrain else model_store.load(model_dir, entity, fields)
+    if stored is not None and cfg.collapse_identical:
+        _exact_at_least_partial(stored.model)
     if stored is not None and levels.height:
         drifted = model_store.drift(stored, levels)
         if drifted <= cfg.retrain_drift:
@@ -59,7 +61,20 @@ def model_for(
         em.non_match_start,
         em.m_pseudo_count,
     )
+    if cfg.collapse_identical:
+        _exact_at_least_partial(model)
     version = "unsaved"
     if model_dir is not None and levels.height:
         version = model_store.save(model_dir, entity, fields, model, levels).version
     return model, {"model_version": version, "model_trained": 1, "model_drift": 0.0}
+
+
+def _exact_at_least_partial(model: Model) -> None:
+    """Exact agreement weighs at least as much as the best partial one. Where identical
+    records were collapsed before matching (addresses), every candidate that matches differs
+    in spelling, so EM learns the misspelt street as the match signature and weighed
+    "Jesenského 3127" / "Jesenského 3127/43" below "Jeenskeho 3127/43". (Not for entities
+    whose identical records stay: there EM sees exact agreement among matches, and a floor
+    measured on FEBRL moved weight onto swapped names -- precision 1.000 -> 0.996.)"""
+    for field, field_model in model.fields.items():
+        field_model.same = same_level(field)
