@@ -35,6 +35,7 @@ _MATCH_COMMON = {
     "pairs_min_score": None,
     "prior_match_probability": None,
     "ambiguous_attachments": None,
+    "decisive_margin_bits": None,
     "max_review_share": None,
     "model": {"retrain_drift": None},
     "collapse_identical": None,

@@ -84,6 +84,27 @@ def test_the_same_two_records_sharing_one_landline_are_two_people(febrl1) -> Non
     assert again[left] != again[right]
 
 
+def test_the_same_two_records_one_with_a_phone_the_other_a_mailbox_are_two_people(
+    febrl1,
+) -> None:
+    """Each record comes from a system that holds contacts, and none of them agree: twins
+    Zuzana (her number) and Alena (her mailbox), nothing comparable between them."""
+    staged, result = febrl1
+    left, right = _merged_pair_with_another_first_name(result)
+    persons = staged["person"].with_columns(
+        pl.when(pl.col("record_key") == left)
+        .then(pl.lit("+420603111222"))
+        .otherwise(pl.col("phone"))
+        .alias("phone"),
+        pl.when(pl.col("record_key") == right)
+        .then(pl.lit("alena.urbanova@centrum.cz"))
+        .otherwise(pl.col("email"))
+        .alias("email"),
+    )
+    again = _cluster_of(_person_result(staged | {"person": persons}))
+    assert again[left] != again[right]
+
+
 def test_a_veto_condition_may_name_several_levels() -> None:
     veto = [parse_veto({"when": {"first_name": "different", "phone": ["different", "same"]}}, "t")]
     first = level_codes("first_name", "different")[0]

@@ -246,3 +246,22 @@ def test_a_customers_old_number_does_not_split_it_from_its_newer_records() -> No
     assert own_edge["decision"].to_list() == ["NO_MATCH"]
     evas = ["BSS|bss", "ESHOP|eshop", "PARTNER_PORTAL|portal"]
     assert result.review.filter(pl.col("left_record_key").is_in(evas)).height == 0
+
+
+def test_twin_customers_at_one_building_stay_two_whatever_their_contacts() -> None:
+    """Zuzana and Alena Urbanová, born the same day, one flat: her number on one contract,
+    her sister's mailbox on the other, nothing comparable between them. A customer row is a
+    contract partner a clerk identified: a whole other first name is another person."""
+    born = {"birth_date": dt.date(1978, 4, 9)}
+    twins = [
+        _customer("zuzana", "Zuzana", "Urbanová", phone="+420776892191") | born,
+        _customer("alena", "Alena", "Urbanová", email="urbanova.alena@centrum.cz") | born,
+        _customer("alena2", "Alena", "Urbanova", email="urbanova.alena@centrum.cz") | born,
+    ]
+    homes = [_home(k, "Hlavná", "12/3") for k in ("zuzana", "alena", "alena2")]
+    customers = pl.concat([synthetic_people_as("customer", 800), _frame("customer", twins)])
+    addresses = _frame("address", homes + _address_crowd(300))
+    result = match_entity("customer", customers, addresses=addresses)
+    clusters = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
+    assert clusters["BSS|alena"] == clusters["BSS|alena2"]
+    assert clusters["BSS|zuzana"] != clusters["BSS|alena"]

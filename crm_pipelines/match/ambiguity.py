@@ -7,6 +7,9 @@ edge is auto-merged: both go to review. Two records kept apart only by a contact
 (another phone at one building) are no such pair: a party's numbers and mailboxes change
 and older systems keep the old ones, so a record meeting both is no riddle (on feeds
 another program wrote this halved the review queues at no cost in wrong merges).
+Nor is a record whose evidence for one side outweighs that for the other by the decisive
+margin (a record with the father's birth date, name and building against the son's name and
+building): it joins the stronger side, and only the weaker edge goes to review.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ AMBIGUOUS_NOTE = "ambiguous: also matches a record kept apart from this one"
 
 
 def demote_ambiguous_attachments(
-    scored: pl.DataFrame, only_apart: pl.DataFrame | None = None
+    scored: pl.DataFrame, decisive_margin: float, only_apart: pl.DataFrame | None = None
 ) -> tuple[pl.DataFrame, int]:
     """scored with such MATCH edges turned into REVIEW (with a `note`); and their count.
 
-    scored: l < r, decision, note, veto, forced (steward and holder-link decisions are kept).
+    scored: l < r, decision, note, veto, forced (steward and holder-link decisions are kept),
+    log2_odds. decisive_margin: log2 odds by which one edge of a wedge must beat the other
+    to keep its MATCH.
     only_apart: when given, the l < r pairs kept apart after a first pass over `scored`
     (vetoed across a chain, never scored): the wedges the scored pairs kept apart were
     demoted by that pass already, so only these pairs are looked at (at 1M customers the
@@ -50,13 +55,17 @@ def demote_ambiguous_attachments(
         scored.lazy()
         .with_row_index("_edge")
         .filter((pl.col("decision") == "MATCH") & ~pl.col("forced"))
-        .select("_edge", "l", "r")
+        .select("_edge", "l", "r", "log2_odds")
         .collect()
     )
     ends = pl.concat(
         [
-            matched.select("_edge", pl.col("l").alias("x"), pl.col("r").alias("other")),
-            matched.select("_edge", pl.col("r").alias("x"), pl.col("l").alias("other")),
+            matched.select(
+                "_edge", pl.col("l").alias("x"), pl.col("r").alias("other"), "log2_odds"
+            ),
+            matched.select(
+                "_edge", pl.col("r").alias("x"), pl.col("l").alias("other"), "log2_odds"
+            ),
         ]
     ).filter(pl.col("other").is_in(kept_apart))
     wedges = (
@@ -64,7 +73,13 @@ def demote_ambiguous_attachments(
         .filter(pl.col("other") < pl.col("other_2"))
         .join(apart, left_on=["other", "other_2"], right_on=["a", "b"], how="semi")
     )
-    edges = pl.concat([wedges["_edge"], wedges["_edge_2"]]).unique()
+    lead = pl.col("log2_odds") - pl.col("log2_odds_2")
+    # the weaker edge of every wedge, and the stronger one too unless it wins by the margin
+    weaker = wedges.select(pl.when(lead >= 0).then("_edge_2").otherwise("_edge").alias("e"))
+    close = wedges.filter(lead.abs() < decisive_margin).select(
+        pl.when(lead >= 0).then("_edge").otherwise("_edge_2").alias("e")
+    )
+    edges = pl.concat([weaker["e"], close["e"]]).unique()
     if edges.len() == 0:
         return scored, 0
     demoted = np.zeros(scored.height, dtype=bool)

@@ -279,6 +279,16 @@ def compare_email_number(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     return _levels(p, [~conflicting], _missing("email_letters"))
 
 
+def compare_contacts(p: pl.DataFrame, enc: Encoded) -> pl.Series:
+    """missing / different / same over both contacts: missing unless each record carries a
+    phone or an e-mail; same when either agrees. Two records from systems that hold contacts
+    and share none are told apart by them; records without any (old extracts) are not."""
+    has_l = _l("email").is_not_null() | _l("phone").is_not_null()
+    has_r = _r("email").is_not_null() | _r("phone").is_not_null()
+    agree = (_l("email") == _r("email")) | (_l("phone") == _r("phone"))
+    return _levels(p, [agree], ~(has_l & has_r))
+
+
 def compare_org_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     p = p.with_columns(
         _sim(p, enc, "org_norm", fuzz.token_sort_ratio).alias("_tsr"),
@@ -414,6 +424,8 @@ COMPARISONS: dict[str, Comparison] = {
         compare_email_number,
     ),
     "phone": Comparison("phone", EXACT, ("phone",), compare_exact("phone"), "phone"),
+    # for vetoes only: does each record carry a contact, and do any agree
+    "contacts": Comparison("contacts", EXACT, ("email", "phone"), compare_contacts),
     "party_type": Comparison("party type", EXACT, ("party_type",), compare_exact("party_type")),
     "registration_no": Comparison(
         "IČO", EXACT, ("registration_no",), compare_exact("registration_no")

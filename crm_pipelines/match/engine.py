@@ -304,7 +304,7 @@ def _decide_and_cluster(
     review_ambiguous = cfg.ambiguous_attachments == "review"
     ambiguous = 0
     if review_ambiguous:
-        scored, ambiguous = demote_ambiguous_attachments(scored)
+        scored, ambiguous = demote_ambiguous_attachments(scored, cfg.decisive_margin_bits)
     edges, cannot = constraints(scored)
     labels, resplit = cluster(features.height, edges, cannot, cfg.max_cluster_size)
     across, checked = chain_cannot_links(
@@ -312,7 +312,9 @@ def _decide_and_cluster(
     )
     if across.height:
         if review_ambiguous:
-            scored, more = demote_ambiguous_attachments(scored, only_apart=across)
+            scored, more = demote_ambiguous_attachments(
+                scored, cfg.decisive_margin_bits, only_apart=across
+            )
             ambiguous += more
         edges, cannot = constraints(scored)
         cannot = pl.concat([cannot, across.select(cannot.columns).cast(cannot.schema)])

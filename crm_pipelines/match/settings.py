@@ -56,7 +56,7 @@ class BlockingRule:
 
 # what a party collects more of (mailboxes, numbers) and where it is: a veto reading only
 # these is a contact conflict, not a fact that tells two parties apart
-CONTACT_FIELDS = frozenset({"email", "email_number", "phone", "home", "address"})
+CONTACT_FIELDS = frozenset({"email", "email_number", "phone", "contacts", "home", "address"})
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,7 @@ class EntitySettings:
     pairs_min_score: float
     prior_match_probability: float
     ambiguous_attachments: str
+    decisive_margin_bits: float
     max_review_share: float
     retrain_drift: float
     collapse_identical: bool
@@ -229,6 +230,7 @@ def build_entity_settings(entity: str, raw: Mapping[str, Any]) -> EntitySettings
         pairs_min_score=float(_need(raw, "pairs_min_score", where)),
         prior_match_probability=float(_need(raw, "prior_match_probability", where)),
         ambiguous_attachments=str(_need(raw, "ambiguous_attachments", where)),
+        decisive_margin_bits=float(_need(raw, "decisive_margin_bits", where)),
         max_review_share=float(_need(raw, "max_review_share", where)),
         retrain_drift=float(_need(_need(raw, "model", where), "retrain_drift", f"{where}.model")),
         collapse_identical=bool(_need(raw, "collapse_identical", where)),
