@@ -157,6 +157,9 @@ def _level(field: str, left: dict, right: dict) -> str:
         ("Honza", "Jan", "alike"),
         ("Pája", "Pavla", "alike"),  # a diminutive of both sexes' names
         ("Pája", "Pavel", "alike"),
+        ("Karel", "Karla", "gender_mismatch"),  # a known man's name and its female form
+        ("Sar", "Sara", "similar"),  # a name cut short is no man's name (FEBRL1)
+        ("Kirr", "Kirra", "similar"),
     ],
 )
 def test_close_first_names_of_known_different_genders_are_two_people(

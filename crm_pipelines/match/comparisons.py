@@ -189,8 +189,13 @@ def compare_first_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     genders_differ = (_l("fn_female") != _r("fn_female")) & (_l("fn_canon") != _r("fn_canon"))
     close = (pl.col("_jw") >= similarity_cutoff("first_name_typo_jw")) | one_edit
     both_known = _l("fn_gender_known") & _r("fn_gender_known")
+    # Karel / Karla: the man's name is a known one; "Sar" / Sara is a name cut short
+    male_side_known = (
+        pl.when(_l("fn_female")).then(_r("fn_gender_known")).otherwise(_l("fn_gender_known"))
+    )
     other_form = (
-        genders_differ & ((_l("fn_canon_stem") == _r("fn_canon_stem")) | (close & both_known))
+        genders_differ
+        & (((_l("fn_canon_stem") == _r("fn_canon_stem")) & male_side_known) | (close & both_known))
     ).fill_null(False)
     typo = close & ~other_form
     return _levels(
@@ -443,7 +448,10 @@ COMPARISONS: dict[str, Comparison] = {
     ),
     "building": Comparison("house number", EXACT, ("building", "entrance"), compare_building),
     "postcode": Comparison(
-        "postcode", ("missing", "different", "one_digit", "same"), ("postcode_norm",), compare_postcode
+        "postcode",
+        ("missing", "different", "one_digit", "same"),
+        ("postcode_norm",),
+        compare_postcode,
     ),
     "district": Comparison("district", EXACT, ("district_no",), compare_exact("district_no")),
     "city": Comparison(
