@@ -265,3 +265,20 @@ def test_twin_customers_at_one_building_stay_two_whatever_their_contacts() -> No
     clusters = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
     assert clusters["BSS|alena"] == clusters["BSS|alena2"]
     assert clusters["BSS|zuzana"] != clusters["BSS|alena"]
+
+
+def test_a_customer_sent_surname_first_meets_itself_at_its_building() -> None:
+    """The partner portal sends "Kolářová Petra"; billing has Petra Kolářová at the same
+    building, with a phone and no birth date: no name key survives the swap, the building
+    and the name pair do."""
+    rows = [
+        _customer("billing", "Petra", "Kolářová", phone="+420777123456"),
+        _customer("portal", "Kolářová", "Petra"),
+    ]
+    homes = [_home(k, "Hlavná", "7/2") for k in ("billing", "portal")]
+    customers = pl.concat([synthetic_people_as("customer", 800), _frame("customer", rows)])
+    addresses = _frame("address", homes + _address_crowd(300))
+    result = match_entity("customer", customers, addresses=addresses)
+    assert result.metrics["candidate_pairs_by_rule"]["name_pair_address"] >= 1
+    clusters = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
+    assert clusters["BSS|billing"] == clusters["BSS|portal"]
