@@ -58,7 +58,8 @@ def test_ten_digit_birth_numbers_are_read_as_stdnum_reads_them() -> None:
 def test_other_shapes_still_go_to_stdnum() -> None:
     values = ["530101123", "5301011234", "780123/4567", " 780123 4567 ", "78012345678"]
     values += ["7801234567x", "٧٨٠١٢٣٤٥٦٧", "0002291234", "5402290000", "5352291230"]
-    countries = ["CZ", "SK", None, "CZ", "CZ", "CZ", "CZ", "SK", None, "CZ"]
+    values += ["AB12345678", "AB12345678", "7801234567"]  # a foreign id; a valid one abroad
+    countries = ["CZ", "SK", None, "CZ", "CZ", "CZ", "CZ", "SK", None, "CZ", "DE", "CZ", "AT"]
     assert _agrees(values, countries) == []
 
 

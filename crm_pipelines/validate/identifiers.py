@@ -130,18 +130,21 @@ _BIRTH_NUMBER_COUNTRIES = ("CZ", "SK")
 def _ten_digit_birth_number(numbers: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """(birth date, or null when there is no such day; check digit holds) of ten-digit
     birth numbers, as cz.rc.get_birth_date and cz.rc.validate read them."""
-    two = numbers.str.slice(0, 2).cast(pl.Int32)
+
+    def number(start: int, length: int) -> pl.Expr:  # null, not an error, off the shape
+        return numbers.str.slice(start, length).cast(pl.Int64, strict=False)
+
+    two = number(0, 2)
     year = 1900 + two + pl.when(two < 54).then(100).otherwise(0)  # 10 digits: from 1954
-    month = numbers.str.slice(2, 2).cast(pl.Int32) % 50 % 20
-    day = numbers.str.slice(4, 2).cast(pl.Int32)
+    month = number(2, 2) % 50 % 20
+    day = number(4, 2)
     birth_date = pl.concat_str(
         year.cast(pl.String).str.zfill(4),
         month.cast(pl.String).str.zfill(2),
         day.cast(pl.String).str.zfill(2),
         separator="-",
     ).str.to_date("%Y-%m-%d", strict=False)
-    check = numbers.str.slice(0, 9).cast(pl.Int64) % 11 % 10
-    return birth_date, check == numbers.str.slice(9, 1).cast(pl.Int64)
+    return birth_date, number(0, 9) % 11 % 10 == number(9, 1)
 
 
 def check_birth_number(values: pl.Series, countries: pl.Series) -> pl.DataFrame:
