@@ -196,11 +196,19 @@ def stage_publish(work: Path, run_id: str, as_of: date) -> tuple[int, dict]:
     }
 
 
+def _cpu_seconds() -> float:
+    """This process's CPU time (the validators' fork-server workers are not its children)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
+
+
 def _child(work: Callable[[], tuple[int, dict]], queue: multiprocessing.Queue) -> None:
     try:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), _cpu_seconds()
         rows, extra = work()
         seconds = time.perf_counter() - started
+        # CPU seconds of the stage's own process: comparable on a busy machine
+        extra["cpu_s"] = round(_cpu_seconds() - cpu_started, 1)
         peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         queue.put((rows, seconds, peak_kib / 1024, extra, None))
     except BaseException as exc:  # report, the parent decides

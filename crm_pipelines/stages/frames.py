@@ -44,11 +44,15 @@ def read_inputs(base: Path, specs: Mapping[str, StageInput]) -> dict[str, pl.Dat
 
 
 def write_frame(base: Path, key: Key, frame: pl.DataFrame) -> None:
-    """Write through a temporary file: a killed run never leaves half a frame."""
+    """Write through a temporary file: a killed run never leaves half a frame.
+
+    A frame file lives for one run and is read back at once, so it is written without
+    compression or column statistics: those were half the writing time (min / max of every
+    id string), for files 1.6x smaller that nobody keeps (the run folder is removed)."""
     path = frame_path(base, key)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".parquet.tmp")
-    frame.write_parquet(tmp, compression="lz4")
+    frame.write_parquet(tmp, compression="uncompressed", statistics=False)
     os.replace(tmp, path)
 
 
