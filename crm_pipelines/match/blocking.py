@@ -64,7 +64,11 @@ def block_rule(
         {"l": pl.Series(left, dtype=pl.UInt32), "r": pl.Series(right, dtype=pl.UInt32)}
     )
     if listed:  # two records sharing two values meet twice
-        pairs = pairs.unique(["l", "r"])
+        # deduplicated as one u64 per pair: hashing two columns cost 1.5 s a rule at 1M
+        pair = pairs.select(PAIR_ID).to_series().unique()
+        pairs = pl.DataFrame(
+            {"l": (pair // (1 << 32)).cast(pl.UInt32), "r": (pair % (1 << 32)).cast(pl.UInt32)}
+        )
     return pairs
 
 
