@@ -256,8 +256,9 @@ def person_features(records: pl.DataFrame) -> pl.DataFrame:
 
 
 def customer_features(records: pl.DataFrame) -> pl.DataFrame:
-    org = organization_name(pl.col("organization_name"))
-    frame = with_birth_features(_base(records)).with_columns(org.alias("org_norm"))
+    frame = with_birth_features(_base(records))
+    # once per distinct name: most customers are individuals, many companies share one
+    frame = per_distinct(frame, "organization_name", organization_name, "org_norm")
     frame = frame.with_columns(organization_token(pl.col("org_norm")).alias("org_token"))
     return with_name_features(frame)
 
@@ -305,7 +306,8 @@ def per_distinct(
 ) -> pl.DataFrame:
     """`out` = derive(column), computed once per distinct value and joined back."""
     values = frame.select(pl.col(column).unique().drop_nulls())
-    table = values.with_columns(derive(pl.col(column)).alias(out))
+    # (lazy: a value the derivation reads twice, such as its folded form, is computed once)
+    table = values.lazy().with_columns(derive(pl.col(column)).alias(out)).collect()
     found = frame.select(column).join(table, on=column, how="left", maintain_order="left")
     return frame.with_columns(found[out])
 
