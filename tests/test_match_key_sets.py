@@ -36,3 +36,18 @@ def test_a_key_common_to_sets_of_any_size_is_a_shared_building() -> None:
         "different",  # a building each, no area on one side
         "different",
     ]
+
+
+def test_a_key_common_past_the_first_three_of_a_long_set_is_a_shared_building() -> None:
+    # two owned addresses give six building keys: only the first three are compared
+    # crosswise, the longer sets as whole sets
+    buildings = [[1, 2, 3, 4, 5, 6], [6], [7, 8, 9, 10], [11, 12, 13, 10], [2, 14, 15]]
+    areas = [[1]] * 5
+    pairs = [(0, 1), (2, 3), (0, 2), (0, 4), (1, 3)]
+    assert _levels(buildings, areas, pairs) == [
+        "same_building",  # the sixth key of one, the only key of the other
+        "same_building",  # the fourth key of both
+        "same_area",  # no key common
+        "same_building",  # the second key of one, the first of the other
+        "same_area",
+    ]

@@ -64,21 +64,32 @@ def block_rule(
         {"l": pl.Series(left, dtype=pl.UInt32), "r": pl.Series(right, dtype=pl.UInt32)}
     )
     if listed:  # two records sharing two values meet twice
-        pairs = pairs.unique(["l", "r"])
+        # deduplicated as one u64 per pair: hashing two columns cost 1.5 s a rule at 1M
+        pair = pairs.select(PAIR_ID).to_series().unique()
+        pairs = pl.DataFrame(
+            {"l": (pair // (1 << 32)).cast(pl.UInt32), "r": (pair % (1 << 32)).cast(pl.UInt32)}
+        )
     return pairs
 
 
 def _pairs_within(rids: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every (earlier, later) pair of rows within each run of `sizes` consecutive rids:
-    the self-join of the blocks, without the n^2 rows a join makes before keeping l < r."""
-    position = np.arange(len(rids))
-    starts = np.cumsum(sizes) - sizes
-    # each row pairs with the rows after it in its block
-    later = np.repeat(starts + sizes, sizes) - 1 - position
-    left = np.repeat(position, later)
-    first = np.cumsum(later) - later  # where each row's pairs begin
-    right = left + 1 + (np.arange(len(left)) - np.repeat(first, later))
-    return rids[left], rids[right]
+    the self-join of the blocks, without the n^2 rows a join makes before keeping l < r.
+
+    Row i pairs with row i + d wherever both lie in one run, for each offset d below the
+    largest run (blocks are capped small): a few passes over the rows instead of building
+    per-pair index arrays (repeat / cumsum over every pair: seconds at 1M customers)."""
+    if len(sizes) == 0:
+        return rids[:0], rids[:0]
+    run = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+    lefts, rights = [], []
+    for offset in range(1, int(sizes.max())):
+        left = np.flatnonzero(run[offset:] == run[:-offset])
+        lefts.append(rids[left])
+        rights.append(rids[left + offset])
+    if not lefts:
+        return rids[:0], rids[:0]
+    return np.concatenate(lefts), np.concatenate(rights)
 
 
 def candidate_pairs(

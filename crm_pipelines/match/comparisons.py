@@ -313,13 +313,15 @@ def compare_org_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
 
 def shares_a_key(p: pl.DataFrame, enc: Encoded, column: str) -> pl.Series:
     """Whether the two records' sets of keys (a list column) share one; false when either
-    has none. Most records hold one key: their first keys are compared, and the whole sets
-    only where a record holds several (see pair_frame)."""
+    has none. Most records hold a few keys (an address's three building keys): their first
+    HEAD_KEYS keys are compared crosswise, and the whole sets only where a record holds
+    more (see pair_frame)."""
     n_l, n_r = p[f"{column}:n_l"], p[f"{column}:n_r"]
-    first_l, first_r = p[f"{column}:first_l"], p[f"{column}:first_r"]
-    shared = (first_l == first_r).fill_null(False).to_numpy().copy()
-    several = (((n_l > 1) | (n_r > 1)) & (n_l > 0) & (n_r > 0)).fill_null(False)
-    rows = np.flatnonzero(several.to_numpy())
+    heads = [f"{column}:{i}" for i in range(HEAD_KEYS)]
+    crossed = [p[f"{a}_l"] == p[f"{b}_r"] for a in heads for b in heads]
+    shared = pl.select(pl.any_horizontal(crossed).fill_null(False)).to_series().to_numpy().copy()
+    longer = (((n_l > HEAD_KEYS) | (n_r > HEAD_KEYS)) & (n_l > 0) & (n_r > 0)).fill_null(False)
+    rows = np.flatnonzero(longer.to_numpy())
     if len(rows):
         keys = enc.codes[column]
         left = keys.gather(p["_row_l"].gather(rows))
@@ -484,26 +486,67 @@ COMPARISONS: dict[str, Comparison] = {
 NAME_FIELDS = ("first_name", "last_name")
 
 
-def encode_for(features: pl.DataFrame, fields: list[str]) -> Encoded:
-    """Codes for every feature column the fields compare."""
-    return encode(features, {c for f in fields for c in COMPARISONS[f].columns})
+def encode_for(features: pl.DataFrame, fields: list[str], known: Encoded | None = None) -> Encoded:
+    """Codes for every feature column the fields compare; those `known` already codes are
+    taken from it (an e-mail dictionary of 1.3M addresses at 1M customers is built once)
+    unless a column shares a dictionary with one it lacks."""
+    columns = {c for f in fields for c in COMPARISONS[f].columns}
+    reused = {c for c in columns if known is not None and c in known.codes.columns}
+    if known is None or not reused:
+        return encode(features, columns)
+    fresh = encode(features, columns - reused)
+    if set(fresh.groups.values()) & set(known.groups.values()):
+        return encode(features, columns)
+    groups = {**{c: g for c, g in known.groups.items() if c in reused}, **fresh.groups}
+    dictionaries = {**known.dictionaries, **fresh.dictionaries}
+    codes = pl.concat([known.codes.select(reused), fresh.codes], how="horizontal")
+    return Encoded(
+        codes.select(sorted(columns)),
+        {g: dictionaries[g] for g in set(groups.values())},
+        groups,
+    )
 
 
-def pair_frame(codes: pl.DataFrame, pairs: pl.DataFrame, columns: set[str]) -> pl.DataFrame:
+# keys of a set compared crosswise per pair (shares_a_key); longer sets as whole lists
+HEAD_KEYS = 3
+
+
+def key_set_parts(codes: pl.DataFrame) -> pl.DataFrame:
+    """Per record, each list column's size `<c>:n` and first HEAD_KEYS keys `<c>:<i>`
+    (null past its end): computed once per comparison, not once per chunk and side."""
+    listed = [c for c, dtype in codes.schema.items() if isinstance(dtype, pl.List)]
+    return codes.select(
+        expr
+        for c in listed
+        for expr in (
+            pl.col(c).list.len().alias(f"{c}:n"),
+            *[pl.col(c).list.get(i, null_on_oob=True).alias(f"{c}:{i}") for i in range(HEAD_KEYS)],
+        )
+    )
+
+
+def pair_frame(
+    codes: pl.DataFrame,
+    pairs: pl.DataFrame,
+    columns: set[str],
+    parts: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Left and right values side by side for each pair (gathered by row index).
 
-    A list column (a set of keys) comes as its size `<c>:n` and first key `<c>:first`, with
-    the pair's row indices `_row_l`, `_row_r`: gathering the lists of every pair cost more
-    than the rest of the comparison (shares_a_key reads the few sets of several keys)."""
+    A list column (a set of keys) comes as its size `<c>:n` and first HEAD_KEYS keys
+    `<c>:<i>` (key_set_parts; `parts` when the caller computed them), with the pair's row
+    indices `_row_l`, `_row_r`: gathering the lists of every pair cost more than the rest
+    of the comparison (shares_a_key reads the few longer sets)."""
     left, right = pairs["l"], pairs["r"]
     sides: list[pl.Series] = []
-    listed = False
+    listed = sorted(c for c in columns if isinstance(codes.schema[c], pl.List))
+    if listed and parts is None:
+        parts = key_set_parts(codes.select(listed))
     for side, rows in (("l", left), ("r", right)):
         for c in sorted(columns):
-            if isinstance(codes.schema[c], pl.List):
-                listed = True
-                sides.append(codes[c].list.len().gather(rows).alias(f"{c}:n_{side}"))
-                sides.append(codes[c].list.first().gather(rows).alias(f"{c}:first_{side}"))
+            if c in listed:
+                for part in (f"{c}:n", *[f"{c}:{i}" for i in range(HEAD_KEYS)]):
+                    sides.append(parts[part].gather(rows).alias(f"{part}_{side}"))
             else:
                 sides.append(codes[c].gather(rows).alias(f"{c}_{side}"))
     if listed:
@@ -522,26 +565,32 @@ def compare_pairs(enc: Encoded, pairs: pl.DataFrame, fields: list[str]) -> pl.Da
     Values are gathered per chunk of pairs and per field and dropped after, to keep peak
     memory low.
     """
+    parts = key_set_parts(enc.codes)
     if pairs.height <= COMPARE_CHUNK_PAIRS:
-        return _compare_chunk(enc, pairs, fields)
+        return _compare_chunk(enc, pairs, fields, parts)
     chunks = [
-        _compare_chunk(enc, pairs.slice(start, COMPARE_CHUNK_PAIRS), fields)
+        _compare_chunk(enc, pairs.slice(start, COMPARE_CHUNK_PAIRS), fields, parts)
         for start in range(0, pairs.height, COMPARE_CHUNK_PAIRS)
     ]
     return pl.concat(chunks, rechunk=True)
 
 
-def _compare_chunk(enc: Encoded, pairs: pl.DataFrame, fields: list[str]) -> pl.DataFrame:
+def _compare_chunk(
+    enc: Encoded, pairs: pl.DataFrame, fields: list[str], parts: pl.DataFrame
+) -> pl.DataFrame:
+    names = None  # the name fields' columns, gathered once for the swap and both names
     swap = None
     if set(NAME_FIELDS) & set(fields):
-        side = pair_frame(enc.codes, pairs, set(NAME_COLUMNS))
-        swap = swapped(side, enc)
-        del side
+        read = {c for f in NAME_FIELDS if f in fields for c in COMPARISONS[f].columns}
+        names = pair_frame(enc.codes, pairs, read | set(NAME_COLUMNS))
+        swap = swapped(names.select(f"{c}_{s}" for s in "lr" for c in sorted(NAME_COLUMNS)), enc)
     out = []
     for f in fields:
-        side = pair_frame(enc.codes, pairs, set(COMPARISONS[f].columns))
-        if swap is not None and f in NAME_FIELDS:
-            side = side.with_columns(swap)
+        if names is not None and f in NAME_FIELDS:
+            read = [f"{c}_{s}" for s in "lr" for c in sorted(COMPARISONS[f].columns)]
+            side = names.select(read).with_columns(swap)
+        else:
+            side = pair_frame(enc.codes, pairs, set(COMPARISONS[f].columns), parts)
         out.append(COMPARISONS[f].compare(side, enc).alias(f))
         del side
     return pl.DataFrame(out)

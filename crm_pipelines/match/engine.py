@@ -253,6 +253,8 @@ def _scored_pairs(
     thresholds) per pair; also the codes the chain vetoes read and the slimmed features."""
     enc = encode_for(features, fields)
     veto_only = _veto_only_fields(cfg, fields)
+    # coded now, sharing the compared columns' codes (the e-mail), not coded anew after scoring
+    veto_enc = encode_for(features, veto_only, known=enc) if veto_only else None
     # later stages read only these: dropping the rest frees the derived feature columns
     features = features.select(
         "holder_link_key" if "holder_link_key" in features.columns else "rid",
@@ -267,8 +269,8 @@ def _scored_pairs(
     chain_codes = codes_for_chain_vetoes(enc, cfg.vetoes)
     del levels, enc
     laps.lap("score")
-    if veto_only:  # checks a steward rule reads that are no evidence for EM
-        extra = compare_pairs(encode_for(features, veto_only), pairs, veto_only)
+    if veto_enc is not None:  # checks a steward rule reads that are no evidence for EM
+        extra = compare_pairs(veto_enc, pairs, veto_only)
         scored = scored.with_columns(extra.rename({f: f"level_{f}" for f in veto_only}))
     scored = scored.with_columns(
         _forced_link(entity, features, pairs),

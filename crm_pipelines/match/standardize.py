@@ -210,20 +210,37 @@ def _birth_features() -> list[pl.Expr]:
     ]
 
 
+def with_birth_features(frame: pl.DataFrame) -> pl.DataFrame:
+    """The birth-date features, computed once per distinct date (some 25k of 3.4M persons
+    at 1M customers: formatting them per row cost seconds) and joined back."""
+    dates = frame.select(pl.col("birth_date").unique().drop_nulls())
+    table = dates.with_columns(*_birth_features())
+    found = frame.select("birth_date").join(
+        table, on="birth_date", how="left", maintain_order="left"
+    )
+    return frame.hstack(found.drop("birth_date"))
+
+
 def _base(frame: pl.DataFrame) -> pl.DataFrame:
     """Row index `rid` (the pair key) and e-mail parts (local part, digits)."""
     frame = frame.with_row_index("rid")
     if "email" in frame.columns:
         local = pl.col("email").str.split("@").list.first()
-        # a short local part (info@, jan@) says little about who the owner is
-        frame = frame.with_columns(
-            pl.when(local.str.len_chars() >= 6).then(local).alias("email_local"),
-            # jan.novak.3@ and jan.novak.4@ are two people, not a typo
-            pl.col("email").str.replace_all(r"[^0-9]", "").alias("email_digits"),
-            # jan.novak.3@ and jan.novak@: a mailbox numbered because the name was taken
-            pl.when(local.str.replace_all(r"[^a-z]", "").str.len_chars() >= 4)
-            .then(local.str.replace_all(r"[^a-z]", ""))
-            .alias("email_letters"),
+        # (lazy: the repeated local part is computed once; runs of characters are removed
+        # per match, not each character: at 1M customers 11 s -> 3 s, same values)
+        frame = (
+            frame.lazy()
+            .with_columns(
+                # a short local part (info@, jan@) says little about who the owner is
+                pl.when(local.str.len_chars() >= 6).then(local).alias("email_local"),
+                # jan.novak.3@ and jan.novak.4@ are two people, not a typo
+                pl.col("email").str.replace_all(r"[^0-9]+", "").alias("email_digits"),
+                # jan.novak.3@ and jan.novak@: a mailbox numbered because the name was taken
+                pl.when(local.str.replace_all(r"[^a-z]+", "").str.len_chars() >= 4)
+                .then(local.str.replace_all(r"[^a-z]+", ""))
+                .alias("email_letters"),
+            )
+            .collect()
         )
     return frame
 
@@ -235,13 +252,14 @@ def person_features(records: pl.DataFrame) -> pl.DataFrame:
         .when((pl.col("role_type") == "OWNER") & pl.col("customer_source_id").is_not_null())
         .then(pl.col("source_system") + "|customer:" + pl.col("customer_source_id"))
     )
-    frame = _base(records).with_columns(*_birth_features(), holder_key.alias("holder_link_key"))
+    frame = with_birth_features(_base(records)).with_columns(holder_key.alias("holder_link_key"))
     return with_name_features(frame)
 
 
 def customer_features(records: pl.DataFrame) -> pl.DataFrame:
-    org = organization_name(pl.col("organization_name"))
-    frame = _base(records).with_columns(*_birth_features(), org.alias("org_norm"))
+    frame = with_birth_features(_base(records))
+    # once per distinct name: most customers are individuals, many companies share one
+    frame = per_distinct(frame, "organization_name", organization_name, "org_norm")
     frame = frame.with_columns(organization_token(pl.col("org_norm")).alias("org_token"))
     return with_name_features(frame)
 
@@ -289,7 +307,8 @@ def per_distinct(
 ) -> pl.DataFrame:
     """`out` = derive(column), computed once per distinct value and joined back."""
     values = frame.select(pl.col(column).unique().drop_nulls())
-    table = values.with_columns(derive(pl.col(column)).alias(out))
+    # (lazy: a value the derivation reads twice, such as its folded form, is computed once)
+    table = values.lazy().with_columns(derive(pl.col(column)).alias(out)).collect()
     found = frame.select(column).join(table, on=column, how="left", maintain_order="left")
     return frame.with_columns(found[out])
 
@@ -301,9 +320,19 @@ def address_features(records: pl.DataFrame) -> pl.DataFrame:
     street_only = street_raw.str.replace(trailing, "")
     frame = _base(records).with_columns(
         street_only.alias("_street"),
-        building_number(house).alias("building"),
-        entrance_number(house).alias("entrance"),
+        house.alias("building"),  # the house number: building and entrance numbers below
+        house.alias("entrance"),
         pl.col("postcode").str.replace_all(r"\s", "").alias("postcode_norm"),
+    )
+    # once per distinct house number (their regexes per row cost 2.7 s at 1M)
+    houses = frame.select(pl.col("building").unique().drop_nulls())
+    houses = houses.with_columns(
+        building_number(pl.col("building")).alias("_building"),
+        entrance_number(pl.col("building")).alias("_entrance"),
+    )
+    found = frame.select("building").join(houses, on="building", how="left", maintain_order="left")
+    frame = frame.with_columns(
+        found["_building"].alias("building"), found["_entrance"].alias("entrance")
     )
     frame = per_distinct(frame, "city", district_number, "district_no")
     # the regex-heavy names run once per distinct street and city, not once per row
@@ -507,7 +536,9 @@ def with_owner_addresses(
             for c in ("address_keys", "area_keys")
         )
     )
-    return features.join(per_record, on="rid", how="left", maintain_order="left")
+    # joined on the key alone and stacked: a join of the whole frame copies every column
+    found = features.select("rid").join(per_record, on="rid", how="left", maintain_order="left")
+    return features.hstack(found.drop("rid"))
 
 
 def customer_of_persons(records: pl.DataFrame, customer_clusters: pl.DataFrame) -> pl.DataFrame:
@@ -541,4 +572,7 @@ def with_customer_of(features: pl.DataFrame, customer_of: pl.DataFrame | None) -
     if customer_of is None or customer_of.height == 0:
         return features.with_columns(pl.lit(None, dtype=pl.String).alias("customer_cluster"))
     linked = customer_of.select("record_key", pl.col("customer_cluster").cast(pl.String))
-    return features.join(linked, on="record_key", how="left", maintain_order="left")
+    found = features.select("record_key").join(
+        linked, on="record_key", how="left", maintain_order="left"
+    )
+    return features.hstack(found.drop("record_key"))

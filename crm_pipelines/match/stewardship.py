@@ -196,8 +196,10 @@ def applicable(decisions: pl.DataFrame, entity: str, record_keys: pl.Series) -> 
         if "entity" in decisions.columns
         else (decisions.with_columns(pl.lit(entity).alias("entity")))
     )
-    known = pl.DataFrame({"record_key": record_keys}).with_columns(pl.lit(entity).alias("entity"))
-    resolved = resolve_decisions(chosen, known)
+    # only whether the named records exist matters: not every record key hashed (1M: seconds)
+    named = pl.concat([chosen["left_record_key"], chosen["right_record_key"]]).implode()
+    known = pl.DataFrame({"record_key": record_keys.filter(record_keys.is_in(named))})
+    resolved = resolve_decisions(chosen, known.with_columns(pl.lit(entity).alias("entity")))
     return resolved.filter(pl.col("status") == APPLICABLE).select(
         "entity", "left_record_key", "right_record_key", "decision"
     )
@@ -269,7 +271,8 @@ def steward_pairs(entity: str, decisions: pl.DataFrame | None, keys: pl.DataFram
     if decisions is None or decisions.height == 0:
         return empty
     chosen = applicable(decisions, entity, keys["record_key"])
-    index = keys.select("record_key", "rid")
+    named = pl.concat([chosen["left_record_key"], chosen["right_record_key"]]).implode()
+    index = keys.select("record_key", "rid").filter(pl.col("record_key").is_in(named))
     mapped = (
         chosen.select("left_record_key", "right_record_key", "decision")
         .join(
