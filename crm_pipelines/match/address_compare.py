@@ -13,14 +13,7 @@ from __future__ import annotations
 import polars as pl
 
 from crm_pipelines.match.encode import Encoded
-
-
-def _l(name: str) -> pl.Expr:
-    return pl.col(f"{name}_l")
-
-
-def _r(name: str) -> pl.Expr:
-    return pl.col(f"{name}_r")
+from crm_pipelines.match.levels import left, missing, pair_levels, right
 
 
 def entrance_number(house_number: pl.Expr) -> pl.Expr:
@@ -36,16 +29,9 @@ def district_number(city: pl.Expr) -> pl.Expr:
 
 def compare_building(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     """missing / different / same: the building number, and the entrance where both have one."""
-    missing = _l("building").is_null() | _r("building").is_null()
-    doors_differ = (_l("entrance") != _r("entrance")).fill_null(False)
-    same = (_l("building") == _r("building")) & ~doors_differ
-    return p.select(
-        pl.when(missing)
-        .then(pl.lit(0, dtype=pl.Int8))
-        .when(same.fill_null(False))
-        .then(pl.lit(2, dtype=pl.Int8))
-        .otherwise(pl.lit(1, dtype=pl.Int8))
-    ).to_series()
+    doors_differ = (left("entrance") != right("entrance")).fill_null(False)
+    same = (left("building") == right("building")) & ~doors_differ
+    return pair_levels(p, [same], missing("building"))
 
 
 def _one_digit_apart(a: pl.Expr, b: pl.Expr) -> pl.Expr:
@@ -57,7 +43,8 @@ def _one_digit_apart(a: pl.Expr, b: pl.Expr) -> pl.Expr:
 
 
 def compare_postcode(p: pl.DataFrame, enc: Encoded) -> pl.Series:
-    """missing / different / one_digit / same, decided once per distinct pair of codes."""
+    """missing / different / one_digit / same; one digit apart decided once per distinct
+    pair of differing codes."""
     frame = pl.DataFrame({"a": p["postcode_norm_l"], "b": p["postcode_norm_r"]})
     distinct = frame.drop_nulls().filter(pl.col("a") != pl.col("b")).unique()
     text = enc.text("postcode_norm")
@@ -65,12 +52,5 @@ def compare_postcode(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     b = pl.lit(text.gather(distinct["b"]))
     distinct = distinct.with_columns(_one_digit_apart(a, b).alias("near"))
     near = frame.join(distinct, on=["a", "b"], how="left", maintain_order="left")["near"]
-    return frame.select(
-        pl.when(pl.col("a").is_null() | pl.col("b").is_null())
-        .then(pl.lit(0, dtype=pl.Int8))
-        .when(pl.col("a") == pl.col("b"))
-        .then(pl.lit(3, dtype=pl.Int8))
-        .when(pl.lit(near).fill_null(False))
-        .then(pl.lit(2, dtype=pl.Int8))
-        .otherwise(pl.lit(1, dtype=pl.Int8))
-    ).to_series()
+    same = left("postcode_norm") == right("postcode_norm")
+    return pair_levels(p, [same, pl.lit(near)], missing("postcode_norm"))

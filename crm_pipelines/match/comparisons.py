@@ -16,33 +16,16 @@ from rapidfuzz import fuzz
 from crm_pipelines.match.address_compare import compare_building, compare_postcode
 from crm_pipelines.match.config import similarity_cutoff
 from crm_pipelines.match.encode import Encoded, encode
+from crm_pipelines.match.levels import left as _l
+from crm_pipelines.match.levels import missing as _missing
+from crm_pipelines.match.levels import pair_levels as _levels
+from crm_pipelines.match.levels import right as _r
 from crm_pipelines.match.similarity import JW, OSA, code_similarity
 from crm_pipelines.match.standardize import nickname_table
 
 
-def _l(name: str) -> pl.Expr:
-    return pl.col(f"{name}_l")
-
-
-def _r(name: str) -> pl.Expr:
-    return pl.col(f"{name}_r")
-
-
 def _sim(p: pl.DataFrame, enc: Encoded, column: str, scorer: Callable = JW) -> pl.Series:
     return code_similarity(p[f"{column}_l"], p[f"{column}_r"], enc.text(column), scorer)
-
-
-def _levels(p: pl.DataFrame, conditions: list[pl.Expr], missing: pl.Expr) -> pl.Series:
-    """Level = 0 when missing, else the first true condition counted from the top level down."""
-    top = len(conditions) + 1
-    expr = pl.when(missing).then(pl.lit(0, dtype=pl.Int8))
-    for i, cond in enumerate(conditions):
-        expr = expr.when(cond.fill_null(False)).then(pl.lit(top - i, dtype=pl.Int8))
-    return p.select(expr.otherwise(pl.lit(1, dtype=pl.Int8))).to_series()
-
-
-def _missing(name: str) -> pl.Expr:
-    return _l(name).is_null() | _r(name).is_null()
 
 
 def compare_exact(column: str) -> Callable[[pl.DataFrame, Encoded], pl.Series]:
@@ -69,14 +52,17 @@ def close(p: pl.DataFrame, enc: Encoded, left: str, right: str) -> pl.Series:
     ).to_series()
 
 
+def names_swapped(a: Callable[[str], pl.Expr], b: Callable[[str], pl.Expr]) -> pl.Expr:
+    """First and last name exchanged between side `a` and side `b` (each a column getter),
+    read through the canonical forms (nicknames, female surname forms)."""
+    return ((a("fn_canon") == b("ln_as_fn_canon")) & (a("ln_stem") == b("fn_as_ln_stem"))) | (
+        (b("fn_canon") == a("ln_as_fn_canon")) & (b("ln_stem") == a("fn_as_ln_stem"))
+    )
+
+
 def swapped(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     """First and last name exchanged on one side (nicknames, female forms, a typo allowed)."""
-    exact = p.select(
-        (
-            ((_l("fn_canon") == _r("ln_as_fn_canon")) & (_l("ln_stem") == _r("fn_as_ln_stem")))
-            | ((_r("fn_canon") == _l("ln_as_fn_canon")) & (_r("ln_stem") == _l("fn_as_ln_stem")))
-        ).fill_null(False)
-    ).to_series()
+    exact = p.select(names_swapped(_l, _r).fill_null(False)).to_series()
     # fuzzy only where the straight reading disagrees and one of the crossed names is exact
     # (a swap plus one typo): keeps the fuzzy work to a small share of the pairs
     first = enc.text("fn_canon")

@@ -3,9 +3,9 @@
 A customer is reachable through its own contacts and, when persons are given, through the
 contacts of its holder (the OWNER person row); a business lead also through those of the
 customer's other persons (its billing or technical contact is the company's contact). A
-private prospect who is some company's contact person is no lead of that company. Weights are fixed log2 Bayes factors
-from match_settings.yaml (lead_to_customer), since leads and customers are different
-populations with no per-run training signal.
+private prospect who is some company's contact person is no lead of that company. Weights
+are fixed log2 Bayes factors from match_settings.yaml (lead_to_customer), since leads and
+customers are different populations with no per-run training signal.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from crm_pipelines.match.comparisons import names_swapped
 from crm_pipelines.match.config import similarity_cutoff
 from crm_pipelines.match.settings import lead_to_customer_settings
 from crm_pipelines.match.similarity import JW, similarity
@@ -135,13 +136,7 @@ def match_leads_to_customers(
     ).fill_null(False)
     # ... or the names in the other order: a source that sends "surname first" (the
     # person feeds carry such swaps too), read both ways
-    swapped = (
-        (pl.col("fn_canon") == pl.col("ln_as_fn_canon_c"))
-        & (pl.col("ln_stem") == pl.col("fn_as_ln_stem_c"))
-    ) | (
-        (pl.col("ln_as_fn_canon") == pl.col("fn_canon_c"))
-        & (pl.col("fn_as_ln_stem") == pl.col("ln_stem_c"))
-    )
+    swapped = names_swapped(pl.col, lambda name: pl.col(f"{name}_c"))
     name_alike = name_present & (
         ((pl.col("ln_stem") == pl.col("ln_stem_c")) & same_initial) | swapped.fill_null(False)
     )

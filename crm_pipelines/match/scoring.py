@@ -65,8 +65,7 @@ class Model:
         return [
             f
             for f, fm in self.fields.items()
-            if "same" in COMPARISONS[f].levels
-            and fm.raw_weights[COMPARISONS[f].levels.index("same")] < 0
+            if (same := same_level(f)) is not None and fm.raw_weights[same] < 0
         ]
 
     def prior_log2_odds(self, records: int) -> float:
