@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+from conftest import AS_OF
 from factories.persons import synthetic_people_as
 
 from crm_pipelines.match import match_entity
+from crm_pipelines.match.evidence import match_in_order
+from crm_pipelines.match.febrl import write_febrl_landing
 from crm_pipelines.match.settings import entity_settings
 from crm_pipelines.staged import conform
+from crm_pipelines.validate.landing import stage_landing
 
 
 def _frame(entity: str, rows: list[dict]) -> pl.DataFrame:
@@ -130,3 +134,27 @@ def test_a_chain_of_steward_matches_outranks_a_chain_veto() -> None:
     result = match_entity("customer", records, decisions)
     clusters = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
     assert clusters["BSS|a"] == clusters["ESHOP|b"] == clusters["PARTNER|c"]
+
+
+def test_a_birth_date_the_model_already_weighed_does_not_split_the_chain(tmp_path) -> None:
+    """FEBRL2's rec-3228 (names, birth date, home; no contacts): dup-1 has the birth year
+    mistyped and the model MATCHes it to the original at their home despite it; dup-2 sends
+    the names the other way round and was never paired with dup-1. Their birth dates differ
+    exactly as on the weighed edge -- no new fact: one person, not a steward's riddle."""
+    write_febrl_landing("febrl2", tmp_path)
+    staged = stage_landing(tmp_path, AS_OF).staged
+    result = next(r for r in match_in_order(staged) if r.entity == "person")
+    key = "LEGACY_CRM|rec-3228-{}".format
+    records = staged["person"].filter(pl.col("record_key").str.starts_with(key("")))
+    dates = dict(zip(records["record_key"], records["birth_date"], strict=True))
+    assert dates[key("dup-1")] != dates[key("org")] == dates[key("dup-2")]
+    decided = {
+        frozenset((a, b)): d
+        for a, b, d in result.pairs.select(
+            "left_record_key", "right_record_key", "decision"
+        ).iter_rows()
+    }
+    assert decided[frozenset((key("dup-1"), key("org")))] == "MATCH"
+    assert frozenset((key("dup-1"), key("dup-2"))) not in decided  # joined by the chain only
+    clusters = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
+    assert len({clusters[k] for k in dates}) == 1

@@ -10,7 +10,10 @@ house number -- not contacts, which a party collects and a chain legitimately br
 vetoed pair becomes a cannot-link and the cluster is rebuilt. (Pairs already scored give the
 same verdict again, except where a steward MATCH or holder link outranks it: the caller
 drops those.) A veto marked chains_only reads only the pairs no blocking rule paired: a
-pair the model scored was weighed on all its evidence, a chain-joined pair on none.
+pair the model scored was weighed on all its evidence, a chain-joined pair on none -- unless
+one of the two has a MATCH edge to a record holding the other's very value (a birth date
+mistyped in one system, MATCHed by the model against the correct date, conflicts with every
+other record of that date: the difference was weighed on that edge, it is no new fact).
 """
 
 from __future__ import annotations
@@ -124,7 +127,39 @@ def vetoed_across_chains(
     held = inside.filter(levels.select(veto_expr(chain_only)).to_series())
     if scored is not None and held.height:
         held = not_yet_paired(held, scored)
+        read_by_chain_only = sorted({f for v in chain_only for f in v.when} & set(compared))
+        held = _unweighed(held, scored, enc, read_by_chain_only)
     return pl.concat([vetoed, held]).unique(["l", "r"], maintain_order=True)
+
+
+def _unweighed(held: pl.DataFrame, scored: pl.DataFrame, enc: Encoded, fields: list[str]):
+    """The held pairs (l, r) whose conflict no MATCH edge weighed: drops those where l (or r)
+    MATCHes a record x that holds r's (l's) values on every field the veto found apart -- l against x was
+    scored on that very difference."""
+    columns = [c for f in fields for c in COMPARISONS[f].columns if c in enc.codes.columns]
+    if not columns or held.height == 0:
+        return held
+    matched = scored.lazy().filter(pl.col("decision").is_in(["MATCH", "STEWARD_MATCH"]))
+    edges = pl.concat(
+        [
+            matched.select(pl.col("l").alias("a"), pl.col("r").alias("x")),
+            matched.select(pl.col("r").alias("a"), pl.col("l").alias("x")),
+        ]
+    )
+    ends = held.lazy().with_row_index("pair")
+    sides = pl.concat(
+        [
+            ends.select("pair", pl.col("l").alias("a"), pl.col("r").alias("b")),
+            ends.select("pair", pl.col("r").alias("a"), pl.col("l").alias("b")),
+        ]
+    )
+    triples = sides.join(edges, on="a").select("pair", "x", "b").collect()
+    same = pl.Series(np.ones(triples.height, dtype=bool))
+    for c in columns:
+        codes = enc.codes[c]
+        same &= (codes.gather(triples["x"]) == codes.gather(triples["b"])).fill_null(False)
+    weighed = triples.filter(same)["pair"].unique()
+    return held.with_row_index("pair").filter(~pl.col("pair").is_in(weighed.implode())).drop("pair")
 
 
 def chain_cannot_links(
