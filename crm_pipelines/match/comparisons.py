@@ -2,6 +2,7 @@
 
 Pairs carry integer codes (see encode.py); fuzzy scores run through rapidfuzz
 `process.cpdist` once per distinct pair of differing values, not once per candidate pair.
+The name comparisons are in name_compare.py, the pairs' values side by side in pair_codes.py.
 """
 
 from __future__ import annotations
@@ -9,23 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import polars as pl
 from rapidfuzz import fuzz
 
 from crm_pipelines.match.address_compare import compare_building, compare_postcode
 from crm_pipelines.match.config import similarity_cutoff
 from crm_pipelines.match.encode import Encoded, encode
+from crm_pipelines.match.levels import column_similarity as _sim
 from crm_pipelines.match.levels import left as _l
 from crm_pipelines.match.levels import missing as _missing
 from crm_pipelines.match.levels import pair_levels as _levels
 from crm_pipelines.match.levels import right as _r
-from crm_pipelines.match.similarity import JW, OSA, code_similarity
-from crm_pipelines.match.standardize import nickname_table
-
-
-def _sim(p: pl.DataFrame, enc: Encoded, column: str, scorer: Callable = JW) -> pl.Series:
-    return code_similarity(p[f"{column}_l"], p[f"{column}_r"], enc.text(column), scorer)
+from crm_pipelines.match.name_compare import compare_first_name, compare_last_name, swapped
+from crm_pipelines.match.pair_codes import key_set_parts, pair_frame, shares_a_key
+from crm_pipelines.match.similarity import JW, code_similarity
 
 
 def compare_exact(column: str) -> Callable[[pl.DataFrame, Encoded], pl.Series]:
@@ -33,199 +31,6 @@ def compare_exact(column: str) -> Callable[[pl.DataFrame, Encoded], pl.Series]:
         return _levels(p, [_l(column) == _r(column)], _missing(column))
 
     return compare
-
-
-def close(p: pl.DataFrame, enc: Encoded, left: str, right: str) -> pl.Series:
-    """Typo-close: Jaro-Winkler at the swapped-name cut-off, or one edit on names of three
-    or more letters."""
-    text = enc.text(left.removesuffix("_l"))
-    jw = code_similarity(p[left], p[right], text)
-    edits = code_similarity(p[left], p[right], text, OSA)
-    lengths = text.str.len_chars()
-    shortest = pl.min_horizontal(lengths.gather(p[left]), lengths.gather(p[right]))
-    frame = pl.DataFrame({"jw": jw, "edits": edits, "n": pl.select(shortest).to_series()})
-    return frame.select(
-        (
-            (pl.col("jw") >= similarity_cutoff("swapped_name_jw"))
-            | ((pl.col("edits") <= 1) & (pl.col("n") >= 3))
-        ).fill_null(False)
-    ).to_series()
-
-
-def names_swapped(a: Callable[[str], pl.Expr], b: Callable[[str], pl.Expr]) -> pl.Expr:
-    """First and last name exchanged between side `a` and side `b` (each a column getter),
-    read through the canonical forms (nicknames, female surname forms)."""
-    return ((a("fn_canon") == b("ln_as_fn_canon")) & (a("ln_stem") == b("fn_as_ln_stem"))) | (
-        (b("fn_canon") == a("ln_as_fn_canon")) & (b("ln_stem") == a("fn_as_ln_stem"))
-    )
-
-
-def swapped(p: pl.DataFrame, enc: Encoded) -> pl.Series:
-    """First and last name exchanged on one side (nicknames, female forms, a typo allowed)."""
-    exact = p.select(names_swapped(_l, _r).fill_null(False)).to_series()
-    # fuzzy only where the straight reading disagrees and one of the crossed names is exact
-    # (a swap plus one typo): keeps the fuzzy work to a small share of the pairs
-    first = enc.text("fn_canon")
-    candidates = p.with_row_index("_i").filter(
-        ~exact
-        & (_l("fn_canon") != _r("fn_canon"))
-        & ((_l("fn_canon") == _r("ln_as_fn_canon")) | (_l("ln_stem") == _r("fn_as_ln_stem")))
-    )
-    result = exact.to_numpy().copy()
-    if candidates.height and first.len():
-        # ... or a swap plus a nickname ("Štěpánková Kateřina" ~ "Katka Štěpánková")
-        nickname = candidates.select(
-            _nickname_pair(candidates, enc, ("ln_as_fn_canon",), ("fn_fold", "fn_canon"))
-        ).to_series()
-        fuzzy = close(candidates, enc, "fn_canon_l", "ln_as_fn_canon_r") & (
-            close(candidates, enc, "ln_stem_l", "fn_as_ln_stem_r") | nickname
-        )
-        result[candidates["_i"].filter(fuzzy).to_numpy()] = True
-    found = np.flatnonzero(result)
-    if len(found):
-        result[found[_crosses_gender(p[found], enc).to_numpy()]] = False
-    return pl.Series("_swapped", result)
-
-
-def _female_form(a: pl.Expr, b: pl.Expr) -> pl.Expr:
-    """b is a's female form or the reverse: Jan ~ Jana, Procházka ~ Procházková (folded)."""
-
-    def one_way(x: pl.Expr, y: pl.Expr) -> pl.Expr:
-        return (y == x + "a") | (y == x + "ova") | (y == x.str.strip_suffix("a") + "ova")
-
-    return one_way(a, b) | one_way(b, a)
-
-
-def _crosses_gender(p: pl.DataFrame, enc: Encoded) -> pl.Series:
-    """A swapped reading that pairs a name with its female form is a man and a woman of one
-    family (twins Jan and Jana Procházka), not one person with names exchanged."""
-    first, last = enc.text("fn_fold"), enc.text("ln_fold")
-    names = pl.DataFrame(
-        {
-            "fn_l": first.gather(p["fn_fold_l"]),
-            "ln_l": last.gather(p["ln_fold_l"]),
-            "fn_r": first.gather(p["fn_fold_r"]),
-            "ln_r": last.gather(p["ln_fold_r"]),
-        }
-    )
-    return names.select(
-        (
-            _female_form(pl.col("fn_l"), pl.col("ln_r"))
-            | _female_form(pl.col("ln_l"), pl.col("fn_r"))
-        ).fill_null(False)
-    ).to_series()
-
-
-def _nickname_pair(
-    p: pl.DataFrame,
-    enc: Encoded,
-    left: tuple[str, ...] = ("fn_fold", "fn_canon"),
-    right: tuple[str, ...] = ("fn_fold", "fn_canon"),
-) -> pl.Expr:
-    """Known nickname pair (Péťa ~ Petr, Míša ~ Michaela) as u64 code-pair keys, between
-    the `left` columns of one side and the `right` columns of the other (one dictionary)."""
-    table = nickname_table()
-    nick = enc.code_of("fn_fold", table["nick"].to_list()).cast(pl.UInt64)
-    name = enc.code_of("fn_fold", table["name"].to_list()).cast(pl.UInt64)
-    keys = pl.concat([nick * (1 << 32) + name, name * (1 << 32) + nick]).drop_nulls()
-    found = [
-        (_l(a).cast(pl.UInt64) * (1 << 32) + _r(b).cast(pl.UInt64)).is_in(keys.implode())
-        for a in left
-        for b in right
-    ]
-    return pl.any_horizontal(found)
-
-
-def compatible_names(p: pl.DataFrame, enc: Encoded, column: str) -> pl.Series:
-    """One name holds the other: a second given name or a double surname ("jan pavel" ~
-    "pavel", "novakova svobodova" ~ "svobodova") or an initial ("j" ~ "jan").
-
-    Decided once per distinct pair of differing codes, then joined back to the pairs."""
-    frame = pl.DataFrame({"a": p[f"{column}_l"], "b": p[f"{column}_r"]})
-    distinct = frame.drop_nulls().filter(pl.col("a") != pl.col("b")).unique()
-    text = enc.text(column)
-    a = pl.lit(text.gather(distinct["a"])).str.split(" ")
-    b = pl.lit(text.gather(distinct["b"])).str.split(" ")
-    shared = a.list.set_intersection(b).list.len()
-    shorter = pl.min_horizontal(a.list.len(), b.list.len())
-    first_a, first_b = a.list.first(), b.list.first()
-    initial = ((first_a.str.len_chars() == 1) & first_b.str.starts_with(first_a)) | (
-        (first_b.str.len_chars() == 1) & first_a.str.starts_with(first_b)
-    )
-    contained = (shared == shorter) & (pl.max_horizontal(a.list.len(), b.list.len()) > 1)
-    distinct = distinct.with_columns((contained | initial).alias("ok"))
-    out = frame.join(distinct, on=["a", "b"], how="left", maintain_order="left")
-    return out["ok"].fill_null(False)
-
-
-def compare_first_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
-    lengths = enc.text("fn_canon").str.len_chars()
-    p = p.with_columns(
-        _sim(p, enc, "fn_canon").alias("_jw"),
-        _sim(p, enc, "fn_canon", OSA).alias("_edits"),
-        lengths.gather(p["fn_canon_l"]).alias("_len_l"),
-        lengths.gather(p["fn_canon_r"]).alias("_len_r"),
-    )
-    one_edit = (pl.col("_edits") <= 1) & (pl.min_horizontal("_len_l", "_len_r") >= 3)
-    # Jan ~ Jana, Pavel ~ Pavla, Michal ~ Michaela: one stem, two genders -- a man and a
-    # woman of one family (twins), never a typo of one person; so are two close names of
-    # known, different genders (Jiří ~ Jiřina, Milan ~ Milena, Antonín ~ Antonie). The
-    # apparent gender of a misspelt or cut-off name proves nothing: Luciie is Lucie, and
-    # "Sar" or "Kirr" (a field cut short) is Sara, Kirra -- no man's name.
-    genders_differ = (_l("fn_female") != _r("fn_female")) & (_l("fn_canon") != _r("fn_canon"))
-    close = (pl.col("_jw") >= similarity_cutoff("first_name_typo_jw")) | one_edit
-    both_known = _l("fn_gender_known") & _r("fn_gender_known")
-    # Karel / Karla: the man's name is a known one; "Sar" / Sara is a name cut short
-    male_side_known = (
-        pl.when(_l("fn_female")).then(_r("fn_gender_known")).otherwise(_l("fn_gender_known"))
-    )
-    other_form = (
-        genders_differ
-        & (((_l("fn_canon_stem") == _r("fn_canon_stem")) & male_side_known) | (close & both_known))
-    ).fill_null(False)
-    typo = close & ~other_form
-    return _levels(
-        p,
-        [
-            _l("fn_fold") == _r("fn_fold"),
-            (_l("fn_canon") == _r("fn_canon"))
-            | pl.col("_swapped")
-            | _nickname_pair(p, enc)
-            | pl.lit(compatible_names(p, enc, "fn_fold")),
-            typo,
-            other_form,
-        ],
-        _missing("fn_fold"),
-    )
-
-
-def compare_last_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
-    p = p.with_columns(_sim(p, enc, "ln_fold").alias("_jw"))
-    close = pl.col("_jw") >= similarity_cutoff("last_name_similar_jw")
-    # Novák / Nováková is a man and a woman -- unless both records name the same woman:
-    # foreign and old systems strip "-ová", and since 2022 a Czech woman may use the
-    # masculine form (Kateřina Novák)
-    one_woman = (_l("fn_canon") == _r("fn_canon")) & _l("fn_female") & _r("fn_female")
-    gender_clash = (
-        ((_l("ln_gender") == "F") & (_r("ln_gender") == "M"))
-        | ((_l("ln_gender") == "M") & (_r("ln_gender") == "F"))
-    ) & ~one_woman.fill_null(False)
-    return _levels(
-        p,
-        [
-            _l("ln_fold") == _r("ln_fold"),
-            ((_l("ln_stem") == _r("ln_stem")) & ~gender_clash)
-            | pl.col("_swapped")
-            | pl.lit(compatible_names(p, enc, "ln_fold")),
-            close & ~gender_clash,
-            (_l("ln_stem") == _r("ln_stem")) | close,
-            # one woman's name, another surname in the female form: a Czech or Slovak woman
-            # takes her husband's name, a man keeps his -- weighed by the model apart from
-            # any other difference
-            (one_woman & (_l("ln_gender") == "F") & (_r("ln_gender") == "F")).fill_null(False),
-        ],
-        _missing("ln_fold"),
-    )
 
 
 GENERATION_DAYS = 15 * 365  # parents are at least this much older than their children
@@ -295,25 +100,6 @@ def compare_org_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
         ],
         _missing("org_norm"),
     )
-
-
-def shares_a_key(p: pl.DataFrame, enc: Encoded, column: str) -> pl.Series:
-    """Whether the two records' sets of keys (a list column) share one; false when either
-    has none. Most records hold a few keys (an address's three building keys): their first
-    HEAD_KEYS keys are compared crosswise, and the whole sets only where a record holds
-    more (see pair_frame)."""
-    n_l, n_r = p[f"{column}:n_l"], p[f"{column}:n_r"]
-    heads = [f"{column}:{i}" for i in range(HEAD_KEYS)]
-    crossed = [p[f"{a}_l"] == p[f"{b}_r"] for a in heads for b in heads]
-    shared = pl.select(pl.any_horizontal(crossed).fill_null(False)).to_series().to_numpy().copy()
-    longer = (((n_l > HEAD_KEYS) | (n_r > HEAD_KEYS)) & (n_l > 0) & (n_r > 0)).fill_null(False)
-    rows = np.flatnonzero(longer.to_numpy())
-    if len(rows):
-        keys = enc.codes[column]
-        left = keys.gather(p["_row_l"].gather(rows))
-        right = keys.gather(p["_row_r"].gather(rows))
-        shared[rows] = (left.list.set_intersection(right).list.len() > 0).fill_null(False)
-    return pl.Series(shared)
 
 
 def _no_keys(column: str) -> pl.Expr:
@@ -491,53 +277,6 @@ def encode_for(features: pl.DataFrame, fields: list[str], known: Encoded | None 
         {g: dictionaries[g] for g in set(groups.values())},
         groups,
     )
-
-
-# keys of a set compared crosswise per pair (shares_a_key); longer sets as whole lists
-HEAD_KEYS = 3
-
-
-def key_set_parts(codes: pl.DataFrame) -> pl.DataFrame:
-    """Per record, each list column's size `<c>:n` and first HEAD_KEYS keys `<c>:<i>`
-    (null past its end): computed once per comparison, not once per chunk and side."""
-    listed = [c for c, dtype in codes.schema.items() if isinstance(dtype, pl.List)]
-    return codes.select(
-        expr
-        for c in listed
-        for expr in (
-            pl.col(c).list.len().alias(f"{c}:n"),
-            *[pl.col(c).list.get(i, null_on_oob=True).alias(f"{c}:{i}") for i in range(HEAD_KEYS)],
-        )
-    )
-
-
-def pair_frame(
-    codes: pl.DataFrame,
-    pairs: pl.DataFrame,
-    columns: set[str],
-    parts: pl.DataFrame | None = None,
-) -> pl.DataFrame:
-    """Left and right values side by side for each pair (gathered by row index).
-
-    A list column (a set of keys) comes as its size `<c>:n` and first HEAD_KEYS keys
-    `<c>:<i>` (key_set_parts; `parts` when the caller computed them), with the pair's row
-    indices `_row_l`, `_row_r`: gathering the lists of every pair cost more than the rest
-    of the comparison (shares_a_key reads the few longer sets)."""
-    left, right = pairs["l"], pairs["r"]
-    sides: list[pl.Series] = []
-    listed = sorted(c for c in columns if isinstance(codes.schema[c], pl.List))
-    if listed and parts is None:
-        parts = key_set_parts(codes.select(listed))
-    for side, rows in (("l", left), ("r", right)):
-        for c in sorted(columns):
-            if c in listed:
-                for part in (f"{c}:n", *[f"{c}:{i}" for i in range(HEAD_KEYS)]):
-                    sides.append(parts[part].gather(rows).alias(f"{part}_{side}"))
-            else:
-                sides.append(codes[c].gather(rows).alias(f"{c}_{side}"))
-    if listed:
-        sides += [left.alias("_row_l"), right.alias("_row_r")]
-    return pl.DataFrame(sides)
 
 
 # pairs compared at a time: every comparison is row-wise, so chunks only bound the memory of

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import polars as pl
 
-from crm_pipelines.match.comparisons import names_swapped
 from crm_pipelines.match.config import similarity_cutoff
+from crm_pipelines.match.name_compare import names_swapped
 from crm_pipelines.match.settings import lead_to_customer_settings
 from crm_pipelines.match.similarity import JW, similarity
 from crm_pipelines.match.standardize import (

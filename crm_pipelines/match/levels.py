@@ -1,4 +1,5 @@
-"""Pair-level building blocks every comparison shares: a side's column, missing, the level.
+"""Pair-level building blocks every comparison shares: a side's column, missing, the level,
+a column's similarity.
 
 A candidate pair frame carries each feature twice, `<name>_l` and `<name>_r`; a comparison
 turns them into a small level code (0 = missing, 1 = different, higher = closer).
@@ -6,7 +7,12 @@ turns them into a small level code (0 = missing, 1 = different, higher = closer)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
+
+from crm_pipelines.match.encode import Encoded
+from crm_pipelines.match.similarity import JW, code_similarity
 
 
 def left(name: str) -> pl.Expr:
@@ -28,3 +34,10 @@ def pair_levels(p: pl.DataFrame, conditions: list[pl.Expr], absent: pl.Expr) -> 
     for i, cond in enumerate(conditions):
         expr = expr.when(cond.fill_null(False)).then(pl.lit(top - i, dtype=pl.Int8))
     return p.select(expr.otherwise(pl.lit(1, dtype=pl.Int8))).to_series()
+
+
+def column_similarity(
+    p: pl.DataFrame, enc: Encoded, column: str, scorer: Callable = JW
+) -> pl.Series:
+    """A coded column's two sides scored by `scorer`, once per distinct pair of codes."""
+    return code_similarity(p[f"{column}_l"], p[f"{column}_r"], enc.text(column), scorer)
