@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from crm_pipelines.match.standardize import (
+from crm_pipelines.match.standard_forms import (
     building_number,
     canonical_first_name,
     city_name,

@@ -18,12 +18,8 @@ from crm_pipelines.match.config import similarity_cutoff
 from crm_pipelines.match.name_compare import names_swapped
 from crm_pipelines.match.settings import lead_to_customer_settings
 from crm_pipelines.match.similarity import JW, similarity
-from crm_pipelines.match.standardize import (
-    lead_features,
-    organization_name,
-    read_columns,
-    with_name_features,
-)
+from crm_pipelines.match.standard_forms import organization_name
+from crm_pipelines.match.standardize import lead_features, read_columns, with_name_features
 
 OUTPUT_SCHEMA = {
     "lead_record_key": pl.String,

@@ -15,7 +15,7 @@ from crm_pipelines.match.levels import missing as _missing
 from crm_pipelines.match.levels import pair_levels as _levels
 from crm_pipelines.match.levels import right as _r
 from crm_pipelines.match.similarity import OSA, code_similarity
-from crm_pipelines.match.standardize import nickname_table
+from crm_pipelines.match.standard_forms import nickname_table
 
 
 def close(p: pl.DataFrame, enc: Encoded, left: str, right: str) -> pl.Series:

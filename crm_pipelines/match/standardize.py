@@ -2,150 +2,30 @@
 
 Folding (lower case, no diacritics, punctuation as spaces) is for comparison only: the
 features live in a separate frame keyed by the row index `rid`, never in the records.
+The standard forms are in standard_forms.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import cache
 from pathlib import Path
 
 import polars as pl
 
 from crm_pipelines.match.address_compare import district_number, entrance_number
-from crm_pipelines.match.config import nickname_pairs, standardization
-
-
-def fold(expr: pl.Expr, keep: str = "") -> pl.Expr:
-    """Lower-case, strip diacritics, turn punctuation (except `keep`) into single spaces."""
-    extra = standardization()["extra_folds"]
-    out = expr.str.to_lowercase().str.normalize("NFKD").str.replace_all(r"\p{M}", "")
-    out = out.str.replace_many(list(extra), list(extra.values()))
-    out = out.str.replace_all(rf"[^a-z0-9{keep}]+", " ").str.strip_chars()
-    return pl.when(out != "").then(out)
-
-
-def _strip_suffix(expr: pl.Expr, suffix: str, replace: str) -> pl.Expr:
-    return expr.str.slice(0, expr.str.len_chars() - len(suffix)) + replace
-
-
-def _suffix_applies(expr: pl.Expr, suffix: str) -> pl.Expr:
-    return expr.str.ends_with(suffix) & (expr.str.len_chars() > len(suffix) + 2)
-
-
-def with_surname_stem(frame: pl.DataFrame, folded: str, out: str) -> pl.DataFrame:
-    """Gender-neutral stem: Nováková, Novák -> novak; Novotná, Novotný -> novotn.
-
-    Applied column by column (not as one nested expression) to keep the plan small.
-    """
-    rules = standardization()["surname"]
-    col = pl.col(folded)
-    chain = None
-    for rule in rules["stem_suffix_rules"]:
-        cond, new = (
-            _suffix_applies(col, rule["suffix"]),
-            _strip_suffix(col, rule["suffix"], rule["replace"]),
-        )
-        chain = pl.when(cond).then(new) if chain is None else chain.when(cond).then(new)
-    frame = frame.with_columns((col if chain is None else chain.otherwise(col)).alias(out))
-    for rule in rules["stem_vowel_drop_rules"]:
-        stem = pl.col(out)
-        frame = frame.with_columns(
-            pl.when(_suffix_applies(stem, rule["suffix"]))
-            .then(_strip_suffix(stem, rule["suffix"], rule["replace"]))
-            .otherwise(stem)
-            .alias(out)
-        )
-    return frame
-
-
-def surname_gender(original: pl.Expr, folded: pl.Expr) -> pl.Expr:
-    """F for a female form (-ová, -á), M for a male form, U when unknown (Svoboda, ASCII -a)."""
-    rules = standardization()["surname"]
-    lower = original.str.strip_chars().str.to_lowercase()
-    female = pl.any_horizontal(
-        *[folded.str.ends_with(e) for e in rules["female_folded_endings"]],
-        *[lower.str.ends_with(e) for e in rules["female_original_endings"]],
-    )
-    male = pl.any_horizontal(
-        *[lower.str.ends_with(e) for e in rules["male_original_endings"]],
-        ~folded.str.ends_with("a"),
-    )
-    return (
-        pl.when(folded.is_null())
-        .then(None)
-        .when(female)
-        .then(pl.lit("F"))
-        .when(male)
-        .then(pl.lit("M"))
-        .otherwise(pl.lit("U"))
-    )
-
-
-@cache
-def nickname_table() -> pl.DataFrame:
-    """Folded (nick, name) pairs from quality_rules/nicknames.csv."""
-    pairs = nickname_pairs()
-    frame = pl.DataFrame({"nick": [n for n, _ in pairs], "name": [m for _, m in pairs]})
-    return frame.select(
-        fold(pl.col("nick")).alias("nick"), fold(pl.col("name")).alias("name")
-    ).unique()
-
-
-def canonical_first_name(folded: pl.Expr) -> pl.Expr:
-    """Nickname -> formal name (Honza -> jan), compared folded.
-
-    Only unambiguous nicknames are rewritten: not one listed for two names (Péťa: Petr,
-    Petra) and not one that is itself a formal name (Dana); the comparison still knows them.
-    """
-    table = nickname_table()
-    formal = set(table["name"].to_list())
-    single = table.group_by("nick").agg(pl.col("name").first(), pl.len()).filter(pl.col("len") == 1)
-    single = single.filter(~pl.col("nick").is_in(list(formal)))
-    mapping = dict(zip(single["nick"].to_list(), single["name"].to_list(), strict=True))
-    return folded.replace(mapping)
-
-
-def first_name_is_female(canon: pl.Expr) -> pl.Expr:
-    """A listed name's own gender; else a Czech / Slovak guess from the ending."""
-    rules = standardization()["first_name"]
-    guess = (
-        canon.str.ends_with("a") & ~canon.is_in(rules["male_names_ending_in_a"])
-    ) | canon.is_in(rules["female_names_not_ending_in_a"])
-    return (
-        pl.when(canon.is_in(rules["known_female"]))
-        .then(True)
-        .when(canon.is_in(rules["known_male"]))
-        .then(False)
-        .otherwise(guess)
-    )
-
-
-def first_name_gender_is_known(canon: pl.Expr) -> pl.Expr:
-    """Whether the name's gender is more than a guess: a name of the calendars, or of the
-    gender lists. A misspelt name ("Jna", "Luciie") is in none and has no gender to clash."""
-    rules = standardization()["first_name"]
-    listed = {*rules["known_male"], *rules["known_female"]}
-    listed |= {*rules["male_names_ending_in_a"], *rules["female_names_not_ending_in_a"]}
-    return canon.is_in(sorted(listed))
-
-
-def organization_name(original: pl.Expr) -> pl.Expr:
-    """Folded name without its legal-form suffix (ACME s.r.o. ~ ACME spol. s r.o.)."""
-    suffixes = standardization()["organization"]["legal_form_suffixes"]
-    pattern = r"(\s|^)(" + "|".join(s.replace(" ", r"\s") for s in suffixes) + r")$"
-    out = fold(original).str.replace(pattern, "").str.strip_chars()
-    out = out.str.replace(r"\s+(spol|a)$", "").str.strip_chars()
-    return pl.when(out == "").then(fold(original)).otherwise(out)
-
-
-def organization_token(org_norm: pl.Expr) -> pl.Expr:
-    """The first identity-carrying token: a cheap blocking key for organisation names."""
-    stop = standardization()["organization"]["stop_tokens"]
-    tokens = org_norm.str.split(" ").list.filter(
-        ~pl.element().is_in(stop) & (pl.element().str.len_chars() > 1)
-    )
-    return tokens.list.first()
+from crm_pipelines.match.standard_forms import (
+    building_number,
+    canonical_first_name,
+    city_name,
+    first_name_gender_is_known,
+    first_name_is_female,
+    fold,
+    organization_name,
+    organization_token,
+    street_name,
+    surname_gender,
+    with_surname_stem,
+)
 
 
 def with_name_features(frame: pl.DataFrame) -> pl.DataFrame:
@@ -272,34 +152,6 @@ def lead_features(records: pl.DataFrame) -> pl.DataFrame:
         city_name(pl.col("city")).alias("city_norm"),
     )
     return with_name_features(frame)
-
-
-def city_name(original: pl.Expr) -> pl.Expr:
-    """Folded city without its district: Praha 1, Praha 10 - Strašnice -> praha."""
-    pattern = standardization()["address"]["city_district_pattern"]
-    out = fold(original, keep=r"\-,").str.replace(pattern, "")
-    out = out.str.replace_all(r"[\-,]", " ").str.replace_all(r"\s+", " ").str.strip_chars()
-    return pl.when(out != "").then(out)
-
-
-def street_name(original: pl.Expr) -> pl.Expr:
-    """Folded street with abbreviations spelt out and the 'ul.'/'ulice' noise word dropped."""
-    words = standardization()["address"]["street_words"]
-    out = fold(original)
-    for word, replacement in words.items():
-        out = out.str.replace_all(rf"\b{word}\b", replacement)
-    out = out.str.replace_all(r"\s+", " ").str.strip_chars()
-    return pl.when(out != "").then(out)
-
-
-def building_number(house_number: pl.Expr) -> pl.Expr:
-    """The building part of a Czech house number: 1234/5a -> 1234; 12a -> 12a; č.p. 7 -> 7."""
-    before_slash = house_number.str.to_lowercase().str.split("/").list.first()
-    return (
-        before_slash.str.replace_all(r"\s", "")
-        .str.extract(r"(\d+[a-z]?)$", 1)
-        .fill_null(before_slash.str.extract(r"(\d+[a-z]?)", 1))
-    )
 
 
 def per_distinct(
