@@ -307,7 +307,8 @@ def test_twins_a_letter_apart_stay_apart_despite_one_birth_date() -> None:
 def _home_level(left: dict, right: dict) -> str:
     """The home level of two persons, each owning one address written as given."""
     from crm_pipelines.match.comparisons import COMPARISONS, compare_pairs, encode_for
-    from crm_pipelines.match.standardize import FEATURES, with_owner_addresses
+    from crm_pipelines.match.owner_addresses import with_owner_addresses
+    from crm_pipelines.match.standardize import FEATURES
 
     persons = _frame(
         "person",

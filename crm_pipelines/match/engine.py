@@ -30,15 +30,11 @@ from crm_pipelines.match.decisions import (
 )
 from crm_pipelines.match.encode import Encoded
 from crm_pipelines.match.holders import holder_details, with_holder_details
+from crm_pipelines.match.owner_addresses import with_owner_addresses
 from crm_pipelines.match.reasons import reason_expr
 from crm_pipelines.match.scoring import Model, score_pairs
 from crm_pipelines.match.settings import EntitySettings, entity_settings
-from crm_pipelines.match.standardize import (
-    FEATURES,
-    customer_of_persons,
-    with_customer_of,
-    with_owner_addresses,
-)
+from crm_pipelines.match.standardize import FEATURES, customer_of_persons, with_customer_of
 from crm_pipelines.match.stewardship import decided_record_keys, steward_pairs
 from crm_pipelines.match.training import model_for
 
