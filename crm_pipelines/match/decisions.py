@@ -225,7 +225,9 @@ def lift_vetoes_beside_holder_links(
     )
     if lifted.height == 0:
         return scored, 0
-    hit = pl.int_range(pl.len()).is_in(lifted["_row"].implode())
+    rows = np.zeros(scored.height, dtype=bool)
+    rows[lifted["_row"].to_numpy()] = True
+    hit = pl.lit(pl.Series(rows))
     scored = scored.with_columns(
         pl.when(hit).then(by_thresholds(cfg)).otherwise(pl.col("decision")).alias("decision"),
         (pl.col("veto") & ~hit).alias("veto"),

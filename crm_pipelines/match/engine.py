@@ -279,11 +279,13 @@ def _scored_pairs(
         ),
         veto_expr([v for v in scoring_vetoes(cfg.vetoes) if not v.pair_only]).alias("veto_link"),
     )
+    laps.lap("vetoes")
     # the (few) steward decisions joined on the pair columns alone, not on every scored column
     steward_col = scored.select("l", "r").join(
         steward, on=["l", "r"], how="left", maintain_order="left"
     )
     scored = decide(scored.hstack([steward_col["steward"]]), cfg)
+    laps.lap("decide")
     return scored, model, model_info, chain_codes, features
 
 
