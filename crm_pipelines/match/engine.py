@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +30,7 @@ from crm_pipelines.match.decisions import (
 from crm_pipelines.match.encode import Encoded
 from crm_pipelines.match.holders import holder_details, with_holder_details
 from crm_pipelines.match.owner_addresses import with_owner_addresses
-from crm_pipelines.match.reasons import reason_expr
+from crm_pipelines.match.results import MatchResult, clusters_of, empty_result, outputs
 from crm_pipelines.match.scoring import Model, score_pairs
 from crm_pipelines.match.settings import EntitySettings, entity_settings
 from crm_pipelines.match.standardize import FEATURES, customer_of_persons, with_customer_of
@@ -39,37 +38,6 @@ from crm_pipelines.match.stewardship import decided_record_keys, steward_pairs
 from crm_pipelines.match.training import model_for
 
 log = logging.getLogger(__name__)
-
-REVIEW_SCHEMA = {
-    "entity": pl.String,
-    "left_source_system": pl.String,
-    "left_source_id": pl.String,
-    "right_source_system": pl.String,
-    "right_source_id": pl.String,
-    "score": pl.Float64,
-    "reason": pl.String,
-    "left_record_key": pl.String,
-    "right_record_key": pl.String,
-    "model_version": pl.String,  # the trained model (model_store) that scored the pair
-}
-
-
-@dataclass
-class MatchResult:
-    """Clusters (cluster_id = min record_key), scored pairs, review queue and run metrics.
-
-    pairs.score is the posterior match probability 0..1 (log2_odds and the per-field
-    log2 Bayes factors w_<field> explain it); level_<field> holds the agreement level codes
-    (names in comparisons.COMPARISONS); rule is the first blocking rule that found the pair.
-    Clear non-matches (score below settings' pairs_min_score, not steward-decided) are left
-    out of `pairs` to keep it small; metrics["pairs_scored"] counts them all.
-    """
-
-    entity: str
-    clusters: pl.DataFrame
-    pairs: pl.DataFrame
-    review: pl.DataFrame
-    metrics: dict = field(default_factory=dict)
 
 
 def _uses(cfg: EntitySettings, column: str) -> bool:
@@ -109,90 +77,91 @@ def match_entity(
 ) -> MatchResult:
     """Match one staged entity frame into clusters of the same real-world thing.
 
-    addresses: the staged address frame (optional); an entity whose settings compare
-    `address` (customers) then compares the buildings its records own, which separates
-    namesakes from one person with two contacts.
-    address_clusters: the matched addresses (record_key, cluster_id), optional; buildings are
-    then compared as golden addresses, so a misspelt street still names the same building.
-    persons: the staged persons (frame or Parquet file), optional; an individual customer's
-    holder row (role OWNER) lends the birth date and contacts its customer row lacks.
-    customer_of: record_key -> customer_cluster, the golden customer a record was linked to
-    (optional; leads compare it when match_settings lists the `customer` comparison).
-    customer_clusters: the matched customers (record_key, cluster_id), optional; a person
-    record then compares the golden customer it holds a role on.
+    The evidence of the entities matched before it is optional (match/evidence.py: who reads
+    what). addresses: the staged addresses -- the buildings a record owns separate namesakes
+    from one person with two contacts; address_clusters: the matched addresses (record_key,
+    cluster_id) -- a misspelt street still names the golden building; persons: the staged
+    persons (frame or Parquet file) -- an individual customer's holder row (role OWNER)
+    lends the birth date and contacts its customer row lacks; customer_of: record_key ->
+    customer_cluster, the golden customer a lead was linked to; customer_clusters: the
+    matched customers -- a person compares the golden customer it holds a role on.
     model_dir: where trained models are kept (model_store); a stored model is reused unless
     `retrain`, its comparisons changed, or the candidates drifted. None: train every time.
     """
     laps = _Laps()
     cfg = entity_settings(entity, settings)
     if records.height == 0:
-        return _empty_result(entity, cfg)
-    fields: list[str] = list(cfg.comparisons)
+        return empty_result(entity, cfg)
     if persons is not None and entity == "customer":
         records = with_holder_details(records, holder_details(persons))
     if _uses(cfg, "customer_cluster") and customer_clusters is not None and entity == "person":
         customer_of = customer_of_persons(records, customer_clusters)
     features = _features(entity, records, cfg, addresses, address_clusters, customer_of)
     record_keys = features["record_key"]
-    rep_of_record = None
-    if cfg.collapse_identical:  # settings refuse it together with term frequencies
-        named = decided_record_keys(entity, decisions)
-        features, rep_of_record = collapse(features, compared_columns(cfg, COMPARISONS), named)
+    features, rep_of_record = _representatives(entity, cfg, features, decisions)
     laps.lap("features")
     keys = features.select("rid", "record_key", "source_system", "source_id")
-
     pairs, by_rule = candidate_pairs(features, cfg.blocking)
     laps.lap("blocking")
-    candidates = pairs.height
     steward = steward_pairs(entity, decisions, keys)
-    extra = steward.select("l", "r", pl.lit("steward").alias("rule")).cast(PAIR_SCHEMA)
-    if extra.height:
-        pairs = pl.concat([pairs, not_yet_paired(extra, pairs)])
-
+    fields: list[str] = list(cfg.comparisons)
     scored, model, model_info, chain_codes, features = _scored_pairs(
-        entity, cfg, features, pairs, fields, steward, model_dir, retrain, laps
+        entity, cfg, features, _with(pairs, steward), fields, steward, model_dir, retrain, laps
     )
     scored, labels, counts = _decide_and_cluster(cfg, scored, features, chain_codes, fields)
     laps.lap("cluster")
-
-    pairs_out, review = _outputs(
+    pairs_out, review = outputs(
         entity, scored, keys, fields, cfg.pairs_min_score, model_info["model_version"], labels
     )
     if rep_of_record is not None:
         labels = labels[rep_of_record]
-    clusters = (
-        pl.DataFrame({"record_key": record_keys})
-        .with_columns(pl.Series("label", labels))
-        .with_columns(pl.col("record_key").min().over("label").alias("cluster_id"))
-        .select("record_key", "cluster_id")
-    )
+    clusters, sizes = clusters_of(record_keys, labels)
     laps.lap("outputs")
-    sizes = np.bincount(labels)  # a label per cluster_id, so the same sizes
-    sizes = sizes[sizes > 0]
     metrics = {
-        "candidate_pairs_by_rule": by_rule,
         "records": record_keys.len(),
         "representatives": features.height,
-        "candidate_pairs": candidates,
-        "pairs_scored": scored.height,
-        "auto_matched": int((scored["decision"] == "MATCH").sum()),
-        "steward_decisions_applied": steward.height,
-        "vetoed": int(scored["veto"].sum()),
+        "candidate_pairs": pairs.height,
+        **_decision_counts(scored, steward.height),
         **counts,
         "sent_to_review": review.height,
-        "clusters": len(sizes),
-        "largest_cluster": int(sizes.max()) if len(sizes) else 0,
+        **sizes,
         **model_info,
-        "em_iterations": model.iterations,
-        "em_match_share": round(model.match_share, 6),
+        **_model_counts(model),
         **laps.totals(scored.height),
     }
-    log.info(
-        "%s matched: %s",
-        entity,
-        {k: v for k, v in metrics.items() if k != "candidate_pairs_by_rule"},
-    )
+    log.info("%s matched: %s", entity, metrics)
+    metrics = {"candidate_pairs_by_rule": by_rule, **metrics}
     return MatchResult(entity, clusters, pairs_out, review, metrics)
+
+
+def _representatives(
+    entity: str, cfg: EntitySettings, features: pl.DataFrame, decisions: pl.DataFrame | None
+) -> tuple[pl.DataFrame, np.ndarray | None]:
+    """Identical records as one representative where the entity collapses them (addresses:
+    many records per building), with each record's representative; else as they are."""
+    if not cfg.collapse_identical:  # settings refuse it together with term frequencies
+        return features, None
+    named = decided_record_keys(entity, decisions)
+    return collapse(features, compared_columns(cfg, COMPARISONS), named)
+
+
+def _with(pairs: pl.DataFrame, steward: pl.DataFrame) -> pl.DataFrame:
+    """The candidate pairs plus the steward-decided pairs no blocking rule proposed."""
+    extra = steward.select("l", "r", pl.lit("steward").alias("rule")).cast(PAIR_SCHEMA)
+    return pl.concat([pairs, not_yet_paired(extra, pairs)]) if extra.height else pairs
+
+
+def _model_counts(model: Model) -> dict:
+    return {"em_iterations": model.iterations, "em_match_share": round(model.match_share, 6)}
+
+
+def _decision_counts(scored: pl.DataFrame, steward_decisions: int) -> dict[str, int]:
+    return {
+        "pairs_scored": scored.height,
+        "auto_matched": int((scored["decision"] == "MATCH").sum()),
+        "steward_decisions_applied": steward_decisions,
+        "vetoed": int(scored["veto"].sum()),
+    }
 
 
 class _Laps:
@@ -329,95 +298,3 @@ def _decide_and_cluster(
         "resplit_components": resplit,
     }
     return scored, labels, counts
-
-
-def _outputs(
-    entity: str,
-    scored: pl.DataFrame,
-    keys: pl.DataFrame,
-    fields: list[str],
-    min_score: float,
-    model_version: str,
-    labels: np.ndarray,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Pairs worth explaining (not the clear non-matches below min_score) and the review
-    queue: REVIEW pairs whose records the clusters (labels, per row index) keep apart. A
-    REVIEW pair the other MATCH edges already joined asks nothing a steward's MATCH would
-    change (at 20k customers 43% of the person queue); it stays in the pairs."""
-    weight_cols = [f"w_{f}" for f in fields]
-    level_cols = [f"level_{f}" for f in fields]
-    needed = ["l", "r", "score", "decision", "log2_odds", "rule", *weight_cols, *level_cols]
-    needed.append("note")
-    kept = scored.select(needed).filter(
-        (pl.col("score") >= min_score) | (pl.col("decision") != "NO_MATCH")
-    )
-    named = _with_record_columns(kept, keys, ["record_key"])
-    pairs_out = named.select(
-        "left_record_key",
-        "right_record_key",
-        "score",
-        "decision",
-        "log2_odds",
-        "rule",
-        *weight_cols,
-        *level_cols,
-    )
-    review = (
-        _with_record_columns(
-            named.filter(
-                (pl.col("decision") == "REVIEW")
-                & pl.Series(labels[named["l"].to_numpy()] != labels[named["r"].to_numpy()])
-            ),
-            keys,
-            ["source_system", "source_id"],
-        )
-        .with_columns(
-            pl.lit(entity).alias("entity"),
-            _review_reason(fields).alias("reason"),
-            pl.lit(model_version).alias("model_version"),
-        )
-        .select(list(REVIEW_SCHEMA))
-        .cast(REVIEW_SCHEMA)
-        .sort("score", descending=True)
-    )
-    return pairs_out, review
-
-
-def _with_record_columns(
-    pairs: pl.DataFrame, keys: pl.DataFrame, columns: list[str]
-) -> pl.DataFrame:
-    """left_<c> / right_<c> of each pair's records, gathered by row index."""
-    return pairs.with_columns(
-        *[keys[c].gather(pairs["l"]).alias(f"left_{c}") for c in columns],
-        *[keys[c].gather(pairs["r"]).alias(f"right_{c}") for c in columns],
-    )
-
-
-def _review_reason(fields: list[str]) -> pl.Expr:
-    """Why a steward sees the pair: the guard that held it back (if any), then the evidence."""
-    return pl.concat_str([pl.col("note"), reason_expr(fields)], separator="; ", ignore_nulls=True)
-
-
-def _empty_result(entity: str, cfg: EntitySettings) -> MatchResult:
-    clusters = pl.DataFrame(schema={"record_key": pl.String, "cluster_id": pl.String})
-    pairs = pl.DataFrame(
-        schema={
-            "left_record_key": pl.String,
-            "right_record_key": pl.String,
-            "score": pl.Float64,
-            "decision": pl.String,
-        }
-    )
-    metrics = {
-        "candidate_pairs_by_rule": {r.rule: 0 for r in cfg.blocking},
-        "records": 0,
-        "candidate_pairs": 0,
-        "pairs_scored": 0,
-        "auto_matched": 0,
-        "sent_to_review": 0,
-        "clusters": 0,
-        "largest_cluster": 0,
-        "seconds": 0.0,
-        "pairs_per_second": 0.0,
-    }
-    return MatchResult(entity, clusters, pairs, pl.DataFrame(schema=REVIEW_SCHEMA), metrics)
