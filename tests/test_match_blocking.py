@@ -7,9 +7,12 @@ import itertools
 import random
 
 import polars as pl
+from factories.persons import synthetic_people_as
 
+from crm_pipelines.match import match_entity
 from crm_pipelines.match.blocking import _first_rule_hashed, block_rule, candidate_pairs
 from crm_pipelines.match.settings import BlockingRule
+from crm_pipelines.staged import conform
 
 RULES = (
     BlockingRule("phone", ("phone",), 4),
@@ -94,3 +97,27 @@ def test_a_rule_whose_keys_no_record_has_gives_no_pairs() -> None:
     assert block_rule(records, "phone", ["phone"], max_block_size=3).height == 0
     pairs, counts = candidate_pairs(records, [BlockingRule("phone", ("phone",), 3)])
     assert pairs.height == 0 and counts == {"phone": 0}
+
+
+def test_both_names_mistyped_and_swapped_still_reach_scoring() -> None:
+    """An old system re-keyed "Connor Hilton" as "Hilotn Conor": no name, birth date or
+    address key survives, the names' consonant skeletons do (the person rules as configured)."""
+    people = conform(
+        "person",
+        pl.DataFrame(
+            {
+                "source_system": ["BSS", "LEGACY_CRM", "ESHOP"],
+                "source_id": ["1", "2", "3"],
+                "first_name": ["Connor", "Hilotn", "Connie"],
+                "last_name": ["Hilton", "Conor", "Holt"],
+                "country": ["CZ"] * 3,
+            }
+        ).with_columns((pl.col("source_system") + "|" + pl.col("source_id")).alias("record_key")),
+    )
+    records = pl.concat([synthetic_people_as("person", 300), people])
+    pairs = match_entity("person", records, settings={"pairs_min_score": 0.0}).pairs
+    ours = pairs.filter(pl.col("left_record_key").is_in(people["record_key"].implode()))
+    found = ours.filter(pl.col("right_record_key").is_in(people["record_key"].implode()))
+    assert found.select("left_record_key", "right_record_key", "rule").rows() == [
+        ("BSS|1", "LEGACY_CRM|2", "name_skeletons")
+    ]

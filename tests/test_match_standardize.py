@@ -9,6 +9,7 @@ from crm_pipelines.match.standard_forms import (
     building_number,
     canonical_first_name,
     city_name,
+    consonant_skeleton,
     fold,
     organization_name,
     street_name,
@@ -94,3 +95,30 @@ def test_street_abbreviations_and_city_districts() -> None:
 def test_legal_form_suffixes_are_ignored_in_organisation_names() -> None:
     names = ["ACME s.r.o.", "ACME spol. s r.o.", "Acme, a.s.", "ACME v.o.s.", "Acme k.s.", "Acme"]
     assert set(_apply(organization_name, names)) == {"acme"}
+
+
+def test_a_consonant_skeleton_survives_vowel_typos_doubled_letters_and_lost_diacritics() -> None:
+    names = [
+        "Hilton",
+        "Hilotn",
+        "Connor",
+        "Conor",
+        "Dvořák",
+        "DVORAK",
+        "Novák",
+        "Nowak",
+        "Ye",
+        None,
+    ]
+    assert _apply(lambda name: consonant_skeleton(fold(name)), names) == [
+        "hltn",
+        "hltn",
+        "cnr",
+        "cnr",
+        "dvrk",
+        "dvrk",
+        "nvk",
+        "nwk",  # another consonant is another name
+        None,  # one letter is no key
+        None,
+    ]

@@ -18,6 +18,20 @@ def fold(expr: pl.Expr, keep: str = "") -> pl.Expr:
     return pl.when(out != "").then(out)
 
 
+CONSONANTS = "bcdfghjklmnpqrstvwxz"
+
+
+def consonant_skeleton(folded: pl.Expr) -> pl.Expr:
+    """A folded name's first letter and then its consonants, each run of one letter once:
+    Hilton / Hilotn -> hltn, Connor / Conor -> cnr, Dvořák / Dvorak -> dvrk -- what survives
+    a mistyped or dropped vowel, a doubled letter, a y for an i or lost diacritics."""
+    letters = folded.str.replace_all(r"[^a-z]", "")
+    rest = letters.str.slice(1).str.replace_all(r"[aeiouy]", "")
+    rest = rest.str.replace_many([c + c for c in CONSONANTS], list(CONSONANTS))
+    skeleton = letters.str.slice(0, 1) + rest
+    return pl.when(skeleton.str.len_chars() >= 2).then(skeleton)
+
+
 def _strip_suffix(expr: pl.Expr, suffix: str, replace: str) -> pl.Expr:
     return expr.str.slice(0, expr.str.len_chars() - len(suffix)) + replace
 

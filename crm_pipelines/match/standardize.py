@@ -17,6 +17,7 @@ from crm_pipelines.match.standard_forms import (
     building_number,
     canonical_first_name,
     city_name,
+    consonant_skeleton,
     first_name_gender_is_known,
     first_name_is_female,
     fold,
@@ -38,6 +39,7 @@ def with_name_features(frame: pl.DataFrame) -> pl.DataFrame:
     # Jan / Jana, Pavel / Pavla, Michal / Michaela share a stem: one name, two genders
     first = with_surname_stem(first, "fn_canon", "fn_canon_stem")
     first = first.with_columns(
+        consonant_skeleton(pl.col("fn_fold")).alias("fn_skeleton"),
         first_name_is_female(pl.col("fn_canon")).alias("fn_female"),
         first_name_gender_is_known(pl.col("fn_canon")).alias("fn_gender_known"),
     )
@@ -46,6 +48,7 @@ def with_name_features(frame: pl.DataFrame) -> pl.DataFrame:
     last = with_surname_stem(last, "ln_fold", "ln_stem").with_columns(
         canonical_first_name(pl.col("ln_fold")).alias("ln_as_fn_canon"),
         surname_gender(pl.col("last_name"), pl.col("ln_fold")).alias("ln_gender"),
+        consonant_skeleton(pl.col("ln_fold")).alias("ln_skeleton"),
     )
     # join on the key column alone: a join of the whole frame would copy every column
     for key, table in (("first_name", first), ("last_name", last)):
@@ -66,6 +69,11 @@ def _derived_name_features() -> list[pl.Expr]:
         .then(pl.col("fn_as_ln_stem") + "|" + pl.col("ln_stem"))
         .otherwise(pl.col("ln_stem") + "|" + pl.col("fn_as_ln_stem"))
         .alias("name_pair"),
+        # both names' consonant skeletons, sorted: survives a typo in each and a swap
+        pl.when(pl.col("fn_skeleton") < pl.col("ln_skeleton"))
+        .then(pl.col("fn_skeleton") + "|" + pl.col("ln_skeleton"))
+        .otherwise(pl.col("ln_skeleton") + "|" + pl.col("fn_skeleton"))
+        .alias("name_skeletons"),
     ]
 
 
