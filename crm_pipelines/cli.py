@@ -183,11 +183,8 @@ def cmd_steward(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    parser = argparse.ArgumentParser(prog="crm-mdm", description="Telco CRM master-data pipeline")
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def _add_sample_parser(sub: argparse._SubParsersAction) -> None:
+    """crm-mdm sample: the generated landing folder every test and demo starts from."""
     sample = sub.add_parser(
         "sample", help="write a sample landing folder with dirty data and ground truth"
     )
@@ -202,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     sample.set_defaults(func=cmd_sample)
 
+
+def _add_febrl_parser(sub: argparse._SubParsersAction) -> None:
+    """crm-mdm febrl: a public benchmark as a landing folder, to measure person matching."""
     febrl = sub.add_parser(
         "febrl", help="write FEBRL1-4 (the public person-dedup benchmark) as a landing folder"
     )
@@ -214,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     febrl.add_argument("--out", required=True, help="landing folder to write")
     febrl.set_defaults(func=cmd_febrl)
 
+
+def _add_run_parser(sub: argparse._SubParsersAction) -> None:
+    """crm-mdm run: the nightly job, with the run guards' overrides an operator may need."""
     run = sub.add_parser(
         "run", help="materialise the nightly job in-process and publish the warehouse"
     )
@@ -247,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.set_defaults(func=cmd_run)
 
+
+def _add_train_parser(sub: argparse._SubParsersAction) -> None:
+    """crm-mdm train: retraining the matching models is a deliberate act, not part of a run."""
     train = sub.add_parser(
         "train", help="retrain the matching models on a landing folder (kept beside the warehouse)"
     )
@@ -261,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     train.set_defaults(func=cmd_train)
 
+
+def _add_bench_parser(sub: argparse._SubParsersAction) -> None:
+    """crm-mdm bench: throughput and memory at realistic sizes, stage by stage."""
     bench = sub.add_parser("bench", help="rows/s and peak memory per stage at realistic sizes")
     bench.add_argument(
         "--customers",
@@ -278,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     bench.set_defaults(func=cmd_bench)
 
+
+def _add_export_parser(sub: argparse._SubParsersAction) -> None:
+    """crm-mdm export: the TM Forum views as files, for systems that cannot read DuckDB."""
     export = sub.add_parser(
         "export", help="write the warehouse's TM Forum views as NDJSON, one file per resource"
     )
@@ -288,6 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     export.set_defaults(func=cmd_export)
 
+
+def _add_steward_parser(sub: argparse._SubParsersAction) -> None:
+    """crm-mdm steward: the console where stewards review matches and record decisions."""
     steward = sub.add_parser(
         "steward", help="serve the steward console (review queue, golden records) on 127.0.0.1"
     )
@@ -306,7 +321,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     steward.set_defaults(func=cmd_steward)
 
-    args = parser.parse_args(argv)
+
+def build_parser() -> argparse.ArgumentParser:
+    """The crm-mdm parser: one subcommand per verb, each bound to its cmd_* handler."""
+    parser = argparse.ArgumentParser(prog="crm-mdm", description="Telco CRM master-data pipeline")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_sample_parser(sub)
+    _add_febrl_parser(sub)
+    _add_run_parser(sub)
+    _add_train_parser(sub)
+    _add_bench_parser(sub)
+    _add_export_parser(sub)
+    _add_steward_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the crm-mdm console script: parse, then hand over to the subcommand."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
     return args.func(args)
 
 

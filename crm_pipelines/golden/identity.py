@@ -25,11 +25,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
-import duckdb
 import polars as pl
 
+from crm_pipelines.golden.identity_tables import (
+    REGISTRY_SCHEMA,
+    RETIRED_SCHEMA,
+    SOURCE_KEY_SCHEMA,
+    XREF_SCHEMA,
+    PreviousIdentity,
+    conform_frame,
+    load_previous_identity,
+)
 from crm_pipelines.golden.minting import (
     KEY_PREFIX,
     business_key,
@@ -40,53 +47,24 @@ from crm_pipelines.golden.minting import (
 )
 from crm_pipelines.staged import UTC_TS
 
-__all__ = ["KEY_PREFIX", "business_key", "mint_ids", "uuid5_text"]
+# the identity API in one place: the names minting.py and identity_tables.py define included
+__all__ = [
+    "KEY_PREFIX",
+    "REGISTRY_SCHEMA",
+    "RETIRED_SCHEMA",
+    "SOURCE_KEY_SCHEMA",
+    "XREF_SCHEMA",
+    "IdentityAssignment",
+    "PreviousIdentity",
+    "assign_identity",
+    "business_key",
+    "conform_frame",
+    "load_previous_identity",
+    "mint_ids",
+    "uuid5_text",
+]
 
 log = logging.getLogger(__name__)
-
-XREF_SCHEMA: dict[str, pl.DataType] = {
-    "entity": pl.String(),
-    "source_system": pl.String(),
-    "source_id": pl.String(),
-    "master_id": pl.String(),
-    "record_key": pl.String(),
-}
-
-REGISTRY_SCHEMA: dict[str, pl.DataType] = {
-    "entity": pl.String(),
-    "master_id": pl.String(),
-    "master_key": pl.String(),
-    "created_run": pl.String(),
-    "created_at": UTC_TS,
-    "status": pl.String(),  # ACTIVE | DORMANT (no source record at the moment) | RETIRED
-    "origin": pl.String(),  # NEW | SPLIT | ADOPTED (id found in an xref without registry row)
-    "derived_from": pl.String(),  # for SPLIT: the previous id the members came from
-    "retired_run": pl.String(),
-    "retired_at": UTC_TS,
-    "dormant_run": pl.String(),  # the run in which a DORMANT id lost its last source record
-    "dormant_at": UTC_TS,
-}
-
-RETIRED_SCHEMA: dict[str, pl.DataType] = {
-    "entity": pl.String(),
-    "retired_id": pl.String(),
-    "surviving_id": pl.String(),  # null for NO_SOURCE
-    "run_id": pl.String(),
-    "reason": pl.String(),  # MERGE (NO_SOURCE in warehouses before dormant ids)
-    "retired_at": UTC_TS,
-    "current_id": pl.String(),  # where the chain of merges from retired_id ends today
-}
-
-SOURCE_KEY_SCHEMA: dict[str, pl.DataType] = {
-    "entity": pl.String(),
-    "source_system": pl.String(),
-    "source_id": pl.String(),
-    "record_key": pl.String(),
-    "master_id": pl.String(),  # the golden id the source key had when last seen
-    "merged_from": pl.String(),  # the retired id it held before a merge moved it to master_id
-    "last_seen_run": pl.String(),
-    "last_seen_at": UTC_TS,
-}
 
 ASSIGNMENT_SCHEMA: dict[str, pl.DataType] = {
     "record_key": pl.String(),
@@ -96,88 +74,12 @@ ASSIGNMENT_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def conform_frame(frame: pl.DataFrame | None, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """Cast to `schema` (missing columns null, extras dropped) so old warehouses still load."""
-    if frame is None:
-        return pl.DataFrame(schema=schema)
-    return frame.select(
-        [
-            (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
-            for name, dtype in schema.items()
-        ]
-    )
-
-
-@dataclass(frozen=True)
-class PreviousIdentity:
-    """What the last published warehouse said about identities."""
-
-    xref: pl.DataFrame  # XREF_SCHEMA; holder records under entity 'person_holder'
-    identity_registry: pl.DataFrame  # REGISTRY_SCHEMA
-    identity_retired: pl.DataFrame | None = None  # RETIRED_SCHEMA, every run's
-    source_keys: pl.DataFrame | None = None  # SOURCE_KEY_SCHEMA, every key ever seen
-
-
 @dataclass(frozen=True)
 class IdentityAssignment:
     assignment: pl.DataFrame  # ASSIGNMENT_SCHEMA, one row per staged record
     registry: pl.DataFrame  # this entity's full registry after the run
     retired: pl.DataFrame  # RETIRED_SCHEMA rows of this run
     metrics: dict[str, int]
-
-
-def load_previous_identity(duckdb_path: str | Path) -> PreviousIdentity | None:
-    """Read master.xref, identity_registry, identity_retired and identity_source_key from a
-    published warehouse, read-only.
-
-    None when the file or master.xref is missing; a missing registry reads as empty (ids of an
-    old warehouse are then adopted), a missing xref.record_key is derived from the source ids,
-    missing retired / source-key tables (older warehouses) read as None.
-    """
-    path = Path(duckdb_path)
-    if not path.is_file():
-        return None
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        columns: dict[str, set[str]] = {}
-        for table, column in con.execute(
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = 'master' AND table_name IN "
-            "('xref', 'identity_registry', 'identity_retired', 'identity_source_key')"
-        ).fetchall():
-            columns.setdefault(table, set()).add(column)
-        if "xref" not in columns:
-            return None
-        derived_key = (
-            "CASE WHEN entity = 'person_holder' AND NOT starts_with(source_id, 'customer:') "
-            "THEN source_system || '|customer:' || source_id "
-            "ELSE source_system || '|' || source_id END"
-        )
-        record_key = (
-            f"coalesce(record_key, {derived_key})"
-            if "record_key" in columns["xref"]
-            else derived_key
-        )
-        xref = con.sql(
-            "SELECT entity, source_system, source_id, CAST(master_id AS VARCHAR) AS master_id, "
-            f"{record_key} AS record_key FROM master.xref"
-        ).pl()
-        tables = {
-            name: con.sql(f"SELECT * FROM master.{name}").pl() if name in columns else None
-            for name in ("identity_registry", "identity_retired", "identity_source_key")
-        }
-    finally:
-        con.close()
-    return PreviousIdentity(
-        xref=conform_frame(xref, XREF_SCHEMA),
-        identity_registry=conform_frame(tables["identity_registry"], REGISTRY_SCHEMA),
-        identity_retired=None
-        if tables["identity_retired"] is None
-        else conform_frame(tables["identity_retired"], RETIRED_SCHEMA),
-        source_keys=None
-        if tables["identity_source_key"] is None
-        else conform_frame(tables["identity_source_key"], SOURCE_KEY_SCHEMA),
-    )
 
 
 @dataclass(frozen=True)
@@ -304,6 +206,56 @@ def _registry_rows_of_new_ids(
     return conform_frame(rows, REGISTRY_SCHEMA)
 
 
+def _dormant_and_revived(registry: pl.DataFrame, kept: _KeptIds) -> tuple[pl.Series, pl.Series]:
+    """The active ids none of whose records is staged now (they go dormant: their party may
+    be back tomorrow), and the dormant or retired ids a cluster holds again (revived)."""
+    dormant_now = (
+        registry.filter(pl.col("status") == "ACTIVE")
+        .join(kept.survivors, on="master_id", how="anti")
+        .join(kept.merged, left_on="master_id", right_on="retired_id", how="anti")
+    )["master_id"]
+    revived = registry.filter(pl.col("status").is_in(["DORMANT", "RETIRED"])).join(
+        kept.survivors, on="master_id", how="semi"
+    )["master_id"]
+    return dormant_now, revived
+
+
+def _assignment(
+    members: pl.DataFrame, kept: _KeptIds, fresh: pl.DataFrame, new_registry: pl.DataFrame
+) -> pl.DataFrame:
+    """ASSIGNMENT_SCHEMA rows in the members' order: each record's cluster with the id it
+    kept or was given, and that id's business key from the registry."""
+    ids = pl.concat([kept.survivors, fresh.select("cluster_id", "master_id")]).join(
+        new_registry.select("master_id", "master_key"), on="master_id", how="left"
+    )
+    return conform_frame(
+        members.select("record_key", "cluster_id").join(
+            ids, on="cluster_id", how="left", maintain_order="left"
+        ),
+        ASSIGNMENT_SCHEMA,
+    )
+
+
+def _identity_metrics(
+    kept: _KeptIds,
+    fresh: pl.DataFrame,
+    retired: pl.DataFrame,
+    dormant_now: pl.Series,
+    revived: pl.Series,
+) -> dict[str, int]:
+    """The run's identity movements, counted for the log and the run's metadata."""
+    return {
+        "golden_records": kept.cluster_seed.height,
+        "merges": kept.merged.height,
+        "splits": kept.parts.group_by("prev_id").len().filter(pl.col("len") > 1).height,
+        "new_ids": fresh.height,
+        "retired_ids": retired.height,
+        "dormant_ids": dormant_now.len(),
+        "revived_ids": revived.len(),
+        "kept_ids": kept.survivors.height,
+    }
+
+
 def assign_identity(
     entity: str,
     clusters: pl.DataFrame,
@@ -327,16 +279,7 @@ def assign_identity(
     fresh = fresh_ids(
         entity, kept.cluster_seed, kept.survivors, kept.parts, registry, key_from_cluster_id
     )
-
-    # Ids none of whose records is staged now go dormant: their party may be back tomorrow.
-    dormant_now = (
-        registry.filter(pl.col("status") == "ACTIVE")
-        .join(kept.survivors, on="master_id", how="anti")
-        .join(kept.merged, left_on="master_id", right_on="retired_id", how="anti")
-    )["master_id"]
-    revived = registry.filter(pl.col("status").is_in(["DORMANT", "RETIRED"])).join(
-        kept.survivors, on="master_id", how="semi"
-    )["master_id"]
+    dormant_now, revived = _dormant_and_revived(registry, kept)
     retired = _retired_rows(entity, kept.merged, run_id, run_at)
     new_registry = pl.concat(
         [
@@ -346,28 +289,11 @@ def assign_identity(
             ),
         ]
     ).sort("created_at", "master_id", nulls_last=True)
-
-    ids = pl.concat([kept.survivors, fresh.select("cluster_id", "master_id")]).join(
-        new_registry.select("master_id", "master_key"), on="master_id", how="left"
-    )
-    assignment = conform_frame(
-        members.select("record_key", "cluster_id").join(
-            ids, on="cluster_id", how="left", maintain_order="left"
-        ),
-        ASSIGNMENT_SCHEMA,
-    )
-    metrics = {
-        "golden_records": kept.cluster_seed.height,
-        "merges": kept.merged.height,
-        "splits": kept.parts.group_by("prev_id").len().filter(pl.col("len") > 1).height,
-        "new_ids": fresh.height,
-        "retired_ids": retired.height,
-        "dormant_ids": dormant_now.len(),
-        "revived_ids": revived.len(),
-        "kept_ids": kept.survivors.height,
-    }
+    metrics = _identity_metrics(kept, fresh, retired, dormant_now, revived)
     log.info("%s identity: %s", entity, metrics)
-    return IdentityAssignment(assignment, new_registry, retired, metrics)
+    return IdentityAssignment(
+        _assignment(members, kept, fresh, new_registry), new_registry, retired, metrics
+    )
 
 
 def _registry_after(

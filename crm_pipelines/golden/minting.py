@@ -209,18 +209,9 @@ def fresh_ids(
     return fresh.with_columns(new_ids.alias("master_id"), new_keys.alias("master_key"))
 
 
-def _resolve_clashes(
-    entity: str,
-    frame: pl.DataFrame,
-    clashing: pl.DataFrame,
-    taken_ids: pl.Series,
-    taken_keys: pl.Series,
-    keys_given: bool,
-) -> pl.DataFrame:
-    """Re-derive the ids of the seeds that collide, exactly as one-by-one minting would.
-
-    Falls back to minting everything one by one when a re-derived id would displace a
-    later seed's id (vanishingly rare)."""
+def _retry_candidates(entity: str, clashing: pl.DataFrame, keys_given: bool) -> pl.DataFrame:
+    """rank, seed, attempt, id, key: the first few ids (and keys) one-by-one minting would try
+    for each colliding seed, hashed in bulk rather than one retry at a time."""
     attempts = pl.DataFrame(
         {"attempt": list(range(_RETRIES_IN_BULK + 1))}, schema={"attempt": pl.Int64}
     )
@@ -237,8 +228,20 @@ def _resolve_clashes(
     candidates = candidates.with_columns(uuid5_series(names).alias("id"))
     if not keys_given:
         candidates = candidates.with_columns(business_key_expr(entity, pl.col("id")).alias("key"))
-    clean = frame.join(clashing.select("rank"), on="rank", how="anti")
-    candidates = (
+    return candidates
+
+
+def _with_holders(
+    candidates: pl.DataFrame,
+    clean: pl.DataFrame,
+    taken_ids: pl.Series,
+    taken_keys: pl.Series,
+    keys_given: bool,
+) -> pl.DataFrame:
+    """The candidates marked with what already holds their id or key: the registry
+    (id_taken, key_taken) or a seed minted without a clash (id_holder, key_holder: its rank),
+    in seed order and attempt order, as one-by-one minting would meet them."""
+    return (
         candidates.with_columns(
             pl.col("id").is_in(taken_ids.implode()).alias("id_taken"),
             (pl.col("key").is_in(taken_keys.implode()) & pl.lit(not keys_given)).alias("key_taken"),
@@ -253,6 +256,14 @@ def _resolve_clashes(
         )
         .sort("rank", "attempt")
     )
+
+
+def _first_free_attempts(
+    entity: str, candidates: pl.DataFrame, keys_given: bool
+) -> dict[int, tuple[str, str]] | None:
+    """rank -> (id, key): each colliding seed's first attempt that nothing holds, nor an
+    earlier colliding seed took. None when one-by-one minting would differ: a later seed
+    holds the id or key, or every attempt hashed up front is taken."""
     held_ids: set[str] = set()
     held_keys: set[str] = set()
     chosen: dict[int, tuple[str, str]] = {}
@@ -260,7 +271,7 @@ def _resolve_clashes(
         for option in options.iter_rows(named=True):
             holders = [h for h in (option["id_holder"], option["key_holder"]) if h is not None]
             if any(holder > rank for holder in holders):
-                return _fallback(entity, frame, taken_ids, taken_keys, keys_given)
+                return None
             if option["id_taken"] or option["key_taken"] or holders:
                 continue
             if option["id"] in held_ids or (not keys_given and option["key"] in held_keys):
@@ -277,7 +288,12 @@ def _resolve_clashes(
             held_keys.add(option["key"])
             break
         else:
-            return _fallback(entity, frame, taken_ids, taken_keys, keys_given)
+            return None
+    return chosen
+
+
+def _with_chosen(frame: pl.DataFrame, chosen: dict[int, tuple[str, str]]) -> pl.DataFrame:
+    """The frame with the re-derived ids and keys in place of the colliding ones."""
     fixed = pl.DataFrame(
         {
             "rank": list(chosen),
@@ -293,6 +309,28 @@ def _resolve_clashes(
         )
         .drop("new_id", "new_key")
     )
+
+
+def _resolve_clashes(
+    entity: str,
+    frame: pl.DataFrame,
+    clashing: pl.DataFrame,
+    taken_ids: pl.Series,
+    taken_keys: pl.Series,
+    keys_given: bool,
+) -> pl.DataFrame:
+    """Re-derive the ids of the seeds that collide, exactly as one-by-one minting would.
+
+    Falls back to minting everything one by one when a re-derived id would displace a
+    later seed's id (vanishingly rare)."""
+    clean = frame.join(clashing.select("rank"), on="rank", how="anti")
+    candidates = _with_holders(
+        _retry_candidates(entity, clashing, keys_given), clean, taken_ids, taken_keys, keys_given
+    )
+    chosen = _first_free_attempts(entity, candidates, keys_given)
+    if chosen is None:
+        return _fallback(entity, frame, taken_ids, taken_keys, keys_given)
+    return _with_chosen(frame, chosen)
 
 
 def _fallback(

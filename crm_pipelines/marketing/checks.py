@@ -25,16 +25,14 @@ def _with_problem(frame: pl.DataFrame, problem: pl.Expr) -> pl.DataFrame:
     return frame.with_columns(problem.alias("problem")).filter(pl.col("problem").is_not_null())
 
 
-def missing_consent(targets: pl.DataFrame, master: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
-    """Targets whose golden record does not hold consent for the channel, or whose stated
-    proof is not the lineage statement behind that consent."""
-    rules = load_campaign_rules()
+def _golden_consent(master: Mapping[str, pl.DataFrame], attributes: list[str]) -> pl.LazyFrame:
+    """entity, master_id, attribute, golden_consent: what each golden person and lead says
+    about every consent attribute, one row per statement, as the targets are keyed."""
     consent_of = {
         "person": golden(master, "person").rename({"person_id": "master_id"}),
         "lead": golden(master, "lead").rename({"lead_id": "master_id"}),
     }
-    attributes = list(rules.consent_attribute.values())
-    golden_consent = pl.concat(
+    return pl.concat(
         [
             frame.select("master_id", *attributes)
             .unpivot(index="master_id", on=attributes, variable_name="attribute")
@@ -42,32 +40,66 @@ def missing_consent(targets: pl.DataFrame, master: Mapping[str, pl.DataFrame]) -
             for entity, frame in consent_of.items()
         ]
     ).rename({"value": "golden_consent"})
-    proofs = golden(master, "attribute_lineage").select(
-        "entity",
-        "master_id",
-        "attribute",
-        pl.col("source_system").alias("consent_source_system"),
-        pl.col("source_id").alias("consent_source_id"),
-        pl.lit(True).alias("proof_exists"),
-    )
-    checked = (
-        targets.lazy()
-        .with_columns(
-            pl.when(pl.col("target_kind") == "LEAD")
-            .then(pl.lit("lead"))
-            .otherwise(pl.lit("person"))
-            .alias("entity"),
-            pl.when(pl.col("target_kind") == "LEAD")
-            .then(pl.col("target_id"))
-            .otherwise(pl.col("person_id"))
-            .alias("master_id"),
-            pl.col("channel")
-            .replace_strict(rules.consent_attribute, default=None)
-            .alias("attribute"),
+
+
+def _consent_proofs(master: Mapping[str, pl.DataFrame]) -> pl.LazyFrame:
+    """The source statements in the attribute lineage, as a target would name its proof."""
+    return (
+        golden(master, "attribute_lineage")
+        .select(
+            "entity",
+            "master_id",
+            "attribute",
+            pl.col("source_system").alias("consent_source_system"),
+            pl.col("source_id").alias("consent_source_id"),
+            pl.lit(True).alias("proof_exists"),
         )
-        .join(golden_consent, on=["entity", "master_id", "attribute"], how="left")
+        .unique()
+    )
+
+
+def _consent_subject(targets: pl.LazyFrame, consent_attribute: Mapping[str, str]) -> pl.LazyFrame:
+    """The targets with the golden record and consent attribute their channel needs: the
+    lead itself, or the customer's contact person."""
+    is_lead = pl.col("target_kind") == "LEAD"
+    return targets.with_columns(
+        pl.when(is_lead).then(pl.lit("lead")).otherwise(pl.lit("person")).alias("entity"),
+        pl.when(is_lead)
+        .then(pl.col("target_id"))
+        .otherwise(pl.col("person_id"))
+        .alias("master_id"),
+        pl.col("channel").replace_strict(consent_attribute, default=None).alias("attribute"),
+    )
+
+
+def _consent_problem() -> pl.Expr:
+    """Why a target's consent does not hold, or null when it does."""
+    return (
+        pl.when(pl.col("attribute").is_null())
+        .then(pl.lit("unknown channel"))
+        .when(pl.col("golden_consent").is_null())
+        .then(pl.lit("no consent statement in the golden record"))
+        .when(pl.col("golden_consent").not_())
+        .then(pl.lit("consent withdrawn in the golden record"))
+        .when(pl.col("proof_exists").is_null())
+        .then(pl.lit("the stated consent source is not in the attribute lineage"))
+    )
+
+
+def missing_consent(targets: pl.DataFrame, master: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """Targets whose golden record does not hold consent for the channel, or whose stated
+    proof is not the lineage statement behind that consent."""
+    rules = load_campaign_rules()
+    attributes = list(rules.consent_attribute.values())
+    checked = (
+        _consent_subject(targets.lazy(), rules.consent_attribute)
         .join(
-            proofs.unique(),
+            _golden_consent(master, attributes),
+            on=["entity", "master_id", "attribute"],
+            how="left",
+        )
+        .join(
+            _consent_proofs(master),
             on=[
                 "entity",
                 "master_id",
@@ -80,35 +112,23 @@ def missing_consent(targets: pl.DataFrame, master: Mapping[str, pl.DataFrame]) -
         )
         .collect()
     )
-    problem = (
-        pl.when(pl.col("attribute").is_null())
-        .then(pl.lit("unknown channel"))
-        .when(pl.col("golden_consent").is_null())
-        .then(pl.lit("no consent statement in the golden record"))
-        .when(pl.col("golden_consent").not_())
-        .then(pl.lit("consent withdrawn in the golden record"))
-        .when(pl.col("proof_exists").is_null())
-        .then(pl.lit("the stated consent source is not in the attribute lineage"))
-    )
-    return _with_problem(checked, problem).select(*targets.columns, "problem")
+    return _with_problem(checked, _consent_problem()).select(*targets.columns, "problem")
 
 
-def invalid_contact(targets: pl.DataFrame, master: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
-    """Targets whose contact is not valid for the channel (re-validated from scratch) or is
-    not the contact the golden record holds for the person or lead."""
-    emails = _validate_distinct(
-        targets.filter(pl.col("channel") == "EMAIL")["contact"], "email"
-    ).rename({"valid": "email_ok"})
-    phones = _validate_distinct(
-        targets.filter(pl.col("channel") == "SMS")["contact"], "mobile"
-    ).rename({"valid": "phone_ok"})
+def _valid_addresses(master: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """address_id, address_ok: whether each golden address passed address quality."""
     valid_status = load_campaign_rules().address_valid_status
-    addresses = (
+    return (
         golden(master, "crm_address")
         .select("address_id", (pl.col("quality_status") == valid_status).alias("address_ok"))
         .collect()
     )
-    on_record = pl.concat(
+
+
+def _contacts_on_record(master: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """record_id, record_email, record_phone, record_kind: the contacts each golden person
+    (a customer's target) and lead holds, which a target's contact must be."""
+    return pl.concat(
         [
             golden(master, kind)
             .select(
@@ -123,25 +143,12 @@ def invalid_contact(targets: pl.DataFrame, master: Mapping[str, pl.DataFrame]) -
             )
         ]
     ).collect()
-    checked = (
-        targets.with_columns(
-            pl.when(pl.col("target_kind") == "LEAD")
-            .then(pl.col("target_id"))
-            .otherwise(pl.col("person_id"))
-            .alias("record_id")
-        )
-        .join(emails, on="contact", how="left")
-        .join(phones, on="contact", how="left")
-        .join(addresses, on="address_id", how="left")
-        .join(
-            on_record,
-            left_on=["target_kind", "record_id"],
-            right_on=["record_kind", "record_id"],
-            how="left",
-        )
-    )
+
+
+def _contact_problem() -> pl.Expr:
+    """Why a target's contact is not usable on its channel, or null when it is."""
     channel = pl.col("channel")
-    problem = (
+    return (
         pl.when(pl.col("contact").is_null())
         .then(pl.lit("no contact"))
         .when((channel == "EMAIL") & pl.col("email_ok").not_())
@@ -159,7 +166,35 @@ def invalid_contact(targets: pl.DataFrame, master: Mapping[str, pl.DataFrame]) -
         .when(~channel.is_in(["EMAIL", "SMS", "POST"]))
         .then(pl.lit("unknown channel"))
     )
-    return _with_problem(checked, problem).select(*targets.columns, "problem")
+
+
+def invalid_contact(targets: pl.DataFrame, master: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """Targets whose contact is not valid for the channel (re-validated from scratch) or is
+    not the contact the golden record holds for the person or lead."""
+    emails = _validate_distinct(
+        targets.filter(pl.col("channel") == "EMAIL")["contact"], "email"
+    ).rename({"valid": "email_ok"})
+    phones = _validate_distinct(
+        targets.filter(pl.col("channel") == "SMS")["contact"], "mobile"
+    ).rename({"valid": "phone_ok"})
+    checked = (
+        targets.with_columns(
+            pl.when(pl.col("target_kind") == "LEAD")
+            .then(pl.col("target_id"))
+            .otherwise(pl.col("person_id"))
+            .alias("record_id")
+        )
+        .join(emails, on="contact", how="left")
+        .join(phones, on="contact", how="left")
+        .join(_valid_addresses(master), on="address_id", how="left")
+        .join(
+            _contacts_on_record(master),
+            left_on=["target_kind", "record_id"],
+            right_on=["record_kind", "record_id"],
+            how="left",
+        )
+    )
+    return _with_problem(checked, _contact_problem()).select(*targets.columns, "problem")
 
 
 def duplicate_contacts(targets: pl.DataFrame) -> pl.DataFrame:

@@ -1,15 +1,7 @@
 """Per channel, who may be contacted where: consent with its proof, and a valid contact.
 
 Everything here is campaign-independent and computed once per run for all customers and
-leads; campaigns only join to it.
-
-POST decision: a customer's letter goes to an address that passed address quality, taken
-from the customer's own addresses and -- when the contact is the customer's OWNER (for an
-individual customer: its holder) -- that person's own addresses too, the best address role
-first (CORRESPONDENCE, REGISTERED, ...); at equal role address_owner_priority decides
-(customer first). A company's sales or billing contact is written to at the company's
-address, never at their private one; an individual whose holder record carries a
-CORRESPONDENCE address gets the letter there.
+leads; campaigns only join to it. Where a letter goes: postal.py.
 """
 
 from __future__ import annotations
@@ -17,6 +9,13 @@ from __future__ import annotations
 import polars as pl
 
 from crm_pipelines.marketing.frames import WITHDRAWN_COLUMNS
+from crm_pipelines.marketing.postal import (
+    ADDRESS_COLUMNS,
+    best_postal_address,
+    owner_best_address,
+    person_address_first,
+    with_post_address,
+)
 from crm_pipelines.marketing.rules import CampaignRules
 
 GIVEN = "GIVEN"
@@ -117,62 +116,6 @@ def direct_contact(channel: str) -> pl.Expr:
     return pl.lit(None, dtype=pl.String)
 
 
-def postal_addresses(address: pl.LazyFrame, rules: CampaignRules) -> pl.LazyFrame:
-    """Addresses that passed address quality, with envelope lines and the one-line contact
-    ("Street 12, 110 00 Praha, CZ"; the unparsed address_line when nothing is structured)."""
-
-    def joined(parts: list[pl.Expr], separator: str) -> pl.Expr:
-        text = pl.concat_str(parts, separator=separator, ignore_nulls=True)
-        return pl.when(text != "").then(text)
-
-    # a village without streets is addressed by its name and house number (as in golden)
-    line_1 = pl.when(pl.col("street").is_not_null() | pl.col("house_number").is_not_null()).then(
-        joined([pl.coalesce("street", "city"), pl.col("house_number")], " ")
-    )
-    line_2 = joined([pl.col("postcode"), pl.col("city")], " ")
-    return (
-        address.filter(pl.col("quality_status") == rules.address_valid_status)
-        .with_columns(line_1.alias("line_1"), line_2.alias("line_2"))
-        .select(
-            "address_id",
-            pl.coalesce("line_1", "address_line").alias("address_line_1"),
-            pl.col("line_2").alias("address_line_2"),
-            pl.col("country").alias("address_country"),
-            pl.when(pl.col("line_1").is_not_null() | pl.col("line_2").is_not_null())
-            .then(joined([pl.col("line_1"), pl.col("line_2"), pl.col("country")], ", "))
-            .otherwise(joined([pl.col("address_line"), pl.col("country")], ", "))
-            .alias("postal_contact"),
-        )
-    )
-
-
-def best_postal_address(
-    address_role: pl.LazyFrame, postal: pl.LazyFrame, owner_kind: str, rules: CampaignRules
-) -> pl.LazyFrame:
-    """Per owner of one kind: its best valid address (address role priority, then id)."""
-    usable = (
-        address_role.filter(pl.col("owner_kind") == owner_kind)
-        .with_columns(rules.rank("role_type", rules.address_role_priority).alias("address_rank"))
-        .filter(pl.col("address_rank").is_not_null())
-        .join(postal.select("address_id", "postal_contact"), on="address_id")
-        .with_columns((pl.len().over("owner_id") > 1).alias("several"))
-    )
-    return pl.concat(
-        [
-            usable.filter(~pl.col("several")),
-            usable.filter(pl.col("several"))
-            .sort("owner_id", "address_rank", "address_id")
-            .unique(subset=["owner_id"], keep="first", maintain_order=True),
-        ]
-    ).select(
-        "owner_id",
-        "address_id",
-        "address_rank",
-        pl.col("role_type").alias("address_role"),
-        "postal_contact",
-    )
-
-
 def _decide(contact_col: str) -> pl.Expr:
     """The reason a candidate is not contactable on the channel, or null when it is. A
     contact point withdrawn on any record (suppression list) is not used, whatever the
@@ -186,6 +129,65 @@ def _decide(contact_col: str) -> pl.Expr:
         .when(pl.col("withdrawn_source_id").is_not_null())
         .then(pl.lit("CONTACT_WITHDRAWN"))
         .otherwise(pl.lit(None, dtype=pl.String))
+    )
+
+
+def _ranked_roles(
+    customer_no: pl.LazyFrame, people: pl.LazyFrame, person_role: pl.LazyFrame, rules: CampaignRules
+) -> pl.LazyFrame:
+    """c, p, role_rank, role_type: each customer's contact persons at their best role, and
+    whether the customer has several (only those need ranking). Collected once: every
+    channel joins it."""
+    return (
+        person_role.with_columns(rules.rank("role_type", rules.role_priority).alias("role_rank"))
+        .filter(pl.col("role_rank").is_not_null())
+        .join(customer_no, on="customer_id")
+        .join(people.select("person_id", "p"), on="person_id")
+        .select("c", "p", "role_rank", "role_type")
+        .sort("c", "p", "role_rank")
+        .unique(subset=["c", "p"], keep="first", maintain_order=True)
+        .with_columns((pl.len().over("c") > 1).alias("several"))
+        .collect()
+        .lazy()
+    )
+
+
+def _best_person_per_customer(options: pl.LazyFrame) -> list[pl.LazyFrame]:
+    """On one channel, per customer: the highest-role person who qualifies, else the top
+    person with the reason. Most customers have one contact person: only the others need
+    ranking."""
+    return [
+        options.filter(~pl.col("several")),
+        options.filter(pl.col("several"))
+        .sort("c", pl.col("reason").is_not_null(), "role_rank", "p")
+        .unique(subset=["c"], keep="first", maintain_order=True),
+    ]
+
+
+def _contact_rows(chosen: pl.LazyFrame, people: pl.LazyFrame, rules: CampaignRules) -> pl.LazyFrame:
+    """The chosen persons as contact rows: keyed by contact_key, with the name a letter or
+    message greets them by."""
+    names = people.select(
+        "p",
+        "person_id",
+        pl.concat_str(
+            [pl.col("first_name"), pl.col("last_name")], separator=" ", ignore_nulls=True
+        ).alias("salutation_name"),
+    )
+    return chosen.join(names, on="p").select(
+        channel_key("c", pl.col("channel"), rules),
+        "person_id",
+        "role_type",
+        "role_rank",
+        "contact",
+        "salutation_name",
+        "consent_source_system",
+        "consent_source_id",
+        "consent_updated_at",
+        *WITHDRAWN_COLUMNS.values(),
+        "reason",
+        *ADDRESS_COLUMNS,
+        "address_owner",
     )
 
 
@@ -207,39 +209,11 @@ def customer_contacts(
     this step took most of the run at a million customers.
     """
     people = person.with_row_index("p").collect().lazy()
-    roles = (
-        person_role.with_columns(rules.rank("role_type", rules.role_priority).alias("role_rank"))
-        .filter(pl.col("role_rank").is_not_null())
-        .join(customer_no, on="customer_id")
-        .join(people.select("person_id", "p"), on="person_id")
-        .select("c", "p", "role_rank", "role_type")
-        .sort("c", "p", "role_rank")
-        .unique(subset=["c", "p"], keep="first", maintain_order=True)
-        .with_columns((pl.len().over("c") > 1).alias("several"))
-        .collect()
-        .lazy()
-    )
+    roles = _ranked_roles(customer_no, people, person_role, rules)
     statements = latest_statements(
         lineage, "person", people, "person_id", "p", list(rules.consent_attribute.values())
     )
-    person_first = rules.address_owner_priority.index("PERSON") < (
-        rules.address_owner_priority.index("CUSTOMER")
-    )
-
-    def best_address(kind: str, keys: pl.LazyFrame, id_col: str, key: str) -> pl.LazyFrame:
-        prefix = kind.lower()
-        return (
-            best_postal_address(address_role, postal, kind, rules)
-            .join(keys.select(id_col, key), left_on="owner_id", right_on=id_col)
-            .select(
-                key,
-                pl.col("address_id").alias(f"{prefix}_address_id"),
-                pl.col("address_rank").alias(f"{prefix}_address_rank"),
-                pl.col("address_role").alias(f"{prefix}_address_role"),
-                pl.col("postal_contact").alias(f"{prefix}_postal_contact"),
-            )
-        )
-
+    person_first = person_address_first(rules)
     per_channel = []
     for channel, attribute in rules.consent_attribute.items():
         options = roles.join(
@@ -248,50 +222,20 @@ def customer_contacts(
             how="left",
         )
         if channel == POST:
-            options = _with_post_address(
+            options = with_post_address(
                 options,
-                best_address("CUSTOMER", customer_no, "customer_id", "c"),
-                best_address("PERSON", people, "person_id", "p"),
+                owner_best_address(
+                    address_role, postal, rules, "CUSTOMER", customer_no, "customer_id", "c"
+                ),
+                owner_best_address(address_role, postal, rules, "PERSON", people, "person_id", "p"),
                 person_first,
                 rules.own_address_roles,
             )
         options = options.with_columns(
             _decide("contact").alias("reason"), pl.lit(channel).alias("channel")
         )
-        # most customers have one contact person: only the others need ranking
-        per_channel.append(options.filter(~pl.col("several")))
-        per_channel.append(
-            options.filter(pl.col("several"))
-            .sort("c", pl.col("reason").is_not_null(), "role_rank", "p")
-            .unique(subset=["c"], keep="first", maintain_order=True)
-        )
-
-    names = people.select(
-        "p",
-        "person_id",
-        pl.concat_str(
-            [pl.col("first_name"), pl.col("last_name")], separator=" ", ignore_nulls=True
-        ).alias("salutation_name"),
-    )
-    return (
-        pl.concat(per_channel, how="diagonal")
-        .join(names, on="p")
-        .select(
-            channel_key("c", pl.col("channel"), rules),
-            "person_id",
-            "role_type",
-            "role_rank",
-            "contact",
-            "salutation_name",
-            "consent_source_system",
-            "consent_source_id",
-            "consent_updated_at",
-            *WITHDRAWN_COLUMNS.values(),
-            "reason",
-            *ADDRESS_COLUMNS,
-            "address_owner",
-        )
-    )
+        per_channel.extend(_best_person_per_customer(options))
+    return _contact_rows(pl.concat(per_channel, how="diagonal"), people, rules)
 
 
 def channel_key(key: str, channel: pl.Expr, rules: CampaignRules) -> pl.Expr:
@@ -300,52 +244,6 @@ def channel_key(key: str, channel: pl.Expr, rules: CampaignRules) -> pl.Expr:
         {ch: i for i, ch in enumerate(rules.channels)}, default=None, return_dtype=pl.UInt64
     )
     return (pl.col(key).cast(pl.UInt64) * len(rules.channels) + channel_no).alias("contact_key")
-
-
-ADDRESS_COLUMNS = ["address_id", "address_role"]
-
-
-def _with_post_address(
-    options: pl.LazyFrame,
-    customer_addr: pl.LazyFrame,
-    person_addr: pl.LazyFrame,
-    person_first: bool,
-    own_address_roles: tuple[str, ...],
-) -> pl.LazyFrame:
-    """The letter's address: the better address role of the customer's and the person's own
-    best valid address; at equal role address_owner_priority decides."""
-    person_rank, customer_rank = pl.col("person_address_rank"), pl.col("customer_address_rank")
-    take_person = (
-        pl.col("person_address_id").is_not_null()
-        & pl.col("role_type").is_in(list(own_address_roles))
-    ) & (
-        pl.col("customer_address_id").is_null()
-        | (person_rank < customer_rank)
-        | ((person_rank == customer_rank) & pl.lit(person_first))
-    )
-    return (
-        options.join(customer_addr, on="c", how="left")
-        .join(person_addr, on="p", how="left")
-        .with_columns(
-            pl.when(take_person)
-            .then(pl.col("person_address_id"))
-            .otherwise(pl.col("customer_address_id"))
-            .alias("address_id"),
-            pl.when(take_person)
-            .then(pl.col("person_address_role"))
-            .otherwise(pl.col("customer_address_role"))
-            .alias("address_role"),
-            pl.when(take_person)
-            .then(pl.lit("contact person"))
-            .when(pl.col("customer_address_id").is_not_null())
-            .then(pl.lit("customer"))
-            .alias("address_owner"),
-            pl.when(take_person)
-            .then(pl.col("person_postal_contact"))
-            .otherwise(pl.col("customer_postal_contact"))
-            .alias("contact"),
-        )
-    )
 
 
 def lead_contacts(

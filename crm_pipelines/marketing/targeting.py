@@ -16,12 +16,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from crm_pipelines.marketing.contacts import (
-    channel_key,
-    customer_contacts,
-    lead_contacts,
-    postal_addresses,
-)
+from crm_pipelines.marketing.contacts import channel_key, customer_contacts, lead_contacts
 from crm_pipelines.marketing.frames import (
     EXCLUSION_SCHEMA,
     SUPPRESSION_SCHEMA,
@@ -31,6 +26,7 @@ from crm_pipelines.marketing.frames import (
     golden,
     proof_columns,
 )
+from crm_pipelines.marketing.postal import postal_addresses
 from crm_pipelines.marketing.rules import CampaignRules, load_campaign_rules, render
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ import polars as pl
 
 from crm_pipelines.match.config import similarity_cutoff
 from crm_pipelines.match.name_compare import names_swapped
-from crm_pipelines.match.settings import lead_to_customer_settings
+from crm_pipelines.match.settings import LeadToCustomerSettings, lead_to_customer_settings
 from crm_pipelines.match.similarity import JW, similarity
 from crm_pipelines.match.standard_forms import organization_name
 from crm_pipelines.match.standardize import lead_features, read_columns, with_name_features
@@ -77,15 +77,9 @@ def _contacts_meeting(lead: pl.DataFrame, raw: pl.DataFrame) -> pl.DataFrame:
     return with_name_features(raw.filter(meets)).select(CONTACT_COLUMNS)
 
 
-def match_leads_to_customers(
-    leads: pl.DataFrame, customers: Source, persons: Source | None = None
-) -> pl.DataFrame:
-    """lead_record_key, customer_record_key, score (probability), reason -- best per lead."""
-    if leads.height == 0:
-        return pl.DataFrame(schema=OUTPUT_SCHEMA)
-    cfg = lead_to_customer_settings()
-    w = cfg.weights
-    lead = lead_features(leads).select(
+def _lead_side(leads: pl.DataFrame) -> pl.DataFrame:
+    """Each lead's contacts and name features under the names the pair frame joins on."""
+    return lead_features(leads).select(
         pl.col("record_key").alias("lead_record_key"),
         "email",
         "phone",
@@ -95,7 +89,11 @@ def match_leads_to_customers(
         "fn_as_ln_stem",
         "org_norm",
     )
-    contacts = _contacts_meeting(lead, _raw_contacts(customers, persons))
+
+
+def _candidate_pairs(lead: pl.DataFrame, contacts: pl.DataFrame) -> pl.DataFrame:
+    """lead_record_key, customer_record_key of every lead and customer sharing an e-mail,
+    phone or organisation name that few enough customers share to be evidence."""
     # fan-out is counted over the contacts that meet a lead: a value shared by many customers
     # is shared by them all there too
     candidates = []
@@ -108,7 +106,121 @@ def match_leads_to_customers(
             .join(side.select(key, "customer_record_key"), on=key)
             .select("lead_record_key", "customer_record_key")
         )
-    pairs = pl.concat(candidates).unique()
+    return pl.concat(candidates).unique()
+
+
+def _with_similarities(p: pl.DataFrame) -> pl.DataFrame:
+    """The pairs with the organisation and surname similarities their levels read."""
+    org_sim = similarity(p["org_norm"], p["org_norm_c"], JW)
+    surname_sim = similarity(p["ln_stem"], p["ln_stem_c"], JW)
+    return p.with_columns(org_sim.alias("org_sim"), surname_sim.alias("surname_sim"))
+
+
+def _agreement_levels() -> dict[str, pl.Expr]:
+    """How a lead and a contact agree, field by field, as the expressions that both the
+    weights and the reason read: one definition, so the score and its reason cannot drift."""
+    name_present = pl.col("ln_stem").is_not_null() & pl.col("ln_stem_c").is_not_null()
+    same_initial = (
+        pl.col("fn_canon").str.slice(0, 1) == pl.col("fn_canon_c").str.slice(0, 1)
+    ).fill_null(False)
+    # ... or the names in the other order: a source that sends "surname first" (the
+    # person feeds carry such swaps too), read both ways
+    swapped = names_swapped(pl.col, lambda name: pl.col(f"{name}_c"))
+    return {
+        "email": (pl.col("email") == pl.col("email_c")).fill_null(False),
+        "phone": (pl.col("phone") == pl.col("phone_c")).fill_null(False),
+        "name_present": name_present,
+        "name_same": (
+            name_present
+            & (pl.col("ln_stem") == pl.col("ln_stem_c"))
+            & (pl.col("fn_canon") == pl.col("fn_canon_c")).fill_null(False)
+        ),
+        "name_alike": name_present
+        & (((pl.col("ln_stem") == pl.col("ln_stem_c")) & same_initial) | swapped.fill_null(False)),
+        # a typo in the surname (Zeman / eZman, Kořínková / Křínková), the first name the same
+        # or a form of it (its initial): one person as a clerk keyed him twice
+        "name_similar": (
+            name_present
+            & (pl.col("surname_sim") >= similarity_cutoff("last_name_similar_jw")).fill_null(False)
+            & same_initial
+        ),
+        "org_same": (pl.col("org_sim") >= similarity_cutoff("lead_org_same")).fill_null(False),
+        "org_similar": (pl.col("org_sim") >= similarity_cutoff("lead_org_similar")).fill_null(
+            False
+        ),
+    }
+
+
+def _log2_odds(level: dict[str, pl.Expr], cfg: LeadToCustomerSettings) -> pl.Expr:
+    """The prior plus each field's fixed Bayes factor (log2) at the level it reached."""
+    w = cfg.weights
+    return (
+        pl.lit(cfg.prior_log2_odds)
+        + pl.when(level["email"]).then(w["email_same"]).otherwise(0)
+        + pl.when(level["phone"]).then(w["phone_same"]).otherwise(0)
+        + pl.when(level["name_same"])
+        .then(w["name_same"])
+        .when(level["name_alike"])
+        .then(w["name_alike"])
+        .when(level["name_similar"])
+        .then(w["name_similar"])
+        .when(level["name_present"])
+        .then(w["name_different"])
+        .otherwise(0)
+        + pl.when(level["org_same"])
+        .then(w["org_name_same"])
+        .when(level["org_similar"])
+        .then(w["org_name_similar"])
+        .otherwise(0)
+    )
+
+
+def _reason(level: dict[str, pl.Expr]) -> pl.Expr:
+    """The same levels in words, for the steward reading why a lead was linked."""
+    return pl.concat_str(
+        [
+            pl.when(level["email"]).then(pl.lit("same e-mail")),
+            pl.when(level["phone"]).then(pl.lit("same phone")),
+            pl.when(level["name_same"])
+            .then(pl.lit("same name"))
+            .when(level["name_alike"])
+            .then(pl.lit("similar name"))
+            .when(level["name_similar"])
+            .then(pl.lit("surname misspelt"))
+            .when(level["name_present"])
+            .then(pl.lit("name differs")),
+            pl.when(level["org_same"])
+            .then(pl.lit("same organisation name"))
+            .when(level["org_similar"])
+            .then(pl.lit("similar organisation name")),
+        ],
+        separator="; ",
+        ignore_nulls=True,
+    )
+
+
+def _best_per_lead(scored: pl.DataFrame, threshold: float) -> pl.DataFrame:
+    """Each lead's highest-scoring customer (ties to the lowest key), if above the threshold."""
+    best = (
+        scored.sort(
+            ["lead_record_key", "score", "customer_record_key"], descending=[False, True, False]
+        )
+        .unique("lead_record_key", keep="first", maintain_order=True)
+        .filter(pl.col("score") >= threshold)
+    )
+    return best.select(list(OUTPUT_SCHEMA)).cast(OUTPUT_SCHEMA)
+
+
+def match_leads_to_customers(
+    leads: pl.DataFrame, customers: Source, persons: Source | None = None
+) -> pl.DataFrame:
+    """lead_record_key, customer_record_key, score (probability), reason -- best per lead."""
+    if leads.height == 0:
+        return pl.DataFrame(schema=OUTPUT_SCHEMA)
+    cfg = lead_to_customer_settings()
+    lead = _lead_side(leads)
+    contacts = _contacts_meeting(lead, _raw_contacts(customers, persons))
+    pairs = _candidate_pairs(lead, contacts)
     if pairs.height == 0:
         return pl.DataFrame(schema=OUTPUT_SCHEMA)
     p = pairs.join(lead, on="lead_record_key").join(contacts, on="customer_record_key", suffix="_c")
@@ -116,85 +228,16 @@ def match_leads_to_customers(
     p = p.filter(pl.col("holder") | pl.col("org_norm").is_not_null())
     if p.height == 0:
         return pl.DataFrame(schema=OUTPUT_SCHEMA)
-    org_sim = similarity(p["org_norm"], p["org_norm_c"], JW)
-    surname_sim = similarity(p["ln_stem"], p["ln_stem_c"], JW)
-    p = p.with_columns(org_sim.alias("org_sim"), surname_sim.alias("surname_sim"))
-    email = (pl.col("email") == pl.col("email_c")).fill_null(False)
-    phone = (pl.col("phone") == pl.col("phone_c")).fill_null(False)
-    name_present = pl.col("ln_stem").is_not_null() & pl.col("ln_stem_c").is_not_null()
-    name_same = (
-        name_present
-        & (pl.col("ln_stem") == pl.col("ln_stem_c"))
-        & (pl.col("fn_canon") == pl.col("fn_canon_c")).fill_null(False)
-    )
-    same_initial = (
-        pl.col("fn_canon").str.slice(0, 1) == pl.col("fn_canon_c").str.slice(0, 1)
-    ).fill_null(False)
-    # ... or the names in the other order: a source that sends "surname first" (the
-    # person feeds carry such swaps too), read both ways
-    swapped = names_swapped(pl.col, lambda name: pl.col(f"{name}_c"))
-    name_alike = name_present & (
-        ((pl.col("ln_stem") == pl.col("ln_stem_c")) & same_initial) | swapped.fill_null(False)
-    )
-    # a typo in the surname (Zeman / eZman, Kořínková / Křínková), the first name the same
-    # or a form of it (its initial): one person as a clerk keyed him twice
-    name_similar = (
-        name_present
-        & (pl.col("surname_sim") >= similarity_cutoff("last_name_similar_jw")).fill_null(False)
-        & same_initial
-    )
-    org_same = (pl.col("org_sim") >= similarity_cutoff("lead_org_same")).fill_null(False)
-    org_similar = (pl.col("org_sim") >= similarity_cutoff("lead_org_similar")).fill_null(False)
-    log2_odds = (
-        pl.lit(cfg.prior_log2_odds)
-        + pl.when(email).then(w["email_same"]).otherwise(0)
-        + pl.when(phone).then(w["phone_same"]).otherwise(0)
-        + pl.when(name_same)
-        .then(w["name_same"])
-        .when(name_alike)
-        .then(w["name_alike"])
-        .when(name_similar)
-        .then(w["name_similar"])
-        .when(name_present)
-        .then(w["name_different"])
-        .otherwise(0)
-        + pl.when(org_same)
-        .then(w["org_name_same"])
-        .when(org_similar)
-        .then(w["org_name_similar"])
-        .otherwise(0)
-    )
-    reason = pl.concat_str(
-        [
-            pl.when(email).then(pl.lit("same e-mail")),
-            pl.when(phone).then(pl.lit("same phone")),
-            pl.when(name_same)
-            .then(pl.lit("same name"))
-            .when(name_alike)
-            .then(pl.lit("similar name"))
-            .when(name_similar)
-            .then(pl.lit("surname misspelt"))
-            .when(name_present)
-            .then(pl.lit("name differs")),
-            pl.when(org_same)
-            .then(pl.lit("same organisation name"))
-            .when(org_similar)
-            .then(pl.lit("similar organisation name")),
-        ],
-        separator="; ",
-        ignore_nulls=True,
-    )
-    scored = p.with_columns(log2_odds.alias("log2_odds"), reason.alias("reason")).with_columns(
-        (1.0 / (1.0 + 2.0 ** (-pl.col("log2_odds")))).alias("score")
-    )
-    best = (
-        scored.sort(
-            ["lead_record_key", "score", "customer_record_key"], descending=[False, True, False]
+    level = _agreement_levels()
+    scored = (
+        _with_similarities(p)
+        .with_columns(
+            _log2_odds(level, cfg).alias("log2_odds"),
+            _reason(level).alias("reason"),
         )
-        .unique("lead_record_key", keep="first", maintain_order=True)
-        .filter(pl.col("score") >= cfg.threshold)
+        .with_columns((1.0 / (1.0 + 2.0 ** (-pl.col("log2_odds")))).alias("score"))
     )
-    return best.select(list(OUTPUT_SCHEMA)).cast(OUTPUT_SCHEMA)
+    return _best_per_lead(scored, cfg.threshold)
 
 
 def customer_of_leads(links: pl.DataFrame, customer_clusters: pl.DataFrame) -> pl.DataFrame:
