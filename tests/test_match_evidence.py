@@ -10,6 +10,7 @@ from factories.persons import synthetic_people_as
 
 from crm_pipelines.match import match_entity
 from crm_pipelines.match.comparisons import COMPARISONS
+from crm_pipelines.match.decisions import level_codes
 from crm_pipelines.match.scoring import train
 from crm_pipelines.staged import conform
 
@@ -184,6 +185,23 @@ def test_a_name_alone_is_never_an_automatic_match() -> None:
     assert result.metrics["uncorroborated"] >= 1
     reason = result.review.filter(pl.col("left_source_id").is_in(["r1", "r2"]))["reason"][0]
     assert reason.startswith("only the name agrees")
+
+
+def test_a_birth_date_years_apart_is_no_agreement_beside_a_rare_name() -> None:
+    """Two Radovan Zvonař born four years apart, nothing else in common: namesakes, or one
+    man with a date keyed wrong. A date within a generation is weighed by the model, but it
+    corroborates nothing: only the name agrees, so the pair is no automatic merge, and below
+    the MATCH threshold no steward's work either."""
+    rare = [
+        _person("r1", "Radovan", "Zvonař") | {"birth_date": dt.date(1961, 3, 2)},
+        _person("r2", "Radovan", "Zvonař") | {"birth_date": dt.date(1965, 11, 20)},
+    ]
+    records = pl.concat([synthetic_people_as("person", 800), _frame("person", rare)])
+    result = match_entity("person", records, settings={"pairs_min_score": 0.0})
+    pair = _pair(result, "r1", "r2")
+    assert pair["level_birth_date"] == level_codes("birth_date", "near")[0]
+    assert pair["decision"] == "NO_MATCH"
+    assert not result.review["left_source_id"].is_in(["r1", "r2"]).any()
 
 
 def test_a_bare_namesake_record_is_not_given_to_father_or_son() -> None:

@@ -27,7 +27,17 @@ if TYPE_CHECKING:
     from crm_pipelines.match.settings import EntitySettings, Veto
 
 PARTY_NAMES = ("first_name", "last_name", "org_name")  # what namesakes share
-NOT_AGREEING = ("missing", "different", "maiden_or_married", "gender_mismatch", "conflicting")
+# levels that are no agreement: a birth date years apart (near, within a generation) is
+# weighed by the model but corroborates nothing (FEBRL4: a swapped name with typos, born four
+# years apart, was MATCHed on it)
+NOT_AGREEING = (
+    "missing",
+    "different",
+    "near",
+    "maiden_or_married",
+    "gender_mismatch",
+    "conflicting",
+)
 
 
 def agrees(field: str) -> pl.Expr:
