@@ -38,18 +38,34 @@ def demote_ambiguous_attachments(
     if only_apart is not None:
         apart = only_apart.select(pl.col("l").alias("a"), pl.col("r").alias("b"))
     else:
-        # (lazy: only the columns read are filtered, not every scored column)
-        apart = (
-            scored.lazy()
-            .filter(
-                (pl.col("decision") == "STEWARD_NO_MATCH")
-                | ((pl.col("decision") == "NO_MATCH") & pl.col("veto") & pl.col("veto_identity"))
-            )
-            .select(pl.col("l").alias("a"), pl.col("r").alias("b"))
-            .collect()
-        )
+        apart = _kept_apart(scored)
     if apart.height == 0:
         return scored, 0
+    edges = _edges_to_demote(_wedges(scored, apart), decisive_margin)
+    if edges.len() == 0:
+        return scored, 0
+    demoted = np.zeros(scored.height, dtype=bool)
+    demoted[edges.to_numpy()] = True
+    return demote_to_review(scored, pl.lit(pl.Series(demoted)), AMBIGUOUS_NOTE)
+
+
+def _kept_apart(scored: pl.DataFrame) -> pl.DataFrame:
+    """(a, b): pairs a steward NO_MATCH or an identity veto keeps apart."""
+    # (lazy: only the columns read are filtered, not every scored column)
+    return (
+        scored.lazy()
+        .filter(
+            (pl.col("decision") == "STEWARD_NO_MATCH")
+            | ((pl.col("decision") == "NO_MATCH") & pl.col("veto") & pl.col("veto_identity"))
+        )
+        .select(pl.col("l").alias("a"), pl.col("r").alias("b"))
+        .collect()
+    )
+
+
+def _wedges(scored: pl.DataFrame, apart: pl.DataFrame) -> pl.DataFrame:
+    """Two MATCH edges (row `_edge`, `_edge_2`, their log2_odds) from one record x to two
+    records kept apart from each other (other < other_2)."""
     kept_apart = pl.concat([apart["a"], apart["b"]]).unique().implode()
     matched = (
         scored.lazy()
@@ -68,21 +84,18 @@ def demote_ambiguous_attachments(
             ),
         ]
     ).filter(pl.col("other").is_in(kept_apart))
-    wedges = (
+    return (
         ends.join(ends, on="x", suffix="_2")
         .filter(pl.col("other") < pl.col("other_2"))
         .join(apart, left_on=["other", "other_2"], right_on=["a", "b"], how="semi")
     )
+
+
+def _edges_to_demote(wedges: pl.DataFrame, decisive_margin: float) -> pl.Series:
+    """The weaker edge of every wedge, and the stronger one too unless it wins by the margin."""
     lead = pl.col("log2_odds") - pl.col("log2_odds_2")
-    # the weaker edge of every wedge, and the stronger one too unless it wins by the margin
     weaker = wedges.select(pl.when(lead >= 0).then("_edge_2").otherwise("_edge").alias("e"))
     close = wedges.filter(lead.abs() < decisive_margin).select(
         pl.when(lead >= 0).then("_edge").otherwise("_edge_2").alias("e")
     )
-    edges = pl.concat([weaker["e"], close["e"]]).unique()
-    if edges.len() == 0:
-        return scored, 0
-    demoted = np.zeros(scored.height, dtype=bool)
-    demoted[edges.to_numpy()] = True
-    hit = pl.lit(pl.Series(demoted))
-    return demote_to_review(scored, hit, AMBIGUOUS_NOTE)
+    return pl.concat([weaker["e"], close["e"]]).unique()
