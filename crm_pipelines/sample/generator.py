@@ -10,10 +10,11 @@ import numpy as np
 import polars as pl
 
 from crm_pipelines.sample import defects
-from crm_pipelines.sample.campaigns import write_campaigns, write_steward_decisions
+from crm_pipelines.sample.campaigns import write_campaigns
 from crm_pipelines.sample.holdings import account_records, address_records, lead_records
 from crm_pipelines.sample.parties import billing_contacts, customer_records, person_records
 from crm_pipelines.sample.population import World, build_world
+from crm_pipelines.sample.steward import write_steward_decisions
 from crm_pipelines.sample.writer import apply_aliases, write_feed
 
 log = logging.getLogger(__name__)
