@@ -16,6 +16,8 @@ MAX_REDRAWS = 200
 
 
 def _buildings(rng: np.random.Generator, n: int, country: np.ndarray) -> pl.DataFrame:
+    """n buildings of the given countries: a city by its weight, a street, číslo popisné,
+    an orientation number for most, and coordinates scattered around the city."""
     cities, streets = reference("cities"), reference("streets")
     city_idx = np.zeros(n, dtype=np.int64)
     street_idx = np.zeros(n, dtype=np.int64)
