@@ -1,10 +1,9 @@
-"""Campaigns and steward decisions: a handful of hand-shaped rows each."""
+"""Campaigns: a handful of hand-shaped rows (steward decisions: see steward.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from crm_pipelines.ingest.specs import feed_spec
@@ -226,52 +225,47 @@ CAMPAIGNS = [
 ]
 
 
-def write_campaigns(out_dir: Path) -> pl.DataFrame:
-    """Marketing's CSV (BOM) plus a BSS Parquet re-sending one campaign later; returns truth."""
-    rows = []
-    for i, (
-        code,
-        name,
-        status,
-        channel,
-        start,
-        end,
-        types,
-        segs,
-        ctry,
-        inc_c,
-        inc_l,
-        defect,
-    ) in enumerate(CAMPAIGNS):
-        rows.append(
-            {
-                "source_system": "MARKETING",
-                "source_id": f"CMP-{i + 1:04d}",
-                "updated_at": f"2026-11-{1 + i % 25:02d}T09:00:00+01:00",
-                "campaign_code": code,
-                "name": name,
-                "status": status,
-                "channel": channel,
-                "start_date": start,
-                "end_date": end,
-                "target_customer_types": types,
-                "target_segments": segs,
-                "target_countries": ctry,
-                "include_customers": inc_c,
-                "include_leads": inc_l,
-                "chars": '{"vip": true}' if i == 0 else ('{"budget": "high"}' if i == 3 else None),
-                "_defect": defect[0] if defect else ("BAD_CHARS" if i == 3 else None),
-                "_valid": not (defect and defect[1] == "ERROR"),
-            }
-        )
-    marketing = pl.DataFrame(rows, schema={c: pl.String for c in rows[0]} | {"_valid": pl.Boolean})
-    bss = marketing.filter(pl.col("campaign_code") == "WINTER-NET-2026").with_columns(
+def _marketing_row(i: int, campaign: tuple) -> dict:
+    """Row i of marketing's CSV; the fourth campaign also carries a chars blob that is not
+    allowed (a BAD_CHARS warning), the first a valid one."""
+    (code, name, status, channel, start, end, types, segs, ctry, inc_c, inc_l, defect) = campaign
+    return {
+        "source_system": "MARKETING",
+        "source_id": f"CMP-{i + 1:04d}",
+        "updated_at": f"2026-11-{1 + i % 25:02d}T09:00:00+01:00",
+        "campaign_code": code,
+        "name": name,
+        "status": status,
+        "channel": channel,
+        "start_date": start,
+        "end_date": end,
+        "target_customer_types": types,
+        "target_segments": segs,
+        "target_countries": ctry,
+        "include_customers": inc_c,
+        "include_leads": inc_l,
+        "chars": '{"vip": true}' if i == 0 else ('{"budget": "high"}' if i == 3 else None),
+        "_defect": defect[0] if defect else ("BAD_CHARS" if i == 3 else None),
+        "_valid": not (defect and defect[1] == "ERROR"),
+    }
+
+
+def _bss_resend(marketing: pl.DataFrame) -> pl.DataFrame:
+    """BSS sends the winter campaign again later, renamed and extended: one campaign, two records."""
+    return marketing.filter(pl.col("campaign_code") == "WINTER-NET-2026").with_columns(
         source_system=pl.lit("BSS"),
         source_id=pl.lit("BSS-CMP-77"),
         updated_at=pl.lit("2026-11-26T08:30:00Z"),
         name=pl.lit("Zimní internet za polovic (prodlouženo)"),
         end_date=pl.lit("2027-01-15"),
     )
+
+
+def write_campaigns(out_dir: Path) -> pl.DataFrame:
+    """Marketing's CSV (BOM) plus a BSS Parquet re-sending one campaign later; returns truth."""
+    rows = [_marketing_row(i, campaign) for i, campaign in enumerate(CAMPAIGNS)]
+    marketing = pl.DataFrame(rows, schema={c: pl.String for c in rows[0]} | {"_valid": pl.Boolean})
+    bss = _bss_resend(marketing)
     folder = out_dir / "campaign"
     folder.mkdir(parents=True, exist_ok=True)
     marketing.select(CAMPAIGN_COLUMNS).write_csv(
@@ -288,96 +282,4 @@ def write_campaigns(out_dir: Path) -> pl.DataFrame:
         party_id="campaign_code",
         expected_valid="_valid",
         defect="_defect",
-    )
-
-
-def write_steward_decisions(
-    out_dir: Path, records: pl.DataFrame, hard_negatives: pl.DataFrame, rng: np.random.Generator
-) -> pl.DataFrame:
-    """MATCH pairs of one real party across sources, NO_MATCH look-alikes, one unknown record."""
-    rows: list[dict] = []
-    valid = records.filter(pl.col("expected_valid"))
-    for entity in ("person", "customer", "lead", "address"):
-        multi = (
-            valid.filter(pl.col("entity") == entity)
-            .group_by("party_id", maintain_order=True)
-            .agg("source_system", "source_id")
-            .filter(pl.col("source_id").list.len() >= 2)
-        )
-        for r in multi.head(2).iter_rows(named=True):
-            rows.append(
-                {
-                    "entity": entity,
-                    "l": (r["source_system"][0], r["source_id"][0]),
-                    "r": (r["source_system"][1], r["source_id"][1]),
-                    "decision": "MATCH",
-                    "note": "ověřeno telefonicky",
-                }
-            )
-    # both records accepted: a decision on a quarantined record is the unknown-record case
-    keys = valid.select("entity", "source_system", "source_id")
-    accepted = hard_negatives.join(
-        keys.rename({"source_system": "left_source_system", "source_id": "left_source_id"}),
-        on=["entity", "left_source_system", "left_source_id"],
-        how="semi",
-    ).join(
-        keys.rename({"source_system": "right_source_system", "source_id": "right_source_id"}),
-        on=["entity", "right_source_system", "right_source_id"],
-        how="semi",
-    )
-    one_per_kind = accepted.unique(["entity", "kind"], keep="first", maintain_order=True)
-    for r in one_per_kind.head(4).iter_rows(named=True):
-        rows.append(
-            {
-                "entity": r["entity"],
-                "l": (r["left_source_system"], r["left_source_id"]),
-                "r": (r["right_source_system"], r["right_source_id"]),
-                "decision": "NO_MATCH",
-                "note": f"různé osoby ({r['kind']})",
-            }
-        )
-    rows.append(
-        {
-            "entity": "person",
-            "l": ("BSS", "P000000000"),
-            "r": ("ESHOP", "EU00000000"),
-            "decision": "MATCH",
-            "note": "záznam mezitím smazán",
-        }
-    )
-    out = pl.DataFrame(
-        {
-            "source_system": "BSS",
-            "source_id": [f"SD-{i + 1:05d}" for i in range(len(rows))],
-            "updated_at": [
-                f"2026-11-{10 + i % 15:02d}T14:{i % 60:02d}:00+01:00" for i in range(len(rows))
-            ],
-            "entity": [r["entity"] for r in rows],
-            "left_source_system": [r["l"][0] for r in rows],
-            "left_source_id": [r["l"][1] for r in rows],
-            "right_source_system": [r["r"][0] for r in rows],
-            "right_source_id": [r["r"][1] for r in rows],
-            "decision": [r["decision"] for r in rows],
-            "decided_by": [
-                ["jana.steward", "petr.dq", None][int(rng.integers(0, 3))] for _ in rows
-            ],
-            "decided_at": [
-                f"2026-11-{10 + i % 15:02d}T13:{i % 60:02d}:00+01:00" for i in range(len(rows))
-            ],
-            "note": [r["note"] for r in rows],
-        }
-    )
-    folder = out_dir / "steward_decision"
-    folder.mkdir(parents=True, exist_ok=True)
-    out.write_csv(folder / "steward_decisions.csv")
-    unknown = len(rows) - 1
-    return out.select(
-        entity=pl.lit("steward_decision"),
-        source_system="source_system",
-        source_id="source_id",
-        party_id=pl.lit(None, dtype=pl.String),
-        expected_valid=pl.lit(True),
-        defect=pl.when(pl.int_range(pl.len()) == unknown)
-        .then(pl.lit("UNKNOWN_RECORD"))
-        .otherwise(None),
     )

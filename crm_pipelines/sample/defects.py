@@ -116,164 +116,209 @@ def _contact_defects() -> list[Defect]:
     ]
 
 
+def _customer_classification_defects() -> list[Defect]:
+    """Broken or unknown party type, customer type, status and country: the record is unusable."""
+    return [
+        Defect("EMPTY_PARTY_TYPE", ERROR, ("party_type",)),
+        Defect("UNKNOWN_PARTY_TYPE", ERROR, ("party_type",), ("XX", "COMPANY_X")),
+        Defect("EMPTY_CUSTOMER_TYPE", ERROR, ("customer_type",)),
+        Defect("UNKNOWN_CUSTOMER_TYPE", ERROR, ("customer_type",), ("VIP", "RETAIL_X")),
+        Defect("UNKNOWN_STATUS", ERROR, ("status",), ("DELETED", "ZZ")),
+        Defect("EMPTY_COUNTRY", ERROR, ("country",)),
+        Defect("INVALID_COUNTRY", ERROR, ("country",), BAD_COUNTRY),
+    ]
+
+
+def _customer_identity_defects() -> list[Defect]:
+    """Missing names, wrong check digits and unknown codes on a customer's identity."""
+    return [
+        Defect(
+            "EMPTY_NAME_INDIVIDUAL",
+            ERROR,
+            ("first_name", "last_name"),
+            eligible=_party("INDIVIDUAL"),
+        ),
+        Defect(
+            "EMPTY_ORGANIZATION_NAME",
+            ERROR,
+            ("organization_name",),
+            eligible=_party("ORGANIZATION"),
+        ),
+        Defect(
+            "INVALID_ICO",
+            WARNING,
+            ("registration_no",),
+            transform=_last_digit_plus_one,
+            eligible=_not_null("registration_no"),
+        ),
+        Defect(
+            "INVALID_VAT",
+            WARNING,
+            ("vat_no",),
+            ("CZ1234567", "CZ 12", "DE12345", "CZABCDEFGH"),
+            eligible=_party("ORGANIZATION"),
+        ),
+        Defect("UNKNOWN_SEGMENT", WARNING, ("segment",), ("GOLD", "PLATINUM_X")),
+        Defect(
+            "UNKNOWN_LEGAL_FORM",
+            WARNING,
+            ("legal_form",),
+            ("XYZ", "LLC_X"),
+            eligible=_party("ORGANIZATION"),
+        ),
+    ]
+
+
+def _customer_hostile_text() -> list[Defect]:
+    """Names the pipeline must carry through unharmed (quotes, SQL, emoji, very long)."""
+    return [
+        Defect(
+            "HOSTILE_TEXT",
+            INFO,
+            ("last_name",),
+            HOSTILE,
+            eligible=_party("INDIVIDUAL"),
+            fixed_count=len(HOSTILE),
+        ),
+        Defect(
+            "HOSTILE_TEXT",
+            INFO,
+            ("organization_name",),
+            HOSTILE,
+            eligible=_party("ORGANIZATION"),
+            fixed_count=3,
+        ),
+    ]
+
+
+def _customer_defects() -> list[Defect]:
+    """Customers: broken contacts, classification and identity, plus hostile names."""
+    return (
+        _contact_defects()
+        + _customer_classification_defects()
+        + _customer_identity_defects()
+        + _customer_hostile_text()
+    )
+
+
+def _person_defects() -> list[Defect]:
+    """Contact people: broken contacts, roles, names and references to their customer."""
+    return _contact_defects() + [
+        Defect("EMPTY_ROLE", ERROR, ("role_type",)),
+        Defect("UNKNOWN_ROLE", ERROR, ("role_type",), ("BOSS", "CEO")),
+        Defect("EMPTY_LAST_NAME", ERROR, ("last_name",)),
+        Defect("EMPTY_FIRST_NAME", ERROR, ("first_name",)),
+        Defect(
+            "MISSING_CUSTOMER_REF",
+            ERROR,
+            ("customer_source_id",),
+            transform=lambda e: e + "-GONE",
+            eligible=_not_null("customer_source_id"),
+        ),
+        Defect(
+            "INVALID_BIRTH_NUMBER",
+            WARNING,
+            ("national_id",),
+            transform=lambda e: e.str.head(2) + "13" + e.str.slice(4),
+            eligible=_not_null("national_id"),
+        ),
+        Defect("HOSTILE_TEXT", INFO, ("first_name",), HOSTILE, fixed_count=4),
+    ]
+
+
+def _account_defects() -> list[Defect]:
+    """Accounts: references to the customer, codes, currency, IBAN and billing settings."""
+    return [
+        Defect("EMPTY_CUSTOMER_REF", ERROR, ("customer_source_id",)),
+        Defect(
+            "MISSING_CUSTOMER_REF",
+            ERROR,
+            ("customer_source_id",),
+            transform=lambda e: e + "-GONE",
+        ),
+        Defect("UNKNOWN_ACCOUNT_TYPE", ERROR, ("account_type",), ("LOAN", "POSTPAID_X")),
+        Defect("UNKNOWN_STATUS", ERROR, ("status",), ("FROZEN",)),
+        Defect("EMPTY_CURRENCY", ERROR, ("currency",)),
+        Defect("INVALID_CURRENCY", ERROR, ("currency",), ("KCS", "Kč", "EURO", "XYZ")),
+        Defect(
+            "INVALID_IBAN",
+            WARNING,
+            ("iban",),
+            transform=_last_digit_plus_one,
+            eligible=_not_null("iban"),
+        ),
+        Defect("BAD_DECIMAL", WARNING, ("credit_limit",), ("1 500,00 Kč", "tisíc", "1.500,00")),
+        Defect("UNKNOWN_BILLING_CYCLE", WARNING, ("billing_cycle",), ("WEEKLY", "DAILY")),
+        Defect("UNKNOWN_PAYMENT_METHOD", WARNING, ("payment_method",), ("CHEQUE", "BITCOIN")),
+        Defect(
+            "UNKNOWN_BILLING_CONTACT",
+            WARNING,
+            ("billing_contact_source_id",),
+            ("NEEXISTUJE", "P999999999"),
+        ),
+    ]
+
+
+def _address_defects() -> list[Defect]:
+    """Addresses: no usable form, unknown owner or role, bad country, postcode, coordinate."""
+    return [
+        Defect(
+            "NO_ADDRESS_FORM",
+            ERROR,
+            ("street", "house_number", "city", "postcode", "address_line"),
+        ),
+        Defect("UNKNOWN_OWNER_KIND", ERROR, ("owner_kind",), ("SHOP", "BUILDING")),
+        Defect("UNKNOWN_ROLE", ERROR, ("role_type",), ("HOME", "WORK")),
+        Defect("EMPTY_OWNER_REF", ERROR, ("owner_source_id",)),
+        Defect("MISSING_OWNER_REF", ERROR, ("owner_source_id",), transform=lambda e: e + "-GONE"),
+        Defect("EMPTY_COUNTRY", ERROR, ("country",)),
+        Defect("INVALID_COUNTRY", ERROR, ("country",), BAD_COUNTRY),
+        Defect(
+            "INVALID_POSTCODE",
+            WARNING,
+            ("postcode",),
+            BAD_POSTCODE,
+            eligible=_not_null("postcode"),
+        ),
+        Defect(
+            "BAD_COORDINATE",
+            WARNING,
+            ("latitude",),
+            ("N50.08", "abc"),
+            eligible=_not_null("latitude"),
+        ),
+    ]
+
+
+def _lead_defects() -> list[Defect]:
+    """Leads: no name, bad status and contacts, unknown channel, bad dates, hostile text."""
+    return [
+        Defect("NO_NAME", ERROR, ("first_name", "last_name", "organization_name")),
+        Defect("EMPTY_STATUS", ERROR, ("status",)),
+        Defect("UNKNOWN_STATUS", ERROR, ("status",), ("WON", "LOST_X")),
+        Defect("INVALID_EMAIL", WARNING, ("email",), BAD_EMAIL),
+        Defect("INVALID_PHONE", WARNING, ("phone",), BAD_PHONE),
+        Defect("INVALID_POSTCODE", WARNING, ("postcode",), BAD_POSTCODE),
+        Defect("UNKNOWN_CHANNEL", WARNING, ("channel",), ("FACEBOOK", "TIKTOK")),
+        Defect("BAD_BOOLEAN", WARNING, ("consent_sms",), BAD_BOOL),
+        Defect("BAD_CREATED_AT", WARNING, ("_created_bad",), ("včera", "2026-02-30")),
+        Defect("HOSTILE_TEXT", INFO, ("product_interest",), HOSTILE, fixed_count=len(HOSTILE)),
+    ]
+
+
+FEED_DEFECTS: dict[str, Callable[[], list[Defect]]] = {
+    "customer": _customer_defects,
+    "person": _person_defects,
+    "account": _account_defects,
+    "address": _address_defects,
+    "lead": _lead_defects,
+}
+
+
 def specs(feed: str) -> list[Defect]:
-    d = _common(feed)
-    if feed == "customer":
-        d += _contact_defects() + [
-            Defect("EMPTY_PARTY_TYPE", ERROR, ("party_type",)),
-            Defect("UNKNOWN_PARTY_TYPE", ERROR, ("party_type",), ("XX", "COMPANY_X")),
-            Defect("EMPTY_CUSTOMER_TYPE", ERROR, ("customer_type",)),
-            Defect("UNKNOWN_CUSTOMER_TYPE", ERROR, ("customer_type",), ("VIP", "RETAIL_X")),
-            Defect("UNKNOWN_STATUS", ERROR, ("status",), ("DELETED", "ZZ")),
-            Defect("EMPTY_COUNTRY", ERROR, ("country",)),
-            Defect("INVALID_COUNTRY", ERROR, ("country",), BAD_COUNTRY),
-            Defect(
-                "EMPTY_NAME_INDIVIDUAL",
-                ERROR,
-                ("first_name", "last_name"),
-                eligible=_party("INDIVIDUAL"),
-            ),
-            Defect(
-                "EMPTY_ORGANIZATION_NAME",
-                ERROR,
-                ("organization_name",),
-                eligible=_party("ORGANIZATION"),
-            ),
-            Defect(
-                "INVALID_ICO",
-                WARNING,
-                ("registration_no",),
-                transform=_last_digit_plus_one,
-                eligible=_not_null("registration_no"),
-            ),
-            Defect(
-                "INVALID_VAT",
-                WARNING,
-                ("vat_no",),
-                ("CZ1234567", "CZ 12", "DE12345", "CZABCDEFGH"),
-                eligible=_party("ORGANIZATION"),
-            ),
-            Defect("UNKNOWN_SEGMENT", WARNING, ("segment",), ("GOLD", "PLATINUM_X")),
-            Defect(
-                "UNKNOWN_LEGAL_FORM",
-                WARNING,
-                ("legal_form",),
-                ("XYZ", "LLC_X"),
-                eligible=_party("ORGANIZATION"),
-            ),
-            Defect(
-                "HOSTILE_TEXT",
-                INFO,
-                ("last_name",),
-                HOSTILE,
-                eligible=_party("INDIVIDUAL"),
-                fixed_count=len(HOSTILE),
-            ),
-            Defect(
-                "HOSTILE_TEXT",
-                INFO,
-                ("organization_name",),
-                HOSTILE,
-                eligible=_party("ORGANIZATION"),
-                fixed_count=3,
-            ),
-        ]
-    elif feed == "person":
-        d += _contact_defects() + [
-            Defect("EMPTY_ROLE", ERROR, ("role_type",)),
-            Defect("UNKNOWN_ROLE", ERROR, ("role_type",), ("BOSS", "CEO")),
-            Defect("EMPTY_LAST_NAME", ERROR, ("last_name",)),
-            Defect("EMPTY_FIRST_NAME", ERROR, ("first_name",)),
-            Defect(
-                "MISSING_CUSTOMER_REF",
-                ERROR,
-                ("customer_source_id",),
-                transform=lambda e: e + "-GONE",
-                eligible=_not_null("customer_source_id"),
-            ),
-            Defect(
-                "INVALID_BIRTH_NUMBER",
-                WARNING,
-                ("national_id",),
-                transform=lambda e: e.str.head(2) + "13" + e.str.slice(4),
-                eligible=_not_null("national_id"),
-            ),
-            Defect("HOSTILE_TEXT", INFO, ("first_name",), HOSTILE, fixed_count=4),
-        ]
-    elif feed == "account":
-        d += [
-            Defect("EMPTY_CUSTOMER_REF", ERROR, ("customer_source_id",)),
-            Defect(
-                "MISSING_CUSTOMER_REF",
-                ERROR,
-                ("customer_source_id",),
-                transform=lambda e: e + "-GONE",
-            ),
-            Defect("UNKNOWN_ACCOUNT_TYPE", ERROR, ("account_type",), ("LOAN", "POSTPAID_X")),
-            Defect("UNKNOWN_STATUS", ERROR, ("status",), ("FROZEN",)),
-            Defect("EMPTY_CURRENCY", ERROR, ("currency",)),
-            Defect("INVALID_CURRENCY", ERROR, ("currency",), ("KCS", "Kč", "EURO", "XYZ")),
-            Defect(
-                "INVALID_IBAN",
-                WARNING,
-                ("iban",),
-                transform=_last_digit_plus_one,
-                eligible=_not_null("iban"),
-            ),
-            Defect("BAD_DECIMAL", WARNING, ("credit_limit",), ("1 500,00 Kč", "tisíc", "1.500,00")),
-            Defect("UNKNOWN_BILLING_CYCLE", WARNING, ("billing_cycle",), ("WEEKLY", "DAILY")),
-            Defect("UNKNOWN_PAYMENT_METHOD", WARNING, ("payment_method",), ("CHEQUE", "BITCOIN")),
-            Defect(
-                "UNKNOWN_BILLING_CONTACT",
-                WARNING,
-                ("billing_contact_source_id",),
-                ("NEEXISTUJE", "P999999999"),
-            ),
-        ]
-    elif feed == "address":
-        d += [
-            Defect(
-                "NO_ADDRESS_FORM",
-                ERROR,
-                ("street", "house_number", "city", "postcode", "address_line"),
-            ),
-            Defect("UNKNOWN_OWNER_KIND", ERROR, ("owner_kind",), ("SHOP", "BUILDING")),
-            Defect("UNKNOWN_ROLE", ERROR, ("role_type",), ("HOME", "WORK")),
-            Defect("EMPTY_OWNER_REF", ERROR, ("owner_source_id",)),
-            Defect(
-                "MISSING_OWNER_REF", ERROR, ("owner_source_id",), transform=lambda e: e + "-GONE"
-            ),
-            Defect("EMPTY_COUNTRY", ERROR, ("country",)),
-            Defect("INVALID_COUNTRY", ERROR, ("country",), BAD_COUNTRY),
-            Defect(
-                "INVALID_POSTCODE",
-                WARNING,
-                ("postcode",),
-                BAD_POSTCODE,
-                eligible=_not_null("postcode"),
-            ),
-            Defect(
-                "BAD_COORDINATE",
-                WARNING,
-                ("latitude",),
-                ("N50.08", "abc"),
-                eligible=_not_null("latitude"),
-            ),
-        ]
-    elif feed == "lead":
-        d += [
-            Defect("NO_NAME", ERROR, ("first_name", "last_name", "organization_name")),
-            Defect("EMPTY_STATUS", ERROR, ("status",)),
-            Defect("UNKNOWN_STATUS", ERROR, ("status",), ("WON", "LOST_X")),
-            Defect("INVALID_EMAIL", WARNING, ("email",), BAD_EMAIL),
-            Defect("INVALID_PHONE", WARNING, ("phone",), BAD_PHONE),
-            Defect("INVALID_POSTCODE", WARNING, ("postcode",), BAD_POSTCODE),
-            Defect("UNKNOWN_CHANNEL", WARNING, ("channel",), ("FACEBOOK", "TIKTOK")),
-            Defect("BAD_BOOLEAN", WARNING, ("consent_sms",), BAD_BOOL),
-            Defect("BAD_CREATED_AT", WARNING, ("_created_bad",), ("včera", "2026-02-30")),
-            Defect("HOSTILE_TEXT", INFO, ("product_interest",), HOSTILE, fixed_count=len(HOSTILE)),
-        ]
-    return d
+    """The defects of a feed, common ones first; the order is fixed (position = id in inject)."""
+    own = FEED_DEFECTS.get(feed)
+    return _common(feed) + (own() if own is not None else [])
 
 
 def inject(

@@ -10,10 +10,11 @@ import numpy as np
 import polars as pl
 
 from crm_pipelines.sample import defects
-from crm_pipelines.sample.campaigns import write_campaigns, write_steward_decisions
+from crm_pipelines.sample.campaigns import write_campaigns
 from crm_pipelines.sample.holdings import account_records, address_records, lead_records
 from crm_pipelines.sample.parties import billing_contacts, customer_records, person_records
 from crm_pipelines.sample.population import World, build_world
+from crm_pipelines.sample.steward import write_steward_decisions
 from crm_pipelines.sample.writer import apply_aliases, write_feed
 
 log = logging.getLogger(__name__)
@@ -103,24 +104,23 @@ def _hard_negative_pairs(parties: pl.DataFrame, records: pl.DataFrame) -> pl.Dat
     return joined.select(HARD_NEGATIVE_COLUMNS).sort(pl.all())
 
 
-def generate_landing(out_dir: Path, customers: int = 2000, seed: int = 42) -> dict:
-    """Write a landing folder per feeds.md plus ground truth under _truth/.
-
-    Returns the number of rows written per feed (snapshot and delta rows both count),
-    plus ``truth_records`` and ``hard_negatives``.
-    """
+def _fresh_landing(out_dir: Path) -> Path:
+    """The landing folder with our feed folders and _truth/ emptied; other content stays."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for feed in (*FEEDS, TRUTH_DIR):
         if (out / feed).exists():
             shutil.rmtree(out / feed)
     (out / TRUTH_DIR).mkdir()
-    rng = np.random.default_rng(seed)
-    world = build_world(rng, customers)
-    hn_parties = _hard_negative_parties(world)
-    counts: dict[str, int] = {}
-    wc = world.customers
+    return out
 
+
+def _customer_feed(
+    world: World, out: Path, rng: np.random.Generator, counts: dict
+) -> tuple[pl.DataFrame, pl.Series]:
+    """Write the customers; returns their links (with the world's classification, which
+    persons and accounts are drawn from) and the keys of the rejected ones."""
+    wc = world.customers
     cust = defects.inject(customer_records(world, rng), "customer", rng)
     rejected = defects.rejected_keys(cust, "CUSTOMER")
     _emit(cust, "customer", out, rng, counts)
@@ -131,38 +131,60 @@ def generate_landing(out_dir: Path, customers: int = 2000, seed: int = 42) -> di
         status=wc["status"].gather(rec_cust),
         country=wc["country"].gather(rec_cust),
     )
-    del cust
+    return cust_links, rejected
 
+
+def _person_feed(
+    world: World,
+    cust_links: pl.DataFrame,
+    rejected: pl.Series,
+    out: Path,
+    rng: np.random.Generator,
+    counts: dict,
+) -> tuple[pl.DataFrame, pl.Series, pl.Series]:
+    """Write the contact persons (rejected with their customer); returns their links, each
+    customer record's billing contact (taken before the defects) and the rejected keys."""
     persons = person_records(world, cust_links, rng)
     billing = billing_contacts(cust_links, persons)
     persons = defects.inject(persons, "person", rng)
     persons = defects.cascade(persons, pl.lit("CUSTOMER"), "customer_source_id", rejected)
     rejected = pl.concat([rejected, defects.rejected_keys(persons, "PERSON")])
     _emit(persons, "person", out, rng, counts)
-    person_links = _links(persons)
-    del persons
+    return _links(persons), billing, rejected
 
+
+def _account_feed(
+    cust_links: pl.DataFrame,
+    billing: pl.Series,
+    rejected: pl.Series,
+    out: Path,
+    rng: np.random.Generator,
+    counts: dict,
+) -> tuple[pl.DataFrame, pl.Series]:
+    """Write the accounts (rejected with their customer); returns links and rejected keys."""
     accounts = account_records(cust_links, billing, rng)
     accounts = defects.inject(accounts, "account", rng)
     accounts = defects.cascade(accounts, pl.lit("CUSTOMER"), "customer_source_id", rejected)
     rejected = pl.concat([rejected, defects.rejected_keys(accounts, "ACCOUNT")])
     _emit(accounts, "account", out, rng, counts)
-    account_links = _links(accounts)
-    del accounts
+    return _links(accounts), rejected
 
+
+def _lead_feed(
+    world: World, rejected: pl.Series, out: Path, rng: np.random.Generator, counts: dict
+) -> tuple[pl.DataFrame, pl.Series]:
+    """Write the leads; returns their links and the rejected keys so far."""
     leads = defects.inject(lead_records(world, rng), "lead", rng)
     rejected = pl.concat([rejected, defects.rejected_keys(leads, "LEAD")])
     _emit(leads, "lead", out, rng, counts)
-    lead_links = _links(leads)
-    del leads
+    return _links(leads), rejected
 
-    addresses = address_records(world, cust_links, account_links, person_links, lead_links, rng)
-    del world, wc, cust_links, account_links, person_links, lead_links
-    addresses = defects.inject(addresses, "address", rng)
-    addresses = defects.cascade(addresses, pl.col("owner_kind"), "owner_source_id", rejected)
-    _emit(addresses, "address", out, rng, counts)
-    del addresses
 
+def _write_truth(
+    out: Path, hn_parties: pl.DataFrame, rng: np.random.Generator, counts: dict
+) -> None:
+    """Campaigns and steward decisions (picked from the truth so far), then _truth/: every
+    record's party in records.parquet and the look-alike record pairs."""
     campaigns = write_campaigns(out)
     counts["campaign"] = campaigns.height
     parts = sorted((out / TRUTH_DIR).glob("part-*.parquet"))
@@ -177,5 +199,32 @@ def generate_landing(out_dir: Path, customers: int = 2000, seed: int = 42) -> di
     hard_negatives.write_parquet(out / TRUTH_DIR / "hard_negatives.parquet", statistics=False)
     counts["truth_records"] = records.height
     counts["hard_negatives"] = hard_negatives.height
+
+
+def generate_landing(out_dir: Path, customers: int = 2000, seed: int = 42) -> dict:
+    """Write a landing folder per feeds.md plus ground truth under _truth/.
+
+    Returns the number of rows written per feed (snapshot and delta rows both count),
+    plus ``truth_records`` and ``hard_negatives``. Feeds are written one after another in a
+    fixed order (one seed, one landing), each dropped once written to keep the memory down.
+    """
+    out = _fresh_landing(out_dir)
+    rng = np.random.default_rng(seed)
+    world = build_world(rng, customers)
+    hn_parties = _hard_negative_parties(world)
+    counts: dict[str, int] = {}
+    cust_links, rejected = _customer_feed(world, out, rng, counts)
+    person_links, billing, rejected = _person_feed(world, cust_links, rejected, out, rng, counts)
+    account_links, rejected = _account_feed(cust_links, billing, rejected, out, rng, counts)
+    lead_links, rejected = _lead_feed(world, rejected, out, rng, counts)
+
+    addresses = address_records(world, cust_links, account_links, person_links, lead_links, rng)
+    del world, cust_links, account_links, person_links, lead_links
+    addresses = defects.inject(addresses, "address", rng)
+    addresses = defects.cascade(addresses, pl.col("owner_kind"), "owner_source_id", rejected)
+    _emit(addresses, "address", out, rng, counts)
+    del addresses
+
+    _write_truth(out, hn_parties, rng, counts)
     log.info("sample landing written to %s: %s", out, counts)
     return counts

@@ -3,9 +3,6 @@
 Hard negatives are made by overwriting some holders so they resemble another holder:
 twins (same surname, birth date and home, never the same first name or nickname), father
 and son (same full name and home, 25+ years apart) and namesakes in the same city.
-
-Buildings follow the warehouse contract: one building per street + číslo popisné (the
-number before the slash) + city, whatever the orientation number after the slash.
 """
 
 from __future__ import annotations
@@ -14,6 +11,7 @@ import numpy as np
 import polars as pl
 
 from crm_pipelines.sample import identifiers as ids
+from crm_pipelines.sample.buildings import MAX_REDRAWS, buildings_with_namesake_homes
 from crm_pipelines.sample.text import ascii_lower, choose, reference
 
 EPOCH = np.datetime64("1970-01-01", "D")
@@ -21,8 +19,6 @@ EMAIL_DOMAINS = {
     "CZ": ["seznam.cz", "email.cz", "gmail.com", "centrum.cz", "post.cz", "volny.cz"],
     "SK": ["azet.sk", "gmail.com", "centrum.sk", "zoznam.sk"],
 }
-DESCRIPTIVE_END = 3500  # čísla popisná are drawn from 1 .. DESCRIPTIVE_END - 1
-MAX_REDRAWS = 200
 
 
 def _days(date: str) -> int:
@@ -52,79 +48,6 @@ def _sample_surnames(rng: np.random.Generator, country: np.ndarray) -> np.ndarra
         mask = country == cc
         out[mask] = rng.choice(rows, size=int(mask.sum()), p=w / w.sum())
     return out
-
-
-def _buildings(rng: np.random.Generator, n: int, country: np.ndarray) -> pl.DataFrame:
-    cities, streets = reference("cities"), reference("streets")
-    city_idx = np.zeros(n, dtype=np.int64)
-    street_idx = np.zeros(n, dtype=np.int64)
-    for cc in ("CZ", "SK"):
-        mask = country == cc
-        rows = np.flatnonzero((cities["country"] == cc).to_numpy())
-        w = cities["weight"].cast(pl.Float64).to_numpy()[rows]
-        city_idx[mask] = rng.choice(rows, size=int(mask.sum()), p=w / w.sum())
-        srows = np.flatnonzero((streets["country"] == cc).to_numpy())
-        street_idx[mask] = rng.choice(srows, size=int(mask.sum()))
-    city = cities[city_idx]
-    descriptive = pl.Series(rng.integers(1, DESCRIPTIVE_END, size=n)).cast(pl.String)
-    orientation = pl.Series(rng.integers(1, 90, size=n)).cast(pl.String)
-    has_orientation = pl.Series(rng.random(n) < 0.6)
-    lat = city["lat"].cast(pl.Float64) + pl.Series(rng.normal(0, 0.02, n))
-    lon = city["lon"].cast(pl.Float64) + pl.Series(rng.normal(0, 0.03, n))
-    return pl.DataFrame(
-        {
-            "building_id": pl.Series(np.arange(n)).cast(pl.String).str.zfill(8),
-            "street": streets["street"].gather(street_idx),
-            "descriptive": descriptive,
-            "house_number": pl.select(
-                pl.when(has_orientation)
-                .then(descriptive + "/" + orientation)
-                .otherwise(descriptive)
-            ).to_series(),
-            "city": city["city"],
-            "plain_city": city["plain_city"],
-            "postcode": city["postcode"],
-            "country": country,
-            "latitude": lat.round(6),
-            "longitude": lon.round(6),
-        }
-    ).with_columns(building_id="B" + pl.col("building_id"))
-
-
-def _unique_descriptive_numbers(rng: np.random.Generator, buildings: pl.DataFrame) -> pl.DataFrame:
-    """Redraw the číslo popisné of later buildings that repeat one on their street and city.
-
-    Keyed on the plain city (Praha, not Praha 1): sources write either, so two buildings
-    there would be one address to a reader. Streets too crowded for 1..3499 get a longer range.
-    """
-    street = pl.concat_str("country", "plain_city", "street", separator="|")
-    # categorical codes are only a cheap grouping label here; their values never reach the output
-    codes = buildings.select(street.cast(pl.Categorical).to_physical()).to_series().to_numpy()
-    _, group = np.unique(codes, return_inverse=True)
-    end = np.maximum(DESCRIPTIVE_END, 2 * np.bincount(group) + 1)  # per street, > 2x its buildings
-    offset = np.r_[0, np.cumsum(end)[:-1]]
-    number = buildings["descriptive"].cast(pl.Int64).to_numpy().copy()
-    slot = offset[group] + number  # one slot per (street, number)
-    taken = np.zeros(int(end.sum()), dtype=bool)
-    first = pl.Series(slot).is_first_distinct().to_numpy()
-    taken[slot[first]] = True
-    pending = np.flatnonzero(~first)
-    for _ in range(MAX_REDRAWS):
-        if not pending.size:
-            break
-        drawn = rng.integers(1, end[group[pending]])
-        wanted = offset[group[pending]] + drawn
-        free = np.flatnonzero(~taken[wanted])
-        _, winner = np.unique(wanted[free], return_index=True)  # first claim of a slot wins
-        won = free[winner]
-        number[pending[won]] = drawn[won]
-        taken[wanted[won]] = True
-        pending = np.delete(pending, won)
-    else:
-        raise RuntimeError("could not give every building its own číslo popisné")
-    descriptive = pl.Series(number).cast(pl.String)
-    orientation = buildings["house_number"].str.extract(r"(/.*)$").fill_null("")
-    return buildings.with_columns(descriptive=descriptive, house_number=descriptive + orientation)
 
 
 def _name_clashes(names: pl.DataFrame) -> np.ndarray:
@@ -265,17 +188,21 @@ def _degrees_and_maiden_names(
     }
 
 
-def humans_and_buildings(
-    rng: np.random.Generator, n: int, n_holders: int
-) -> tuple[pl.DataFrame, pl.DataFrame, list]:
-    names, surnames = reference("first_names"), reference("surnames")
+def _first_name_counterparts(names: pl.DataFrame) -> tuple[dict[str, int], np.ndarray]:
+    """Row of each "name|country" and, per first name, the row of its other-sex counterpart
+    (Jan ~ Jana; -1 for none): similar twins take the counterpart of their sibling's name."""
     key = names["name"] + "|" + names["country"]
     position = {k: i for i, k in enumerate(key.to_list())}
     pairs = zip(names["counterpart"], names["country"], strict=True)
     counterpart = np.array([position.get(f"{c}|{cc}", -1) for c, cc in pairs])
+    return position, counterpart
+
+
+def _attributes(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """Country, sex, first name and surname (reference rows), birth day; no home yet."""
     country = choose(rng, ["CZ", "SK"], [0.86, 0.14], n).astype("<U2")
     female = rng.random(n) < 0.51
-    a = {
+    return {
         "country": country,
         "female": female,
         "first": _sample_names(rng, female, country),
@@ -283,30 +210,70 @@ def humans_and_buildings(
         "birth": rng.integers(_days("1938-01-01"), _days("2006-06-30"), size=n),
         "building": np.zeros(n, dtype=np.int64),
     }
-    n_buildings = int(n * 0.75) + 10
-    b_country = choose(rng, ["CZ", "SK"], [0.86, 0.14], n_buildings).astype("<U2")
+
+
+def _house(rng: np.random.Generator, a: dict[str, np.ndarray], b_country: np.ndarray) -> None:
+    """Give every human a building of their country."""
     for cc in ("CZ", "SK"):
         pool = np.flatnonzero(b_country == cc)
         mask = a["country"] == cc
         a["building"][mask] = rng.choice(pool, size=int(mask.sum()))
-    pairs, namesakes = _hard_negative_humans(rng, a, n_holders, counterpart, position)
-    for cc in ("CZ", "SK"):  # hard-negative copies may have moved country: rehouse them
+
+
+def _rehouse_movers(
+    rng: np.random.Generator, a: dict[str, np.ndarray], b_country: np.ndarray
+) -> None:
+    """Hard-negative copies may have moved country: give them a building of their new one."""
+    for cc in ("CZ", "SK"):
         pool = np.flatnonzero(b_country == cc)
         wrong = (a["country"] == cc) & (b_country[a["building"]] != cc)
         a["building"][wrong] = rng.choice(pool, size=int(wrong.sum()))
-    buildings = _buildings(rng, n_buildings, b_country)
-    # namesakes live in the same city as their look-alike, in another building
-    left = np.array([p[1] for p in pairs if p[0] == "NAMESAKE_SAME_CITY"], dtype=np.int64)
-    extra = _buildings(rng, len(left), a["country"][left])
-    extra = extra.with_columns(
-        building_id=pl.Series([f"BX{i:07d}" for i in range(len(left))]),
-        city=buildings["city"].gather(a["building"][left]),
-        plain_city=buildings["plain_city"].gather(a["building"][left]),
-        postcode=buildings["postcode"].gather(a["building"][left]),
-    )
-    a["building"][namesakes] = n_buildings + np.arange(len(left))
-    buildings = _unique_descriptive_numbers(rng.spawn(1)[0], pl.concat([buildings, extra]))
 
+
+def _email_domains_and_suffixes(
+    rng: np.random.Generator, country: np.ndarray
+) -> tuple[np.ndarray, pl.Series]:
+    """A free-mail domain of the person's country and a number some add to their address."""
+    n = len(country)
+    domain_idx = rng.integers(0, 4, size=n)
+    domains = np.where(
+        country == "SK",
+        np.array(EMAIL_DOMAINS["SK"])[domain_idx],
+        np.array(EMAIL_DOMAINS["CZ"])[domain_idx + rng.integers(0, 3, size=n)],
+    )
+    suffix = pl.Series(rng.integers(1, 99, size=n)).cast(pl.String)
+    return domains, suffix
+
+
+def _with_emails(humans: pl.DataFrame) -> pl.DataFrame:
+    """first.last[NN]@domain, made distinct, and a second address at gmail."""
+    humans = humans.with_columns(
+        email=pl.concat_str(
+            ascii_lower(pl.col("first_name")),
+            pl.lit("."),
+            ascii_lower(pl.col("last_name")),
+            pl.when(pl.col("with_suffix")).then(pl.col("suffix")).otherwise(pl.lit("")),
+            pl.lit("@"),
+            pl.col("domain"),
+        )
+    ).drop("domain", "with_suffix", "suffix")
+    return humans.with_columns(
+        email=distinct_emails(humans["email"]),
+        alt_email=pl.concat_str(
+            ascii_lower(pl.col("first_name").str.head(1)),
+            ascii_lower(pl.col("last_name")),
+            pl.lit("."),
+            pl.col("human_id").str.slice(3).str.strip_chars_start("0"),
+            pl.lit("@gmail.com"),
+        ),
+    )
+
+
+def _humans_table(
+    rng: np.random.Generator, a: dict[str, np.ndarray], names: pl.DataFrame, surnames: pl.DataFrame
+) -> pl.DataFrame:
+    """The humans with their names, birth number, phone, e-mails, consents and titles."""
+    n = len(a["female"])
     birth = (EPOCH + a["birth"]).astype("datetime64[D]")
     first = names["name"].gather(a["first"])
     last = pl.select(
@@ -314,13 +281,7 @@ def humans_and_buildings(
         .then(surnames["female"].gather(a["surname"]))
         .otherwise(surnames["male"].gather(a["surname"]))
     ).to_series()
-    domain_idx = rng.integers(0, 4, size=n)
-    domains = np.where(
-        a["country"] == "SK",
-        np.array(EMAIL_DOMAINS["SK"])[domain_idx],
-        np.array(EMAIL_DOMAINS["CZ"])[domain_idx + rng.integers(0, 3, size=n)],
-    )
-    suffix = pl.Series(rng.integers(1, 99, size=n)).cast(pl.String)
+    domains, suffix = _email_domains_and_suffixes(rng, a["country"])
     humans = pl.DataFrame(
         {
             "human_id": pl.Series(np.arange(n)).cast(pl.String).str.zfill(8),
@@ -341,25 +302,23 @@ def humans_and_buildings(
             "consent_post": rng.random(n) < 0.3,
         }
     ).with_columns(human_id="H" + pl.col("human_id"), **_degrees_and_maiden_names(rng, a, surnames))
-    humans = humans.with_columns(
-        email=pl.concat_str(
-            ascii_lower(pl.col("first_name")),
-            pl.lit("."),
-            ascii_lower(pl.col("last_name")),
-            pl.when(pl.col("with_suffix")).then(pl.col("suffix")).otherwise(pl.lit("")),
-            pl.lit("@"),
-            pl.col("domain"),
-        )
-    ).drop("domain", "with_suffix", "suffix")
-    humans = humans.with_columns(
-        email=distinct_emails(humans["email"]),
-        alt_email=pl.concat_str(
-            ascii_lower(pl.col("first_name").str.head(1)),
-            ascii_lower(pl.col("last_name")),
-            pl.lit("."),
-            pl.col("human_id").str.slice(3).str.strip_chars_start("0"),
-            pl.lit("@gmail.com"),
-        ),
-    )
+    return _with_emails(humans)
+
+
+def humans_and_buildings(
+    rng: np.random.Generator, n: int, n_holders: int
+) -> tuple[pl.DataFrame, pl.DataFrame, list]:
+    """n humans (the first n_holders hold a customer) with their homes, and the look-alike
+    pairs (kind, left, right) made among the holders. Steps run in a fixed rng order."""
+    names, surnames = reference("first_names"), reference("surnames")
+    position, counterpart = _first_name_counterparts(names)
+    a = _attributes(rng, n)
+    n_buildings = int(n * 0.75) + 10
+    b_country = choose(rng, ["CZ", "SK"], [0.86, 0.14], n_buildings).astype("<U2")
+    _house(rng, a, b_country)
+    pairs, namesakes = _hard_negative_humans(rng, a, n_holders, counterpart, position)
+    _rehouse_movers(rng, a, b_country)
+    buildings = buildings_with_namesake_homes(rng, a, b_country, pairs, namesakes)
+    humans = _humans_table(rng, a, names, surnames)
     hn = pl.DataFrame(pairs, schema=["kind", "left", "right"], orient="row")
     return humans, buildings, hn
