@@ -9,7 +9,7 @@ from datetime import datetime
 
 import polars as pl
 
-from crm_pipelines.golden.attributes import ATTRIBUTES
+from crm_pipelines.golden.attributes import ATTRIBUTES, address_line, customer_name
 from crm_pipelines.golden.identity import (
     REGISTRY_SCHEMA,
     XREF_SCHEMA,
@@ -199,31 +199,6 @@ def _golden(
     return golden, lineage
 
 
-def _customer_name() -> pl.Expr:
-    person_name = pl.concat_str(["first_name", "last_name"], separator=" ", ignore_nulls=True)
-    return (
-        pl.when(pl.col("party_type") == "ORGANIZATION")
-        .then(pl.coalesce("organization_name", person_name))
-        .otherwise(pl.coalesce(pl.when(person_name != "").then(person_name), "organization_name"))
-        .alias("name")
-    )
-
-
-def _address_line() -> pl.Expr:
-    """One-line postal form "Street 12, 110 00 Praha"; a village without streets uses its name."""
-    place = pl.concat_str(
-        [pl.coalesce("street", "city"), "house_number"], separator=" ", ignore_nulls=True
-    )
-    town = pl.concat_str(["postcode", "city"], separator=" ", ignore_nulls=True)
-    built = pl.concat_str([place, town], separator=", ", ignore_nulls=True)
-    return (
-        pl.when(pl.col("street").is_not_null() | pl.col("house_number").is_not_null())
-        .then(built)
-        .otherwise(pl.col("address_line"))
-        .alias("address_line")
-    )
-
-
 def _xref(staged: dict[str, pl.DataFrame], ids: dict[str, IdentityAssignment]) -> pl.DataFrame:
     frames = []
     for entity in GOLDEN_ENTITIES:
@@ -385,13 +360,13 @@ def build_master(
     registry, retired, source_keys = _identity_tables(previous, ids, xref, run_id, run_at)
     metrics = {entity: ids[entity].metrics for entity in GOLDEN_ENTITIES}
     master = MasterData(
-        customer=customer.with_columns(_customer_name()),
+        customer=customer.with_columns(customer_name()),
         person=person,
         person_role=person_roles(staged["person"], assignment["person"], assignment["customer"]),
         account=_accounts(
             staged["account"], ids["account"], rules, assignment["customer"], person_feed_ids
         ),
-        crm_address=address.with_columns(_address_line()),
+        crm_address=address.with_columns(address_line()),
         crm_address_role=address_roles(
             staged["address"], assignment["address"], {**assignment, "person": person_feed_ids}
         ),

@@ -1,6 +1,9 @@
-"""The golden attributes of each entity: the staged columns that survivorship decides."""
+"""The golden attributes of each entity: the staged columns that survivorship decides, and
+the display columns built from them (a customer's name, an address's one-line form)."""
 
 from __future__ import annotations
+
+import polars as pl
 
 from crm_pipelines.golden.survivorship import CONSENT_ATTRIBUTES
 
@@ -99,3 +102,30 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
         "chars",
     ),
 }
+
+
+def customer_name() -> pl.Expr:
+    """The golden customer's display name: the organisation's, or the person's first and last
+    name (an individual without them falls back to what was sent as its organisation name)."""
+    person_name = pl.concat_str(["first_name", "last_name"], separator=" ", ignore_nulls=True)
+    return (
+        pl.when(pl.col("party_type") == "ORGANIZATION")
+        .then(pl.coalesce("organization_name", person_name))
+        .otherwise(pl.coalesce(pl.when(person_name != "").then(person_name), "organization_name"))
+        .alias("name")
+    )
+
+
+def address_line() -> pl.Expr:
+    """One-line postal form "Street 12, 110 00 Praha"; a village without streets uses its name."""
+    place = pl.concat_str(
+        [pl.coalesce("street", "city"), "house_number"], separator=" ", ignore_nulls=True
+    )
+    town = pl.concat_str(["postcode", "city"], separator=" ", ignore_nulls=True)
+    built = pl.concat_str([place, town], separator=", ", ignore_nulls=True)
+    return (
+        pl.when(pl.col("street").is_not_null() | pl.col("house_number").is_not_null())
+        .then(built)
+        .otherwise(pl.col("address_line"))
+        .alias("address_line")
+    )

@@ -77,14 +77,8 @@ def match_entity(
 ) -> MatchResult:
     """Match one staged entity frame into clusters of the same real-world thing.
 
-    The evidence of the entities matched before it is optional (match/evidence.py: who reads
-    what). addresses: the staged addresses -- the buildings a record owns separate namesakes
-    from one person with two contacts; address_clusters: the matched addresses (record_key,
-    cluster_id) -- a misspelt street still names the golden building; persons: the staged
-    persons (frame or Parquet file) -- an individual customer's holder row (role OWNER)
-    lends the birth date and contacts its customer row lacks; customer_of: record_key ->
-    customer_cluster, the golden customer a lead was linked to; customer_clusters: the
-    matched customers -- a person compares the golden customer it holds a role on.
+    addresses, address_clusters, persons, customer_of, customer_clusters: the evidence of the
+    entities matched before it, each optional (match/evidence.py: who takes what, and why).
     model_dir: where trained models are kept (model_store); a stored model is reused unless
     `retrain`, its comparisons changed, or the candidates drifted. None: train every time.
     """
@@ -94,9 +88,9 @@ def match_entity(
         return empty_result(entity, cfg)
     if persons is not None and entity == "customer":
         records = with_holder_details(records, holder_details(persons))
-    if _uses(cfg, "customer_cluster") and customer_clusters is not None and entity == "person":
-        customer_of = customer_of_persons(records, customer_clusters)
-    features = _features(entity, records, cfg, addresses, address_clusters, customer_of)
+    features = _features(
+        entity, records, cfg, addresses, address_clusters, customer_of, customer_clusters
+    )
     record_keys = features["record_key"]
     features, rep_of_record = _representatives(entity, cfg, features, decisions)
     laps.lap("features")
@@ -192,9 +186,13 @@ def _features(
     addresses: pl.DataFrame | None,
     address_clusters: pl.DataFrame | None,
     customer_of: pl.DataFrame | None,
+    customer_clusters: pl.DataFrame | None,
 ) -> pl.DataFrame:
     """Standardised features, plus the owned buildings and the golden customer where the
-    entity's comparisons or blocking rules read them."""
+    entity's comparisons or blocking rules read them (a person: the customer it holds a role
+    on, from customer_clusters)."""
+    if _uses(cfg, "customer_cluster") and customer_clusters is not None and entity == "person":
+        customer_of = customer_of_persons(records, customer_clusters)
     features = FEATURES[entity](records)
     if _uses(cfg, "address_keys") or _uses(cfg, "area_keys"):
         features = with_owner_addresses(features, entity, addresses, address_clusters)

@@ -2,8 +2,9 @@
 
 Matching runs in order (staged.MATCHED_ENTITIES): customers compare the buildings they own
 as golden addresses (a misspelt street is still the building) and take the details their
-row lacks from their holder's person row; leads compare the golden customer each was
-linked to (its master record knows all the customer's contacts). The Dagster assets, the
+row lacks from their holder's person row; persons compare their homes (their own addresses
+and their individual customer's) and the golden customer they hold a role on; leads compare
+the golden customer each was linked to (its master record knows all the customer's contacts). The Dagster assets, the
 benchmark and match.evaluate each load these inputs their own way, through `load`.
 """
 
