@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from crm_pipelines.match.ambiguity import demote_ambiguous_attachments
-from crm_pipelines.match.blocking import PAIR_SCHEMA, candidate_pairs, not_yet_paired
+from crm_pipelines.match.blocking import PAIR_ID, PAIR_SCHEMA, candidate_pairs, not_yet_paired
 from crm_pipelines.match.closure import (
     chain_cannot_links,
     codes_for_chain_vetoes,
@@ -54,12 +54,30 @@ def _veto_only_fields(cfg: EntitySettings, fields: Sequence[str]) -> list[str]:
 
 
 def _forced_link(entity: str, features: pl.DataFrame, pairs: pl.DataFrame) -> pl.Series:
-    """Near-certain links: a person-feed OWNER row and its customer's holder record."""
+    """Near-certain links: a person-feed OWNER row and its customer's holder record. The keys
+    are compared as integer codes (at 1M persons gathering the key text for 13.7M pairs
+    cost 2.7 s, the codes 1.0 s)."""
     if entity != "person":
         return pl.Series("forced", [False] * pairs.height, dtype=pl.Boolean)
-    key = features["holder_link_key"]
+    key = features["holder_link_key"].cast(pl.Categorical).to_physical()
     left, right = key.gather(pairs["l"]), key.gather(pairs["r"])
     return (left.is_not_null() & (left == right)).fill_null(False).alias("forced")
+
+
+def _steward_column(scored: pl.DataFrame, steward: pl.DataFrame) -> pl.Series:
+    """`steward`: the steward's decision on each scored pair (null on nearly all): the few
+    decided pairs are found by their pair id, not by joining every scored pair."""
+    column = pl.Series("steward", [None] * scored.height, dtype=pl.String)
+    if steward.height == 0:
+        return column
+    decided = scored.select(PAIR_ID.is_in(steward.select(PAIR_ID).to_series().implode()))
+    rows = decided.to_series().arg_true()
+    found = (
+        scored[rows]
+        .select("l", "r")
+        .join(steward, on=["l", "r"], how="left", maintain_order="left")
+    )
+    return column.scatter(rows, found["steward"])
 
 
 def match_entity(
@@ -247,11 +265,7 @@ def _scored_pairs(
         veto_expr([v for v in scoring_vetoes(cfg.vetoes) if not v.pair_only]).alias("veto_link"),
     )
     laps.lap("vetoes")
-    # the (few) steward decisions joined on the pair columns alone, not on every scored column
-    steward_col = scored.select("l", "r").join(
-        steward, on=["l", "r"], how="left", maintain_order="left"
-    )
-    scored = decide(scored.hstack([steward_col["steward"]]), cfg)
+    scored = decide(scored.hstack([_steward_column(scored, steward)]), cfg)
     laps.lap("decide")
     return scored, model, model_info, chain_codes, features
 
