@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from crm_pipelines.golden.identity import (
     mint_ids,
     uuid5_text,
 )
+from crm_pipelines.golden.minting import _mint_sequentially, mint_id_series
 from crm_pipelines.staged import conform
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -208,6 +210,35 @@ def test_minting_avoids_taken_ids_and_keys() -> None:
     assert ids[0] == uuid5_text("customer|BSS|1|1")
     assert ids[1] == uuid5_text("customer|BSS|2|1")
     assert keys == [business_key("customer", value) for value in ids]
+
+
+def test_bulk_minting_under_collisions_equals_minting_one_seed_after_another() -> None:
+    """Ids hashed in bulk, with the few clashing seeds retried in bulk (or one by one when
+    retries chain), must be exactly what minting seed after seed in seed order gives --
+    the definition of a deterministic id: taken ids and keys, retry ids another seed holds,
+    several retries deep, and business keys given by the caller."""
+    rng = random.Random(20261207)
+    for _ in range(200):
+        entity = rng.choice(["customer", "person"])
+        seeds = [f"BSS|{rng.randrange(40)}" for _ in range(rng.randrange(1, 25))]
+        if rng.random() < 0.1:
+            seeds.append(seeds[0] + "|1")  # a later seed whose own id is the first's retry
+        taken = set()
+        for seed in rng.sample(seeds, k=min(len(seeds), rng.randrange(0, 6))):
+            for attempt in range(rng.choice([1, 1, 2, 3, 6])):
+                taken.add(uuid5_text(f"{entity}|{seed}" + (f"|{attempt}" if attempt else "")))
+        taken_keys = {business_key(entity, i) for i in sorted(taken)[: rng.randrange(0, 3)]}
+        given = [f"K{i}" for i in range(len(seeds))] if rng.random() < 0.3 else None
+        order = sorted(range(len(seeds)), key=lambda i: seeds[i])
+        expected = _mint_sequentially(entity, seeds, order, set(taken), set(taken_keys), given)
+        ids, keys = mint_id_series(
+            entity,
+            pl.Series(seeds),
+            sorted(taken),
+            sorted(taken_keys),
+            pl.Series(given) if given else None,
+        )
+        assert (ids.to_list(), keys.to_list()) == expected, seeds
 
 
 def test_load_previous_identity_reads_a_published_warehouse(tmp_path: Path) -> None:
