@@ -148,7 +148,9 @@ def _chain_levels(
     return levels.rename({f: f"level_{f}" for f in levels.columns})
 
 
-def _unweighed(held: pl.DataFrame, scored: pl.DataFrame, enc: Encoded, fields: list[str]):
+def _unweighed(
+    held: pl.DataFrame, scored: pl.DataFrame, enc: Encoded, fields: list[str]
+) -> pl.DataFrame:
     """The held pairs (l, r) whose conflict no MATCH edge weighed: drops those where l (or r)
     MATCHes a record x that holds r's (l's) values on every field the veto found apart --
     l against x was scored on that very difference."""
