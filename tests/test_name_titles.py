@@ -161,3 +161,21 @@ def test_a_swapped_name_with_a_nickname_is_the_same_person() -> None:
     result = match_entity("person", _persons(rows))
     clusters = _clusters(result)
     assert clusters["LEGACY_CRM|k1"] == clusters["ESHOP|k2"]
+
+
+def test_a_swapped_name_with_a_typo_in_each_name_is_the_same_person() -> None:
+    # an old system keyed "surname first" by hand: both names re-typed, both mistyped
+    rows = [
+        _person("LEGACY_CRM", "d1", "Dvořákvá", "Petar", email="petra.dvorakova@seznam.cz"),
+        _person(
+            "ESHOP",
+            "d2",
+            "Petra",
+            "Dvořáková",
+            email="petra.dvorakova@seznam.cz",
+            phone="+420603012071",
+        ),
+    ]
+    result = match_entity("person", _persons(rows))
+    clusters = _clusters(result)
+    assert clusters["LEGACY_CRM|d1"] == clusters["ESHOP|d2"]

@@ -47,12 +47,22 @@ def swapped(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     """First and last name exchanged on one side (nicknames, female forms, a typo allowed)."""
     exact = p.select(names_swapped(_l, _r).fill_null(False)).to_series()
     # fuzzy only where the straight reading disagrees and one of the crossed names is exact
-    # (a swap plus one typo): keeps the fuzzy work to a small share of the pairs
+    # (a swap plus one typo), or both crossed names begin alike (a swap with a typo in each,
+    # Nguy En Elixa ~ Eliza Nguyen: a re-keyed name keeps its first letter far more often
+    # than not): keeps the fuzzy work to a small share of the pairs
     first = enc.text("fn_canon")
+    crossed_initials = pl.lit(
+        _same_initial(p, enc, "fn_canon_l", "ln_as_fn_canon_r")
+        & _same_initial(p, enc, "ln_stem_l", "fn_as_ln_stem_r")
+    )
     candidates = p.with_row_index("_i").filter(
         ~exact
         & (_l("fn_canon") != _r("fn_canon"))
-        & ((_l("fn_canon") == _r("ln_as_fn_canon")) | (_l("ln_stem") == _r("fn_as_ln_stem")))
+        & (
+            (_l("fn_canon") == _r("ln_as_fn_canon"))
+            | (_l("ln_stem") == _r("fn_as_ln_stem"))
+            | ((_l("ln_stem") != _r("ln_stem")) & crossed_initials)
+        )
     )
     result = exact.to_numpy().copy()
     if candidates.height and first.len():
@@ -68,6 +78,23 @@ def swapped(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     if len(found):
         result[found[_crosses_gender(p[found], enc).to_numpy()]] = False
     return pl.Series("_swapped", result)
+
+
+def _initials(text: pl.Series) -> np.ndarray:
+    """Each dictionary entry's first letter as a code point (0: empty), once per name."""
+    return np.fromiter((ord(t[0]) if t else 0 for t in text.to_list()), np.int32, len(text))
+
+
+def _same_initial(p: pl.DataFrame, enc: Encoded, left: str, right: str) -> np.ndarray:
+    """Per pair: the `left` column's name and the `right` column's name begin alike."""
+    first_a = _initials(enc.text(left.removesuffix("_l")))
+    first_b = _initials(enc.text(right.removesuffix("_r")))
+    known = ~(p[left].is_null() | p[right].is_null()).to_numpy()
+    if not (len(first_a) and len(first_b)):
+        return np.zeros(p.height, dtype=bool)
+    a = p[left].fill_null(0).to_numpy().astype(np.int64)
+    b = p[right].fill_null(0).to_numpy().astype(np.int64)
+    return known & (first_a[a] == first_b[b])
 
 
 def _female_form(a: pl.Expr, b: pl.Expr) -> pl.Expr:
