@@ -197,3 +197,25 @@ def test_one_womans_other_surname_is_its_own_level_a_mans_is_different() -> None
     assert _level("last_name", jan, jan | {"last_name": "Dvořák"}) == "different"
     other_woman = {"first_name": "Eva", "last_name": "Dvořáková"}
     assert _level("last_name", jana, other_woman) == "different"
+
+
+def test_a_fixed_line_against_a_mobile_at_one_building_is_no_phone_conflict() -> None:
+    """The household's line in one system, a mobile in another: the phone veto of persons
+    holds only between two phones of one kind (or of a kind nobody recorded)."""
+    phone_vetoes = [v for v in entity_settings("person").vetoes if "phone_kind" in v.when]
+    assert len(phone_vetoes) == 1
+    fields = {*phone_vetoes[0].when, *phone_vetoes[0].unless}
+    kinds = ["different", "same", "missing"]
+    levels = pl.DataFrame(
+        {
+            f"level_{f}": [level_codes(f, "missing")[0]] * len(kinds)
+            for f in fields
+            if f not in ("phone", "phone_kind", "home")
+        }
+        | {
+            "level_phone": [level_codes("phone", "different")[0]] * len(kinds),
+            "level_home": [level_codes("home", "same_building")[0]] * len(kinds),
+            "level_phone_kind": [level_codes("phone_kind", k)[0] for k in kinds],
+        }
+    )
+    assert levels.select(veto_expr(phone_vetoes)).to_series().to_list() == [False, True, True]

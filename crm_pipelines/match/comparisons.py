@@ -203,6 +203,10 @@ COMPARISONS: dict[str, Comparison] = {
         compare_email_number,
     ),
     "phone": Comparison("phone", EXACT, ("phone",), compare_exact("phone"), "phone"),
+    # for vetoes only: a fixed line against a mobile (a line at a place, a person's phone)
+    "phone_kind": Comparison(
+        "phone kind", EXACT, ("phone_is_mobile",), compare_exact("phone_is_mobile")
+    ),
     # for vetoes only: does each record carry a contact, and do any agree
     "contacts": Comparison("contacts", EXACT, ("email", "phone"), compare_contacts),
     "party_type": Comparison("party type", EXACT, ("party_type",), compare_exact("party_type")),

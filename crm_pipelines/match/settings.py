@@ -56,7 +56,9 @@ class BlockingRule:
 
 # what a party collects more of (mailboxes, numbers) and where it is: a veto reading only
 # these is a contact conflict, not a fact that tells two parties apart
-CONTACT_FIELDS = frozenset({"email", "email_number", "phone", "contacts", "home", "address"})
+CONTACT_FIELDS = frozenset(
+    {"email", "email_number", "phone", "phone_kind", "contacts", "home", "address"}
+)
 
 
 @dataclass(frozen=True)

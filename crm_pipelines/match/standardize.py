@@ -214,10 +214,10 @@ def address_features(records: pl.DataFrame) -> pl.DataFrame:
 KEYS = ("record_key", "source_system", "source_id")
 MATCH_COLUMNS: dict[str, tuple[str, ...]] = {
     "person": (*KEYS, "origin", "customer_source_id", "role_type", "first_name", "last_name")
-    + ("generation", "birth_date", "national_id", "email", "phone"),
+    + ("generation", "birth_date", "national_id", "email", "phone", "phone_is_mobile"),
     "customer": (*KEYS, "party_type", "first_name", "last_name", "generation", "birth_date")
     + ("organization_name",)
-    + ("registration_no", "vat_no", "email", "phone", "country"),
+    + ("registration_no", "vat_no", "email", "phone", "phone_is_mobile", "country"),
     "lead": (*KEYS, "first_name", "last_name", "organization_name", "email", "phone", "postcode")
     + ("city", "country"),
     "address": (*KEYS, "owner_kind", "owner_source_id", "street", "house_number", "city")

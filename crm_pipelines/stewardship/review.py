@@ -46,6 +46,7 @@ FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
     "email": ("email",),
     "email_number": ("email",),
     "phone": ("phone",),
+    "phone_kind": ("phone",),
     "party_type": ("party_type",),
     "registration_no": ("registration_no",),
     "vat_no": ("vat_no",),
