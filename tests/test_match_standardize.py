@@ -58,6 +58,22 @@ def test_nicknames_map_to_the_formal_name(nick: str, name: str) -> None:
     assert _apply(lambda e: canonical_first_name(fold(e)), [nick]) == [name]
 
 
+@pytest.mark.parametrize(
+    ("written", "name"),
+    [
+        ("Jiřka", "jirina"),  # a woman's nickname (Jiřina)
+        ("JIŘKA", "jirina"),
+        ("Jirka", "jiri"),  # a man's (Jiří)
+        ("JIRKA", "jiri"),  # diacritics lost: the plain form, as written, is the man's
+        ("Jiřina", "jirina"),
+    ],
+)
+def test_nicknames_one_fold_apart_are_told_apart_by_their_diacritics(
+    written: str, name: str
+) -> None:
+    assert _apply(lambda e: canonical_first_name(fold(e), e), [written]) == [name]
+
+
 def test_female_surnames_share_the_male_stem() -> None:
     names = ["Novák", "Nováková", "Novotný", "Novotná", "Marek", "Marková", "Svoboda", "Svobodová"]
     frame = pl.DataFrame({"ln": names}).with_columns(fold(pl.col("ln")).alias("f"))

@@ -99,18 +99,41 @@ def nickname_table() -> pl.DataFrame:
     ).unique()
 
 
-def canonical_first_name(folded: pl.Expr) -> pl.Expr:
+def canonical_first_name(folded: pl.Expr, written: pl.Expr | None = None) -> pl.Expr:
     """Nickname -> formal name (Honza -> jan), compared folded.
 
     Only unambiguous nicknames are rewritten: not one listed for two names (Péťa: Petr,
     Petra) and not one that is itself a formal name (Dana); the comparison still knows them.
-    """
-    table = nickname_table()
-    formal = set(table["name"].to_list())
-    single = table.group_by("nick").agg(pl.col("name").first(), pl.len()).filter(pl.col("len") == 1)
-    single = single.filter(~pl.col("nick").is_in(list(formal)))
-    mapping = dict(zip(single["nick"].to_list(), single["name"].to_list(), strict=True))
-    return folded.replace(mapping)
+    Two nicknames one fold apart (Jirka: Jiří, Jiřka: Jiřina) are told apart by the
+    `written` form, lower-cased; a record without diacritics means the plain one."""
+    mapping, by_writing = _nickname_mappings()
+    canon = folded.replace(mapping)
+    if written is None or not by_writing:
+        return canon
+    exact = written.str.to_lowercase().replace_strict(by_writing, default=None)
+    return pl.coalesce(exact, canon)
+
+
+@cache
+def _nickname_mappings() -> tuple[dict[str, str], dict[str, str]]:
+    """(folded nickname -> folded name, written nickname -> folded name): the first for every
+    nickname of one name (or, among forms one fold apart, the plain form's name), the second
+    for the forms one fold apart."""
+    rows = pl.DataFrame(
+        [(nick.lower(), name) for nick, name in nickname_pairs()],
+        schema=["written", "name"],
+        orient="row",
+    ).select("written", fold(pl.col("written")).alias("nick"), fold(pl.col("name")).alias("name"))
+    formal = set(rows["name"].to_list())
+    rows = rows.filter(~pl.col("nick").is_in(list(formal))).unique()
+    one_name = pl.col("name").n_unique().over("written") == 1
+    apart = rows.filter((pl.col("written").n_unique().over("nick") > 1) & one_name)
+    plain = apart.filter(pl.col("written") == pl.col("nick"))
+    single = rows.filter(pl.col("name").n_unique().over("nick") == 1).unique("nick")
+    mapping = dict(zip(single["nick"], single["name"], strict=True))
+    mapping |= dict(zip(plain["nick"], plain["name"], strict=True))
+    by_writing = dict(zip(apart["written"], apart["name"], strict=True))
+    return mapping, by_writing
 
 
 def first_name_is_female(canon: pl.Expr) -> pl.Expr:

@@ -34,7 +34,7 @@ def with_name_features(frame: pl.DataFrame) -> pl.DataFrame:
     first = frame.select("first_name").unique().drop_nulls()
     first = first.with_columns(fold(pl.col("first_name")).alias("fn_fold"))
     first = with_surname_stem(first, "fn_fold", "fn_as_ln_stem").with_columns(
-        canonical_first_name(pl.col("fn_fold")).alias("fn_canon")
+        canonical_first_name(pl.col("fn_fold"), pl.col("first_name")).alias("fn_canon")
     )
     # Jan / Jana, Pavel / Pavla, Michal / Michaela share a stem: one name, two genders
     first = with_surname_stem(first, "fn_canon", "fn_canon_stem")
@@ -46,7 +46,7 @@ def with_name_features(frame: pl.DataFrame) -> pl.DataFrame:
     last = frame.select("last_name").unique().drop_nulls()
     last = last.with_columns(fold(pl.col("last_name")).alias("ln_fold"))
     last = with_surname_stem(last, "ln_fold", "ln_stem").with_columns(
-        canonical_first_name(pl.col("ln_fold")).alias("ln_as_fn_canon"),
+        canonical_first_name(pl.col("ln_fold"), pl.col("last_name")).alias("ln_as_fn_canon"),
         surname_gender(pl.col("last_name"), pl.col("ln_fold")).alias("ln_gender"),
         consonant_skeleton(pl.col("ln_fold")).alias("ln_skeleton"),
     )
