@@ -36,6 +36,14 @@ from crm_pipelines.validate.names import parse_name, with_parsed_names
         ("JUDr.Ing. Tomáš", "Tomáš", ["JUDr.", "Ing."], [], None),
         ("Novák,Ph.D.", "Novák", [], ["Ph.D."], None),
         ("Dipl.-Ing. Hans", "Hans", ["Dipl.-Ing."], [], None),
+        # titles typed as one word by a system that drops dots and spaces
+        ("IngBc Matěj", "Matěj", ["Ing.", "Bc."], [], None),
+        ("profMUDr Tomáš", "Tomáš", ["prof.", "MUDr."], [], None),
+        ("docIng Karla", "Karla", ["doc.", "Ing."], [], None),
+        ("Novák PhDCSc", "Novák", [], ["Ph.D.", "CSc."], None),
+        # ... but a name that merely starts like one stays whole
+        ("Ingrid", "Ingrid", [], [], None),
+        ("Bcda", "Bcda", [], [], None),
         # an initial glued to the surname is no title
         ("J.Novák", "J.Novák", [], [], None),
         # a name that only looks like a title word stays a name

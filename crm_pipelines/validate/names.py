@@ -84,11 +84,44 @@ def _unglued(token: str, titles: frozenset[str]) -> list[str]:
     return [head + ".", *_unglued(rest, titles)]
 
 
+@cache
+def _dotless_titles() -> dict[str, str]:
+    """One-word titles as written without their dots ("MUDr", "PhD") -> the written form."""
+    vocab = vocabulary()
+    return {
+        written.replace(".", ""): written
+        for seq, written in vocab.before + vocab.after
+        if len(seq) == 1 and " " not in written
+    }
+
+
+def _title_run(token: str) -> list[str] | None:
+    """Two or more titles typed as one word by a system that drops dots and spaces
+    ("IngBc", "profMUDr", "docIng"), each in its own letter case: the titles, else None.
+    One title alone is left to the vocabulary ("Bc" may be a name)."""
+    dotless = _dotless_titles()
+
+    def split(rest: str) -> list[str] | None:
+        if not rest:
+            return []
+        for size in range(len(rest), 0, -1):
+            if rest[:size] in dotless and (tail := split(rest[size:])) is not None:
+                return [dotless[rest[:size]], *tail]
+        return None
+
+    found = split(token) if "." not in token else None
+    return found if found and len(found) >= 2 else None
+
+
 def parse_name(value: str) -> tuple[str | None, list[str], list[str], str | None]:
     """(name without titles, titles before, titles after, generation) of one name value."""
     vocab = vocabulary()
     titles = vocab.one_word
-    tokens = [part for token in _TOKEN.findall(value) for part in _unglued(token, titles)]
+    tokens = [
+        part
+        for token in _TOKEN.findall(value)
+        for part in (_title_run(token) or _unglued(token, titles))
+    ]
     keys = [_key(t) for t in tokens]
     kept: list[str] = []
     before: list[str] = []
