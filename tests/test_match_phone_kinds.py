@@ -11,6 +11,7 @@ import pytest
 from conftest import AS_OF
 
 from crm_pipelines.match.evidence import match_in_order
+from crm_pipelines.match.settings import entity_settings
 from crm_pipelines.validate.landing import stage_landing
 
 SAMPLED = 5
@@ -98,3 +99,13 @@ def test_a_customer_with_the_household_line_in_one_system_and_a_mobile_in_anothe
 def test_the_same_customer_rows_with_two_different_mobiles_stay_apart(staged) -> None:
     feeds, copies = _eshop_copies(staged, "+42077712345", mobile=True)
     assert _joined(feeds, copies) == [False] * SAMPLED
+
+
+@pytest.mark.parametrize("entity", ["person", "customer"])
+def test_every_phone_veto_compares_phones_of_one_kind_only(entity: str) -> None:
+    """"Another phone" means another phone of the same kind (or of a kind not recorded) in
+    every veto that reads it, never a fixed line against a mobile."""
+    phone_vetoes = [v for v in entity_settings(entity).vetoes if "phone" in v.when]
+    assert phone_vetoes
+    for veto in phone_vetoes:
+        assert set(veto.when.get("phone_kind", ())) == {"same", "missing"}, veto
