@@ -80,21 +80,20 @@ def swapped(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     return pl.Series("_swapped", result)
 
 
-def _initials(text: pl.Series) -> np.ndarray:
-    """Each dictionary entry's first letter as a code point (0: empty), once per name."""
-    return np.fromiter((ord(t[0]) if t else 0 for t in text.to_list()), np.int32, len(text))
-
-
 def _same_initial(p: pl.DataFrame, enc: Encoded, left: str, right: str) -> np.ndarray:
-    """Per pair: the `left` column's name and the `right` column's name begin alike."""
-    first_a = _initials(enc.text(left.removesuffix("_l")))
-    first_b = _initials(enc.text(right.removesuffix("_r")))
-    known = ~(p[left].is_null() | p[right].is_null()).to_numpy()
-    if not (len(first_a) and len(first_b)):
+    """Per pair: the `left` column's name and the `right` column's name begin alike (first
+    letters coded once per dictionary entry, compared as integers)."""
+    first_a = enc.text(left.removesuffix("_l")).str.slice(0, 1)
+    first_b = enc.text(right.removesuffix("_r")).str.slice(0, 1)
+    if not (first_a.len() and first_b.len()):
         return np.zeros(p.height, dtype=bool)
+    letters = pl.Enum(pl.concat([first_a, first_b]).drop_nulls().unique().sort())
+    codes_a = first_a.cast(letters).to_physical().fill_null(-1).to_numpy()
+    codes_b = first_b.cast(letters).to_physical().fill_null(-2).to_numpy()
+    known = ~(p[left].is_null() | p[right].is_null()).to_numpy()
     a = p[left].fill_null(0).to_numpy().astype(np.int64)
     b = p[right].fill_null(0).to_numpy().astype(np.int64)
-    return known & (first_a[a] == first_b[b])
+    return known & (codes_a[a] == codes_b[b])
 
 
 def _female_form(a: pl.Expr, b: pl.Expr) -> pl.Expr:
