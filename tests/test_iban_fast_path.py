@@ -21,7 +21,7 @@ def _ibans(count: int, seed: int) -> list[str]:
         valid = country + stdnum_iban.calc_check_digits(country + "00" + bban) + bban
         spot = rng.randrange(2, len(valid))
         changed = valid[:spot] + str((int(valid[spot]) + 1) % 10) + valid[spot + 1 :]
-        swapped = valid[:spot - 1] + valid[spot] + valid[spot - 1] + valid[spot + 1 :]
+        swapped = valid[: spot - 1] + valid[spot] + valid[spot - 1] + valid[spot + 1 :]
         values += [valid, changed, swapped, valid[:-1], valid.lower(), valid[:4] + " " + valid[4:]]
     return values
 

@@ -268,10 +268,10 @@ def test_twins_stay_apart_when_one_has_only_his_account_rows_contacts(background
 
 
 def test_a_swapped_common_name_counts_as_common_not_as_a_rare_first_name(background) -> None:
-    """"Novák Jan" (surname sent as the first name) agrees with "Jan Novák" on a common name
-    that the swapped record holds in the wrong field, where it looks rare: the names may
-    count no more than the same common names in order (FEBRL4's false links were swaps of
-    common names born years apart)."""
+    """A record "Novák Jan" (surname sent as the first name) agrees with "Jan Novák" on a
+    common name that the swapped record holds in the wrong field, where it looks rare: the
+    names may count no more than the same common names in order (FEBRL4's false links were
+    swaps of common names born years apart)."""
     born = D(1970, 5, 2)
     rows = [
         p("s1", "Jan", "Novák", born, None, None),

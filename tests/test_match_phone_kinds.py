@@ -103,7 +103,7 @@ def test_the_same_customer_rows_with_two_different_mobiles_stay_apart(staged) ->
 
 @pytest.mark.parametrize("entity", ["person", "customer"])
 def test_every_phone_veto_compares_phones_of_one_kind_only(entity: str) -> None:
-    """"Another phone" means another phone of the same kind (or of a kind not recorded) in
+    """Another phone means another phone of the same kind (or of a kind not recorded) in
     every veto that reads it, never a fixed line against a mobile."""
     phone_vetoes = [v for v in entity_settings(entity).vetoes if "phone" in v.when]
     assert phone_vetoes

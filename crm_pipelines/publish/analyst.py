@@ -86,9 +86,7 @@ def lineage_with_values(con: duckdb.DuckDBPyConnection, lineage: str) -> None:
         "CREATE TABLE master.attribute_lineage AS SELECT *, CAST(NULL AS VARCHAR) AS value, "
         f"CAST(NULL AS VARCHAR) AS rule FROM {lineage} LIMIT 0"
     )
-    rule = (
-        "LEFT JOIN survivorship_rules r ON r.entity = l.entity AND r.attribute = l.attribute"
-    )
+    rule = "LEFT JOIN survivorship_rules r ON r.entity = l.entity AND r.attribute = l.attribute"
     for entity, (table, id_column) in GOLDEN_TABLES.items():
         con.execute(
             f"INSERT INTO master.attribute_lineage "
