@@ -90,13 +90,20 @@ def surname_gender(original: pl.Expr, folded: pl.Expr) -> pl.Expr:
 
 
 @cache
+def _nickname_rows() -> pl.DataFrame:
+    """quality_rules/nicknames.csv as (written: the nickname lower-cased, nick and name:
+    both folded)."""
+    pairs = nickname_pairs()
+    written = pl.Series("written", [nick for nick, _ in pairs], dtype=pl.String)
+    return pl.DataFrame(
+        {"written": written.str.to_lowercase(), "nick": written, "name": [m for _, m in pairs]}
+    ).with_columns(fold(pl.col("nick")).alias("nick"), fold(pl.col("name")).alias("name"))
+
+
+@cache
 def nickname_table() -> pl.DataFrame:
     """Folded (nick, name) pairs from quality_rules/nicknames.csv."""
-    pairs = nickname_pairs()
-    frame = pl.DataFrame({"nick": [n for n, _ in pairs], "name": [m for _, m in pairs]})
-    return frame.select(
-        fold(pl.col("nick")).alias("nick"), fold(pl.col("name")).alias("name")
-    ).unique()
+    return _nickname_rows().select("nick", "name").unique()
 
 
 def canonical_first_name(folded: pl.Expr, written: pl.Expr | None = None) -> pl.Expr:
@@ -119,11 +126,7 @@ def _nickname_mappings() -> tuple[dict[str, str], dict[str, str]]:
     """(folded nickname -> folded name, written nickname -> folded name): the first for every
     nickname of one name (or, among forms one fold apart, the plain form's name), the second
     for the forms one fold apart."""
-    rows = pl.DataFrame(
-        [(nick.lower(), name) for nick, name in nickname_pairs()],
-        schema=["written", "name"],
-        orient="row",
-    ).select("written", fold(pl.col("written")).alias("nick"), fold(pl.col("name")).alias("name"))
+    rows = _nickname_rows()
     formal = set(rows["name"].to_list())
     rows = rows.filter(~pl.col("nick").is_in(list(formal))).unique()
     one_name = pl.col("name").n_unique().over("written") == 1
