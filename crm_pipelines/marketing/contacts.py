@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from crm_pipelines.marketing.frames import WITHDRAWN_COLUMNS
+from crm_pipelines.marketing.frames import CONTACT_ROW_COLUMNS, WITHDRAWN_COLUMNS
 from crm_pipelines.marketing.postal import (
     ADDRESS_COLUMNS,
     best_postal_address,
@@ -176,16 +176,7 @@ def _contact_rows(chosen: pl.LazyFrame, people: pl.LazyFrame, rules: CampaignRul
     )
     return chosen.join(names, on="p").select(
         channel_key("c", pl.col("channel"), rules),
-        "person_id",
-        "role_type",
-        "role_rank",
-        "contact",
-        "salutation_name",
-        "consent_source_system",
-        "consent_source_id",
-        "consent_updated_at",
-        *WITHDRAWN_COLUMNS.values(),
-        "reason",
+        *CONTACT_ROW_COLUMNS,
         *ADDRESS_COLUMNS,
         "address_owner",
     )

@@ -124,6 +124,20 @@ WITHDRAWN_COLUMNS = {
     "source_id": "withdrawn_source_id",
     "stated_at": "withdrawn_at",
 }
+# who is reached and on what consent: a contact row's columns (contacts.py), carried into
+# every campaign candidate (targeting.py)
+CONTACT_ROW_COLUMNS = (
+    "person_id",
+    "role_type",
+    "role_rank",
+    "contact",
+    "salutation_name",
+    "consent_source_system",
+    "consent_source_id",
+    "consent_updated_at",
+    *WITHDRAWN_COLUMNS.values(),
+    "reason",
+)
 
 EXCLUSION_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "campaign_key": pl.String,
