@@ -78,23 +78,14 @@ def _derived_name_features() -> list[pl.Expr]:
 
 
 def _birth_features() -> list[pl.Expr]:
+    """The date as YYYYMMDD (its digits compared) and as days (its distance)."""
     return [
-        pl.col("birth_date").dt.year().alias("birth_year"),
         (
             pl.col("birth_date").dt.year() * 10000
             + pl.col("birth_date").dt.month().cast(pl.Int32) * 100
             + pl.col("birth_date").dt.day().cast(pl.Int32)
         ).alias("bd_int"),
         pl.col("birth_date").cast(pl.Int32).alias("bd_days"),
-        pl.col("birth_date").dt.strftime("%Y%m").alias("bd_year_month"),
-        pl.col("birth_date").dt.strftime("%m%d").alias("bd_month_day"),
-        # year + {month, day} unordered: the same key for a day/month transposition
-        pl.format(
-            "{}-{}-{}",
-            pl.col("birth_date").dt.year(),
-            pl.min_horizontal(pl.col("birth_date").dt.month(), pl.col("birth_date").dt.day()),
-            pl.max_horizontal(pl.col("birth_date").dt.month(), pl.col("birth_date").dt.day()),
-        ).alias("bd_unordered"),
     ]
 
 
