@@ -22,7 +22,7 @@ from crm_pipelines.match.levels import missing as _missing
 from crm_pipelines.match.levels import pair_levels as _levels
 from crm_pipelines.match.levels import right as _r
 from crm_pipelines.match.name_compare import compare_first_name, compare_last_name, swapped
-from crm_pipelines.match.pair_codes import key_set_parts, pair_frame, shares_a_key
+from crm_pipelines.match.pair_codes import HEAD_KEYS, key_set_parts, pair_frame, shares_a_key
 from crm_pipelines.match.similarity import JW, code_similarity
 
 
@@ -307,19 +307,26 @@ def compare_pairs(enc: Encoded, pairs: pl.DataFrame, fields: list[str]) -> pl.Da
 def _compare_chunk(
     enc: Encoded, pairs: pl.DataFrame, fields: list[str], parts: pl.DataFrame
 ) -> pl.DataFrame:
-    names = None  # the name fields' columns, gathered once for the swap and both names
+    """Every column the fields read gathered once for the chunk; each field reads its own."""
+    read = {c for f in fields for c in COMPARISONS[f].columns}
+    names = bool(set(NAME_FIELDS) & set(fields))
+    values = pair_frame(enc.codes, pairs, read | (set(NAME_COLUMNS) if names else set()), parts)
     swap = None
-    if set(NAME_FIELDS) & set(fields):
-        read = {c for f in NAME_FIELDS if f in fields for c in COMPARISONS[f].columns}
-        names = pair_frame(enc.codes, pairs, read | set(NAME_COLUMNS))
-        swap = swapped(names.select(f"{c}_{s}" for s in "lr" for c in sorted(NAME_COLUMNS)), enc)
+    if names:
+        swap = swapped(values.select(f"{c}_{s}" for s in "lr" for c in sorted(NAME_COLUMNS)), enc)
     out = []
     for f in fields:
-        if names is not None and f in NAME_FIELDS:
-            read = [f"{c}_{s}" for s in "lr" for c in sorted(COMPARISONS[f].columns)]
-            side = names.select(read).with_columns(swap)
-        else:
-            side = pair_frame(enc.codes, pairs, set(COMPARISONS[f].columns), parts)
+        side = values.select(_pair_columns(values, COMPARISONS[f].columns))
+        if swap is not None and f in NAME_FIELDS:
+            side = side.with_columns(swap)
         out.append(COMPARISONS[f].compare(side, enc).alias(f))
-        del side
     return pl.DataFrame(out)
+
+
+def _pair_columns(values: pl.DataFrame, columns: tuple[str, ...]) -> list[str]:
+    """The columns of `values` (pair_frame) that hold `columns` of both sides: a list
+    column as its size and first keys, with the pair's row indices."""
+    plain = [f"{c}_{s}" for s in "lr" for c in sorted(columns) if f"{c}_{s}" in values.columns]
+    listed = [c for c in sorted(columns) if f"{c}_l" not in values.columns]
+    parts = [f"{c}:{part}_{s}" for s in "lr" for c in listed for part in ("n", *range(HEAD_KEYS))]
+    return plain + parts + (["_row_l", "_row_r"] if listed else [])
