@@ -316,17 +316,17 @@ def _compare_chunk(
         swap = swapped(values.select(f"{c}_{s}" for s in "lr" for c in sorted(NAME_COLUMNS)), enc)
     out = []
     for f in fields:
-        side = values.select(_pair_columns(values, COMPARISONS[f].columns))
+        side = values.select(_pair_columns(enc.codes, COMPARISONS[f].columns))
         if swap is not None and f in NAME_FIELDS:
             side = side.with_columns(swap)
         out.append(COMPARISONS[f].compare(side, enc).alias(f))
     return pl.DataFrame(out)
 
 
-def _pair_columns(values: pl.DataFrame, columns: tuple[str, ...]) -> list[str]:
-    """The columns of `values` (pair_frame) that hold `columns` of both sides: a list
-    column as its size and first keys, with the pair's row indices."""
-    plain = [f"{c}_{s}" for s in "lr" for c in sorted(columns) if f"{c}_{s}" in values.columns]
-    listed = [c for c in sorted(columns) if f"{c}_l" not in values.columns]
+def _pair_columns(codes: pl.DataFrame, columns: tuple[str, ...]) -> list[str]:
+    """The pair_frame columns that hold `columns` of both sides: a list column as its size
+    and first keys, with the pair's row indices."""
+    listed = [c for c in sorted(columns) if isinstance(codes.schema[c], pl.List)]
+    plain = [f"{c}_{s}" for s in "lr" for c in sorted(columns) if c not in listed]
     parts = [f"{c}:{part}_{s}" for s in "lr" for c in listed for part in ("n", *range(HEAD_KEYS))]
     return plain + parts + (["_row_l", "_row_r"] if listed else [])
