@@ -22,7 +22,7 @@ from crm_pipelines.match.levels import missing as _missing
 from crm_pipelines.match.levels import pair_levels as _levels
 from crm_pipelines.match.levels import right as _r
 from crm_pipelines.match.name_compare import compare_first_name, compare_last_name, swapped
-from crm_pipelines.match.pair_codes import HEAD_KEYS, key_set_parts, pair_frame, shares_a_key
+from crm_pipelines.match.pair_codes import key_set_parts, pair_columns, pair_frame, shares_a_key
 from crm_pipelines.match.similarity import JW, code_similarity
 
 
@@ -316,17 +316,8 @@ def _compare_chunk(
         swap = swapped(values.select(f"{c}_{s}" for s in "lr" for c in sorted(NAME_COLUMNS)), enc)
     out = []
     for f in fields:
-        side = values.select(_pair_columns(enc.codes, COMPARISONS[f].columns))
+        side = values.select(pair_columns(enc.codes, COMPARISONS[f].columns))
         if swap is not None and f in NAME_FIELDS:
             side = side.with_columns(swap)
         out.append(COMPARISONS[f].compare(side, enc).alias(f))
     return pl.DataFrame(out)
-
-
-def _pair_columns(codes: pl.DataFrame, columns: tuple[str, ...]) -> list[str]:
-    """The pair_frame columns that hold `columns` of both sides: a list column as its size
-    and first keys, with the pair's row indices."""
-    listed = [c for c in sorted(columns) if isinstance(codes.schema[c], pl.List)]
-    plain = [f"{c}_{s}" for s in "lr" for c in sorted(columns) if c not in listed]
-    parts = [f"{c}:{part}_{s}" for s in "lr" for c in listed for part in ("n", *range(HEAD_KEYS))]
-    return plain + parts + (["_row_l", "_row_r"] if listed else [])

@@ -11,18 +11,21 @@ from crm_pipelines.match.encode import Encoded
 HEAD_KEYS = 3
 
 
+def _part_names(column: str) -> list[str]:
+    """A list column's parts: its size `<c>:n` and first HEAD_KEYS keys `<c>:<i>`."""
+    return [f"{column}:n", *(f"{column}:{i}" for i in range(HEAD_KEYS))]
+
+
 def key_set_parts(codes: pl.DataFrame) -> pl.DataFrame:
-    """Per record, each list column's size `<c>:n` and first HEAD_KEYS keys `<c>:<i>`
-    (null past its end): computed once per comparison, not once per chunk and side."""
+    """Per record, each list column's parts (_part_names; a key null past the list's end):
+    computed once per comparison, not once per chunk and side."""
     listed = [c for c, dtype in codes.schema.items() if isinstance(dtype, pl.List)]
-    return codes.select(
-        expr
-        for c in listed
-        for expr in (
-            pl.col(c).list.len().alias(f"{c}:n"),
-            *[pl.col(c).list.get(i, null_on_oob=True).alias(f"{c}:{i}") for i in range(HEAD_KEYS)],
-        )
-    )
+    exprs = []
+    for c in listed:
+        get = [pl.col(c).list.get(i, null_on_oob=True) for i in range(HEAD_KEYS)]
+        parts = [pl.col(c).list.len(), *get]
+        exprs += [e.alias(name) for e, name in zip(parts, _part_names(c), strict=True)]
+    return codes.select(exprs)
 
 
 def pair_frame(
@@ -46,7 +49,7 @@ def pair_frame(
         parts = key_set_parts(codes.select(listed))
     table = pl.DataFrame(
         [codes[c] for c in sorted(columns) if c not in listed]
-        + [parts[f"{c}:{part}"] for c in listed for part in ("n", *range(HEAD_KEYS))]
+        + [parts[name] for c in listed for name in _part_names(c)]
     )
     sides = [
         table[rows].rename(lambda column, side=side: f"{column}_{side}")
@@ -55,6 +58,15 @@ def pair_frame(
     if listed:
         sides.append(pl.DataFrame([left.alias("_row_l"), right.alias("_row_r")]))
     return pl.concat(sides, how="horizontal")
+
+
+def pair_columns(codes: pl.DataFrame, columns: tuple[str, ...]) -> list[str]:
+    """The pair_frame columns that hold `columns` of both sides: a list column as its
+    parts, with the pair's row indices."""
+    listed = [c for c in sorted(columns) if isinstance(codes.schema[c], pl.List)]
+    plain = [f"{c}_{s}" for s in "lr" for c in sorted(columns) if c not in listed]
+    parts = [f"{name}_{s}" for s in "lr" for c in listed for name in _part_names(c)]
+    return plain + parts + (["_row_l", "_row_r"] if listed else [])
 
 
 def shares_a_key(p: pl.DataFrame, enc: Encoded, column: str) -> pl.Series:
