@@ -248,9 +248,13 @@ def test_hostile_text_is_data_stored_as_it_came(hostile_run) -> None:
         line_of_h7 = con.sql("SELECT line FROM quality.rejected WHERE source_id = 'H7'").fetchall()[
             0
         ][0]
+        why_e1 = con.sql(
+            "SELECT message FROM quality.rejected WHERE source_id = 'E1' AND column_name = 'country'"
+        ).fetchall()
     assert SQL_NAME in names and "Jan[31mNovák" in names and "Multi Line" in names
     assert reasons["H6"] == "INVALID_TIMESTAMP" and reasons["H7"] == "UNKNOWN_CODE"
     assert reasons["E1"] == "REQUIRED_FIELD"
+    assert why_e1 == [("required column country is missing from file customer/no_country.csv",)]
     assert line_of_h7 == 9  # the quoted two-line record H5 pushes later records down one line
     assert LONG_NAME not in last
 

@@ -40,11 +40,20 @@ def short_value(value: pl.Expr) -> pl.Expr:
 
 
 def issues_from(
-    frame: pl.DataFrame, failed: pl.Series, rule_id: str, column: str, message: str | pl.Series
+    frame: pl.DataFrame,
+    failed: pl.Series,
+    rule_id: str,
+    column: str,
+    message: str | pl.Series | pl.Expr,
 ) -> pl.DataFrame:
-    """Issue rows for the failed rows; `{value}` in the message is the row's raw value."""
+    """Issue rows for the failed rows; `{value}` in the message is the row's raw value.
+
+    A message expression is evaluated on the failed rows alone (a rule over millions of rows
+    mostly fails none)."""
     mask = failed.fill_null(False)
-    if isinstance(message, pl.Series):
+    if isinstance(message, pl.Expr):
+        rows = frame.filter(mask).select(pl.col("__row"), message.alias("message"))
+    elif isinstance(message, pl.Series):
         text = pl.lit(message.filter(mask)) if mask.any() else pl.lit(None, dtype=pl.String)
         rows = frame.filter(mask).select(pl.col("__row"), text.alias("message"))
     elif "{value}" in message:
@@ -63,7 +72,7 @@ def rule_issues(
     failed: pl.Series,
     rule_id: str,
     column: str,
-    message: str | pl.Series,
+    message: str | pl.Series | pl.Expr,
     checked: int,
 ) -> RuleIssues:
     """issues_from, with the number of rows the rule checked."""

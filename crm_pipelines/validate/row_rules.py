@@ -21,42 +21,29 @@ def _required(w: pl.DataFrame, spec: FeedSpec) -> list[RuleIssues]:
     found = []
     for column in spec.columns.values():
         if column.required:
-            applies = pl.Series([True] * w.height, dtype=pl.Boolean)
-            why = ""
+            applies, why, checked = None, "", w.height
         elif column.required_when:
             ((other, value),) = column.required_when.items()
             applies = (w[f"t_{other}"] == value).fill_null(False)
-            why = f" for {other} {value}"
+            why, checked = f" for {other} {value}", int(applies.sum())
         else:
             continue
         raw_empty = w[column.name].is_null()
+        failed = raw_empty
         # free text can be left out (too long, control characters only): then it is missing too
-        left_out = (
-            ~raw_empty & w[f"t_{column.name}"].is_null()
-            if column.type == "string"
-            else pl.Series([False] * w.height, dtype=pl.Boolean)
-        )
-        failed = applies & (raw_empty | left_out)
-        missing_from_file = w["__missing"].cast(pl.String).str.contains(rf"(^|,){column.name}(,|$)")
-        message = pl.select(
-            pl.when(missing_from_file)
-            .then(
-                pl.format(
-                    "required column {} is missing from file {}",
-                    pl.lit(column.name),
-                    w["__file"].cast(pl.String),
-                )
-            )
-            .when(left_out)
-            .then(
-                pl.lit(
-                    f"{column.name} is required{why} but its value was left out (too long, or nothing but control characters)"
-                )
-            )
-            .otherwise(pl.lit(f"{column.name} is required{why} but empty"))
-        ).to_series()
+        if column.type == "string":
+            failed = raw_empty | w[f"t_{column.name}"].is_null()
+        if applies is not None:
+            failed = applies & failed
         found.append(
-            rule_issues(w, failed, "REQUIRED_FIELD", column.name, message, int(applies.sum()))
+            rule_issues(
+                w,
+                failed,
+                "REQUIRED_FIELD",
+                column.name,
+                _required_message(column.name, why),
+                checked,
+            )
         )
     for group in spec.required_any:
         failed = pl.select(pl.all_horizontal([w[c].is_null() for c in group])).to_series()
@@ -71,6 +58,29 @@ def _required(w: pl.DataFrame, spec: FeedSpec) -> list[RuleIssues]:
             )
         )
     return found
+
+
+def _required_message(column: str, why: str) -> pl.Expr:
+    """Why a required value is missing: the file lacks the column, the value was left out
+    while cleaning, or it is empty."""
+    missing_from_file = pl.col("__missing").cast(pl.String).str.contains(rf"(^|,){column}(,|$)")
+    return (
+        pl.when(missing_from_file)
+        .then(
+            pl.format(
+                "required column {} is missing from file {}",
+                pl.lit(column),
+                pl.col("__file").cast(pl.String),
+            )
+        )
+        .when(pl.col(column).is_not_null())
+        .then(
+            pl.lit(
+                f"{column} is required{why} but its value was left out (too long, or nothing but control characters)"
+            )
+        )
+        .otherwise(pl.lit(f"{column} is required{why} but empty"))
+    )
 
 
 def _address(w: pl.DataFrame) -> tuple[pl.DataFrame, list[RuleIssues]]:
@@ -111,20 +121,16 @@ def _address(w: pl.DataFrame) -> tuple[pl.DataFrame, list[RuleIssues]]:
         .otherwise(pl.lit("INCOMPLETE"))
         .alias("t_quality_status")
     )
-    missing = pl.select(
-        pl.concat_str(
-            [
-                pl.when(w["t_house_number"].is_null()).then(pl.lit("house number")),
-                pl.when(w["t_city"].is_null()).then(pl.lit("city")),
-                pl.when(w["t_postcode"].is_null()).then(pl.lit("valid postcode")),
-            ],
-            separator=", ",
-            ignore_nulls=True,
-        )
-    ).to_series()
-    message = pl.select(
-        pl.format("address lacks {}; kept as INCOMPLETE, not used for post", missing)
-    ).to_series()
+    missing = pl.concat_str(
+        [
+            pl.when(pl.col("t_house_number").is_null()).then(pl.lit("house number")),
+            pl.when(pl.col("t_city").is_null()).then(pl.lit("city")),
+            pl.when(pl.col("t_postcode").is_null()).then(pl.lit("valid postcode")),
+        ],
+        separator=", ",
+        ignore_nulls=True,
+    )
+    message = pl.format("address lacks {}; kept as INCOMPLETE, not used for post", missing)
     incomplete = rule_issues(
         w, ~complete & ~failed, "ADDRESS_INCOMPLETE", "address_line", message, w.height
     )
