@@ -27,27 +27,32 @@ def _lookup(table: str) -> pl.DataFrame:
 
 
 def canonical_codes(values: pl.Series, sources: pl.Series | None, table: str) -> pl.Series:
-    """Canonical code per value, null when the value is unknown (or null)."""
+    """Canonical code per value, null when the value is unknown (or null).
+
+    Looked up once per distinct (source, value) -- a feed holds a handful -- then joined
+    back to the rows."""
     lookup = _lookup(table)
     frame = pl.DataFrame(
         {
-            "__up": values.str.strip_chars().str.to_uppercase(),
             "__src": sources
             if sources is not None
             else pl.Series([None] * len(values), dtype=pl.String),
+            "__up": values.str.strip_chars().str.to_uppercase(),
         }
-    ).with_row_index("__i")
-    per_source = frame.join(lookup, on=["__src", "__up"], how="left").select("__i", "__code")
-    generic = frame.join(
-        lookup.filter(pl.col("__src") == "*").drop("__src"), on="__up", how="left"
-    ).select("__i", pl.col("__code").alias("__generic"))
-    out = (
-        per_source.join(generic, on="__i")
-        .sort("__i")
-        .select(pl.coalesce("__code", "__generic"))
-        .to_series()
     )
-    return out.alias(values.name)
+    generic = lookup.filter(pl.col("__src") == "*").select(
+        "__up", pl.col("__code").alias("__generic")
+    )
+    codes = (
+        frame.unique()
+        .join(lookup, on=["__src", "__up"], how="left")
+        .join(generic, on="__up", how="left")
+        .select("__src", "__up", pl.coalesce("__code", "__generic").alias("__canonical"))
+    )
+    out = frame.join(
+        codes, on=["__src", "__up"], how="left", maintain_order="left", nulls_equal=True
+    )
+    return out["__canonical"].alias(values.name)
 
 
 def codes_of(table: str) -> list[str]:
