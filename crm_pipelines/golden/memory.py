@@ -29,8 +29,14 @@ def resolve_current_ids(
     An id revived since (registry status not RETIRED) is its own current id. Merges retire an
     id into an older one, so chains are short; the hop limit guards against a hand-edited table."""
     retired = conform_frame(retired, RETIRED_SCHEMA)
+    if retired.height == 0:  # a first run: nothing to resolve (the registry holds millions)
+        return retired
+    # only the retired ids are ever looked up: the live set is kept to those
     live = (
-        registry.filter(pl.col("status") != "RETIRED")["master_id"].implode()
+        registry.filter(
+            (pl.col("status") != "RETIRED")
+            & pl.col("master_id").is_in(retired["retired_id"].implode())
+        )["master_id"].implode()
         if registry is not None
         else pl.Series([], dtype=pl.String).implode()
     )
