@@ -53,7 +53,7 @@ def code_similarity(
     a = (distinct["pair"] // (1 << 32)).cast(pl.UInt32)
     b = (distinct["pair"] % (1 << 32)).cast(pl.UInt32)
     if max_length_gap is not None:  # a typo keeps the length: skip hopeless pairs
-        lengths = text.str.len_chars()
+        lengths = text.str.len_chars().cast(pl.Int64)  # (unsigned: 5 - 7 would wrap)
         near = (lengths.gather(a) - lengths.gather(b)).abs() <= max_length_gap
         distinct, a, b = distinct.filter(near), a.filter(near), b.filter(near)
     scores = _scores(text.gather(a).to_list(), text.gather(b).to_list(), scorer)
