@@ -160,6 +160,15 @@ def _level(field: str, left: dict, right: dict) -> str:
         ("Karel", "Karla", "gender_mismatch"),  # a known man's name and its female form
         ("Sar", "Sara", "similar"),  # a name cut short is no man's name (FEBRL1)
         ("Kirr", "Kirra", "similar"),
+        # two records, a typo in each: two edits apart on a name of five letters or more
+        ("Filup", "Fiilip", "similar"),
+        ("Perta", "Petrs", "similar"),
+        ("Lubooš", "Luboš", "similar"),  # a typo in a nickname (Luboš reads as Lubomír)
+        # ... but two real names two letters apart are two people
+        ("Jarka", "Jiřka", "different"),
+        ("Robert", "Robin", "different"),
+        ("Petřík", "Patrik", "different"),
+        ("Akeš", "Alwš", "different"),  # two edits in four letters: half the name
     ],
 )
 def test_close_first_names_of_known_different_genders_are_two_people(
@@ -221,3 +230,19 @@ def test_a_fixed_line_against_a_mobile_at_one_building_is_no_phone_conflict() ->
         }
     )
     assert levels.select(veto_expr(phone_vetoes)).to_series().to_list() == [False, True, True]
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        ("jan.novak@seznam.cz", "jan.novakk@seznam.cz"),
+        ("jan.novakk@seznam.cz", "jan.novak@seznam.cz"),
+    ],
+)
+def test_an_email_typo_is_similar_whichever_record_holds_the_shorter_address(
+    left: str, right: str
+) -> None:
+    """A typo adds or drops a letter on either record (the length gap was once computed
+    unsigned, so a shorter left address was never scored)."""
+    person = {"first_name": "Jan", "last_name": "Novák"}
+    assert _level("email", person | {"email": left}, person | {"email": right}) == "similar"

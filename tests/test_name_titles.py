@@ -161,16 +161,22 @@ def test_father_and_son_on_one_family_account_stay_apart() -> None:
         (("Štěpánková", "Kateřina"), ("Katka", "Štěpánková"), "katerina.s@gmail.com"),
         # an old system keyed "surname first" by hand: both names re-typed, both mistyped
         (("Dvořákvá", "Petar"), ("Petra", "Dvořáková"), "petra.dvorakova@seznam.cz"),
+        # a diminutive of both sexes' names (Pája: Pavel, Pavla) in the surname field
+        (("Svoboda", "Pája"), ("Pavel", "Svoboda"), "pavel.svoboda@email.cz"),
+        # a foreign system stripped the -ová, another sent the surname first: one woman
+        (("Nagyová", "Zdeňka"), ("Zdeňka", "Nagy"), "znagyova@gmail.com"),
     ],
-    ids=["nickname", "typo_in_each_name"],
+    ids=["nickname", "typo_in_each_name", "diminutive", "female_form"],
 )
+@pytest.mark.parametrize("swapped_first", [True, False], ids=["swapped_first", "written_first"])
 def test_a_swapped_name_is_the_same_person(
-    swapped: tuple[str, str], written: tuple[str, str], email: str
+    swapped: tuple[str, str], written: tuple[str, str], email: str, swapped_first: bool
 ) -> None:
     rows = [
         _person("LEGACY_CRM", "k1", *swapped, email=email),
         _person("ESHOP", "k2", *written, email=email, phone="+420603012070"),
     ]
+    rows = rows if swapped_first else rows[::-1]
     result = match_entity("person", _persons(rows))
     clusters = _clusters(result)
     assert clusters["LEGACY_CRM|k1"] == clusters["ESHOP|k2"]

@@ -15,7 +15,11 @@ from crm_pipelines.match.levels import missing as _missing
 from crm_pipelines.match.levels import pair_levels as _levels
 from crm_pipelines.match.levels import right as _r
 from crm_pipelines.match.similarity import OSA, code_similarity
-from crm_pipelines.match.standard_forms import nickname_table
+from crm_pipelines.match.standard_forms import (
+    canonical_first_name,
+    first_name_is_female,
+    nickname_table,
+)
 
 
 def close(p: pl.DataFrame, enc: Encoded, left: str, right: str) -> pl.Series:
@@ -44,12 +48,35 @@ def names_swapped(a: Callable[[str], pl.Expr], b: Callable[[str], pl.Expr]) -> p
 
 
 def swapped(p: pl.DataFrame, enc: Encoded) -> pl.Series:
-    """First and last name exchanged on one side (nicknames, female forms, a typo allowed)."""
+    """First and last name exchanged on one side (nicknames, female forms, a typo allowed):
+    either side may be the one exchanged, so the fuzzy reading is tried both ways."""
     exact = p.select(names_swapped(_l, _r).fill_null(False)).to_series()
-    # fuzzy only where the straight reading disagrees and one of the crossed names is exact
-    # (a swap plus one typo), or both crossed names begin alike (a swap with a typo in each,
-    # Nguy En Elixa ~ Eliza Nguyen: a re-keyed name keeps its first letter far more often
-    # than not): keeps the fuzzy work to a small share of the pairs
+    result = exact.to_numpy().copy()
+    for frame in (p, _flipped(p)):
+        result[_fuzzy_swaps(frame, enc, exact)] = True
+    found = np.flatnonzero(result)
+    if len(found):
+        result[found[_crosses_gender(p[found], enc).to_numpy()]] = False
+    return pl.Series("_swapped", result)
+
+
+def _flipped(p: pl.DataFrame) -> pl.DataFrame:
+    """The pairs read from the other side (`_l` and `_r` columns exchanged)."""
+
+    def other(name: str) -> str:
+        return name[:-2] + ("_r" if name.endswith("_l") else "_l")
+
+    return p.rename({c: other(c) for c in p.columns if c.endswith(("_l", "_r"))})
+
+
+def _fuzzy_swaps(p: pl.DataFrame, enc: Encoded, exact: pl.Series) -> np.ndarray:
+    """Rows where the right side exchanged its names and a typo or a nickname is left in a
+    crossed name ("Štěpánková Kateřina" ~ "Katka Štěpánková" read from the left).
+
+    Fuzzy only where the straight reading disagrees and one of the crossed names is exact
+    (a swap plus one typo), or both crossed names begin alike (a swap with a typo in each,
+    Nguy En Elixa ~ Eliza Nguyen: a re-keyed name keeps its first letter far more often
+    than not): keeps the fuzzy work to a small share of the pairs."""
     first = enc.text("fn_canon")
     crossed_initials = pl.lit(
         _same_initial(p, enc, "fn_canon_l", "ln_as_fn_canon_r")
@@ -64,20 +91,15 @@ def swapped(p: pl.DataFrame, enc: Encoded) -> pl.Series:
             | ((_l("ln_stem") != _r("ln_stem")) & crossed_initials)
         )
     )
-    result = exact.to_numpy().copy()
-    if candidates.height and first.len():
-        # ... or a swap plus a nickname ("Štěpánková Kateřina" ~ "Katka Štěpánková")
-        nickname = candidates.select(
-            _nickname_pair(candidates, enc, ("ln_as_fn_canon",), ("fn_fold", "fn_canon"))
-        ).to_series()
-        fuzzy = close(candidates, enc, "fn_canon_l", "ln_as_fn_canon_r") & (
-            close(candidates, enc, "ln_stem_l", "fn_as_ln_stem_r") | nickname
-        )
-        result[candidates["_i"].filter(fuzzy).to_numpy()] = True
-    found = np.flatnonzero(result)
-    if len(found):
-        result[found[_crosses_gender(p[found], enc).to_numpy()]] = False
-    return pl.Series("_swapped", result)
+    if not (candidates.height and first.len()):
+        return np.zeros(0, dtype=np.int64)
+    nickname = candidates.select(
+        _nickname_pair(candidates, enc, ("ln_as_fn_canon",), ("fn_fold", "fn_canon"))
+    ).to_series()
+    fuzzy = close(candidates, enc, "fn_canon_l", "ln_as_fn_canon_r") & (
+        close(candidates, enc, "ln_stem_l", "fn_as_ln_stem_r") | nickname
+    )
+    return candidates["_i"].filter(fuzzy).to_numpy()
 
 
 def _same_initial(p: pl.DataFrame, enc: Encoded, left: str, right: str) -> np.ndarray:
@@ -100,14 +122,21 @@ def _female_form(a: pl.Expr, b: pl.Expr) -> pl.Expr:
     """b is a's female form or the reverse: Jan ~ Jana, Procházka ~ Procházková (folded)."""
 
     def one_way(x: pl.Expr, y: pl.Expr) -> pl.Expr:
-        return (y == x + "a") | (y == x + "ova") | (y == x.str.strip_suffix("a") + "ova")
+        return (y == x + "a") | _ova_form(x, y)
 
     return one_way(a, b) | one_way(b, a)
 
 
+def _ova_form(x: pl.Expr, y: pl.Expr) -> pl.Expr:
+    """y is surname x with the female -ová (Nagy ~ Nagyová, Kučera ~ Kučerová, folded)."""
+    return (y == x + "ova") | (y == x.str.strip_suffix("a") + "ova")
+
+
 def _crosses_gender(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     """A swapped reading that pairs a name with its female form is a man and a woman of one
-    family (twins Jan and Jana Procházka), not one person with names exchanged."""
+    family (twins Jan and Jana Procházka), not one person with names exchanged -- unless the
+    pair is a surname and its -ová form beside one woman's first name on both records
+    ("Nagyová Zdeňka" ~ "Zdeňka Nagy": foreign systems strip -ová, see compare_last_name)."""
     first, last = enc.text("fn_fold"), enc.text("ln_fold")
     names = pl.DataFrame(
         {
@@ -117,12 +146,31 @@ def _crosses_gender(p: pl.DataFrame, enc: Encoded) -> pl.Series:
             "ln_r": last.gather(p["ln_fold_r"]),
         }
     )
+    women = _female_names(first)
+
+    def crossed(x: str, y: str, other: str, other_first_name: str) -> pl.Expr:
+        """x ~ y in female form, unless it is a surname's -ová form and the other crossed
+        pair one woman's first name"""
+        x_, y_ = pl.col(x), pl.col(y)
+        one_woman = (
+            (_ova_form(x_, y_) | _ova_form(y_, x_))
+            & (pl.col(other) == pl.col(other_first_name))
+            & pl.col(other_first_name).is_in(women.implode())
+        )
+        return _female_form(x_, y_) & ~one_woman
+
     return names.select(
         (
-            _female_form(pl.col("fn_l"), pl.col("ln_r"))
-            | _female_form(pl.col("ln_l"), pl.col("fn_r"))
+            crossed("fn_l", "ln_r", "ln_l", "fn_r") | crossed("ln_l", "fn_r", "ln_r", "fn_l")
         ).fill_null(False)
     ).to_series()
+
+
+def _female_names(first: pl.Series) -> pl.Series:
+    """The folded first names in the dictionary that read as a woman's (known or by the
+    ending, as fn_female)."""
+    frame = pl.DataFrame({"name": first})
+    return frame.filter(first_name_is_female(canonical_first_name(pl.col("name"))))["name"]
 
 
 def _nickname_pair(
@@ -182,8 +230,10 @@ def compare_first_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     # apparent gender of a misspelt or cut-off name proves nothing: Luciie is Lucie, and
     # "Sar" or "Kirr" (a field cut short) is Sara, Kirra -- no man's name.
     genders_differ = (_l("fn_female") != _r("fn_female")) & (_l("fn_canon") != _r("fn_canon"))
-    close = (pl.col("_jw") >= similarity_cutoff("first_name_typo_jw")) | one_edit
     both_known = _l("fn_gender_known") & _r("fn_gender_known")
+    close = (pl.col("_jw") >= similarity_cutoff("first_name_typo_jw")) | one_edit
+    p = p.with_columns(_misspelt(p, enc, ~close.fill_null(False) & ~both_known.fill_null(False)))
+    close = close | pl.col("_misspelt")
     # Karel / Karla: the man's name is a known one; "Sar" / Sara is a name cut short
     male_side_known = (
         pl.when(_l("fn_female")).then(_r("fn_gender_known")).otherwise(_l("fn_gender_known"))
@@ -206,6 +256,28 @@ def compare_first_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
         ],
         _missing("fn_fold"),
     )
+
+
+def _misspelt(p: pl.DataFrame, enc: Encoded, where: pl.Expr) -> pl.Series:
+    """Rows (among `where`) whose written first names are a misspelling apart: one edit, or
+    two on names of five letters or more -- each of two records may carry its own typo
+    (Filup ~ Fiilip, Perta ~ Petrs), and a typo in a nickname hides it from the canonical
+    form (Lubooš ~ Luboš read as Lubomír). Only where one of the two is no known name: two
+    real names two letters apart are two people (Jarka / Jiřka, Robert / Robin)."""
+    rows = p.select(where & (_l("fn_fold") != _r("fn_fold"))).to_series().fill_null(False)
+    out = np.zeros(p.height, dtype=bool)
+    if rows.any():
+        sub = p.filter(rows)
+        edits = code_similarity(sub["fn_fold_l"], sub["fn_fold_r"], enc.text("fn_fold"), OSA, 2)
+        lengths = enc.text("fn_fold").str.len_chars()
+        shortest = np.minimum(
+            lengths.gather(sub["fn_fold_l"]).to_numpy(), lengths.gather(sub["fn_fold_r"]).to_numpy()
+        )
+        found = edits.fill_null(99).to_numpy()
+        out[np.flatnonzero(rows.to_numpy())] = ((found <= 1) & (shortest >= 3)) | (
+            (found <= 2) & (shortest >= 5)
+        )
+    return pl.Series("_misspelt", out)
 
 
 def compare_last_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
