@@ -174,7 +174,8 @@ NAME_COLUMNS = ("fn_fold", "fn_canon", "ln_as_fn_canon", "ln_fold", "ln_stem", "
 COMPARISONS: dict[str, Comparison] = {
     "first_name": Comparison(
         "first name",
-        ("missing", "different", "gender_mismatch", "similar", "alike", "same"),
+        # similar: two real names a letter apart (Dana / Hana); misspelt: a typo of one
+        ("missing", "different", "gender_mismatch", "similar", "misspelt", "alike", "same"),
         (*NAME_COLUMNS, "fn_female", "fn_gender_known", "fn_canon_stem"),
         compare_first_name,
         "fn_canon",

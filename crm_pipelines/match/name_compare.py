@@ -243,6 +243,8 @@ def compare_first_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
         & (((_l("fn_canon_stem") == _r("fn_canon_stem")) & male_side_known) | (close & both_known))
     ).fill_null(False)
     typo = close & ~other_form
+    # a misspelling (one of the two is no known name: Luciie, Filup) against two real names
+    # a letter apart (Dana / Hana, Marie / Maria): twins bear the latter, never the former
     return _levels(
         p,
         [
@@ -251,6 +253,7 @@ def compare_first_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
             | pl.col("_swapped")
             | _nickname_pair(p, enc)
             | pl.lit(compatible_names(p, enc, "fn_fold")),
+            typo & ~both_known.fill_null(False),
             typo,
             other_form,
         ],

@@ -11,6 +11,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "same": ("same {}", "same {}"),
     "alike": ("{} equivalent (nickname or name form)", "{} equivalent (nickname or name form)"),
     "similar": ("{} similar (typo?)", "{} similar (typo?)"),
+    "misspelt": ("{} misspelt", "{} misspelt"),
     "transposed": ("{} with day and month swapped", "{} with day and month swapped"),
     "one_off": ("{} one digit or one day apart", "{} one digit or one day apart"),
     "near": ("{} differs by less than a generation", "{} differ by less than a generation"),

@@ -26,6 +26,7 @@ COARSE_LEVEL = {
     "same": "same",
     "alike": "similar",
     "similar": "similar",
+    "misspelt": "similar",
     "transposed": "similar",
     "one_off": "similar",
     "gender_mismatch": "different",
