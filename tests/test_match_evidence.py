@@ -124,15 +124,18 @@ def test_em_does_not_take_common_namesakes_for_the_match_class() -> None:
     """Candidates dominated by namesakes (same name and town, other contacts): the match
     class is the few pairs that also share the contacts, not the name-agreement majority."""
     same_surname = COMPARISONS["last_name"].levels.index("same")
-    namesakes = {"first_name": 5, "last_name": same_surname, "email": 1, "phone": 1, "city": 3}
-    duplicates = {"first_name": 5, "last_name": same_surname, "email": 3, "phone": 2, "city": 3}
+    same_name = COMPARISONS["first_name"].levels.index("same")
+    namesakes = {"first_name": same_name, "last_name": same_surname, "email": 1, "phone": 1}
+    namesakes |= {"city": 3}
+    duplicates = {"first_name": same_name, "last_name": same_surname, "email": 3, "phone": 2}
+    duplicates |= {"city": 3}
     strangers = {"first_name": 1, "last_name": same_surname, "email": 1, "phone": 1, "city": 1}
     levels = pl.DataFrame(
         [namesakes] * 900 + [duplicates] * 30 + [strangers] * 70,
         schema={f: pl.Int8 for f in namesakes},
     )
     u = {
-        "first_name": _u(0.97, 0.001, 0.005, 0.005, 0.02),
+        "first_name": _u(0.97, 0.001, 0.0025, 0.0025, 0.005, 0.02),
         "last_name": _u(0.975, 0.005, 0.005, 0.005, 0.005, 0.005),
         "email": _u(0.9999, 0.00005, 0.00005),
         "phone": _u(0.9999, 0.0001),
