@@ -7,9 +7,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from crm_pipelines.match.ambiguity import AMBIGUOUS_NOTE
+from crm_pipelines.match.ambiguity import AMBIGUOUS_NOTE, named_ambiguity
 from crm_pipelines.match.settings import entity_settings
-from crm_pipelines.stewardship.review import named_ambiguity, probability_pct
+from crm_pipelines.stewardship.review import probability_pct
 
 
 @pytest.fixture(scope="module")

@@ -99,3 +99,55 @@ def _edges_to_demote(wedges: pl.DataFrame, decisive_margin: float) -> pl.Series:
         pl.when(lead >= 0).then("_edge").otherwise("_edge_2").alias("e")
     )
     return pl.concat([weaker["e"], close["e"]]).unique()
+
+
+def named_ambiguity(review: pl.DataFrame) -> pl.Series:
+    """The reason with an ambiguous attachment's third record named: the record both sides
+    are kept apart from is the far end of the sibling review pair sharing one record."""
+    ambiguous = review.with_row_index("__pair").filter(
+        pl.col("reason").str.starts_with(AMBIGUOUS_NOTE)
+    )
+    if ambiguous.height == 0:
+        return review["reason"]
+    ends = pl.concat(
+        [
+            ambiguous.select(
+                "__pair",
+                pl.col("left_record_key").alias("shared"),
+                pl.col("right_record_key").alias("far"),
+            ),
+            ambiguous.select(
+                "__pair",
+                pl.col("right_record_key").alias("shared"),
+                pl.col("left_record_key").alias("far"),
+            ),
+        ]
+    )
+    thirds = (
+        ends.join(ends, on="shared", suffix="_sibling")
+        .filter(pl.col("__pair") != pl.col("__pair_sibling"))
+        .group_by("__pair")
+        .agg(
+            pl.format("{} also matches {}, kept apart from {}", "shared", "far_sibling", "far")
+            .unique()
+            .sort()
+            .str.join(", ")
+            .alias("who")
+        )
+    )
+    named = (
+        review.with_row_index("__pair")
+        .join(thirds, on="__pair", how="left")
+        .select(
+            pl.when(pl.col("who").is_not_null())
+            .then(
+                pl.col("reason").str.replace(
+                    AMBIGUOUS_NOTE,
+                    pl.format("ambiguous: {}", "who"),
+                    literal=True,
+                )
+            )
+            .otherwise(pl.col("reason"))
+        )
+    )
+    return named.to_series().alias("reason")

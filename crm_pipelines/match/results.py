@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from crm_pipelines.match.ambiguity import named_ambiguity
 from crm_pipelines.match.reasons import reason_expr
 from crm_pipelines.match.settings import EntitySettings
 
@@ -88,20 +89,21 @@ def outputs(
         *weight_cols,
         *level_cols,
     )
+    # reasons over every REVIEW pair: an ambiguous attachment names its third record from
+    # its sibling pair, which the queue may leave out (the clusters joined it otherwise)
+    reviewed = named.filter(pl.col("decision") == "REVIEW").with_columns(
+        _review_reason(fields).alias("reason")
+    )
+    reviewed = reviewed.with_columns(named_ambiguity(reviewed))
     review = (
         _with_record_columns(
-            named.filter(
-                (pl.col("decision") == "REVIEW")
-                & pl.Series(labels[named["l"].to_numpy()] != labels[named["r"].to_numpy()])
+            reviewed.filter(
+                pl.Series(labels[reviewed["l"].to_numpy()] != labels[reviewed["r"].to_numpy()])
             ),
             keys,
             ["source_system", "source_id"],
         )
-        .with_columns(
-            pl.lit(entity).alias("entity"),
-            _review_reason(fields).alias("reason"),
-            pl.lit(model_version).alias("model_version"),
-        )
+        .with_columns(pl.lit(entity).alias("entity"), pl.lit(model_version).alias("model_version"))
         .select(list(REVIEW_SCHEMA))
         .cast(REVIEW_SCHEMA)
         .sort("score", descending=True)

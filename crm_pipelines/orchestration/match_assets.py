@@ -25,7 +25,6 @@ from crm_pipelines.staged import MATCHED_ENTITIES
 from crm_pipelines.stages import frames, matching
 from crm_pipelines.stages.matching import MatchStage
 from crm_pipelines.stewardship.decision_checks import no_match_violations
-from crm_pipelines.stewardship.review import named_ambiguity
 
 
 def clusters_key(entity: str) -> AssetKey:
@@ -92,7 +91,7 @@ def _match_outputs(stage: MatchStage) -> Iterator[Output]:
         output_name="review",
         metadata={
             "pairs": MetadataValue.int(result.review.height),
-            "sample": review_sample(result.review.with_columns(named_ambiguity(result.review))),
+            "sample": review_sample(result.review),
         },
     )
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import polars as pl
 
-from crm_pipelines.match.ambiguity import AMBIGUOUS_NOTE
 from crm_pipelines.match.comparisons import COMPARISONS
 from crm_pipelines.match.holders import HOLDER_FIELDS, holder_details
 
@@ -250,58 +249,6 @@ def compared_fields(
     )
 
 
-def named_ambiguity(review: pl.DataFrame) -> pl.Series:
-    """The reason with an ambiguous attachment's third record named: the record both sides
-    are kept apart from is the far end of the sibling review pair sharing one record."""
-    ambiguous = review.with_row_index("__pair").filter(
-        pl.col("reason").str.starts_with(AMBIGUOUS_NOTE)
-    )
-    if ambiguous.height == 0:
-        return review["reason"]
-    ends = pl.concat(
-        [
-            ambiguous.select(
-                "__pair",
-                pl.col("left_record_key").alias("shared"),
-                pl.col("right_record_key").alias("far"),
-            ),
-            ambiguous.select(
-                "__pair",
-                pl.col("right_record_key").alias("shared"),
-                pl.col("left_record_key").alias("far"),
-            ),
-        ]
-    )
-    thirds = (
-        ends.join(ends, on="shared", suffix="_sibling")
-        .filter(pl.col("__pair") != pl.col("__pair_sibling"))
-        .group_by("__pair")
-        .agg(
-            pl.format("{} also matches {}, kept apart from {}", "shared", "far_sibling", "far")
-            .unique()
-            .sort()
-            .str.join(", ")
-            .alias("who")
-        )
-    )
-    named = (
-        review.with_row_index("__pair")
-        .join(thirds, on="__pair", how="left")
-        .select(
-            pl.when(pl.col("who").is_not_null())
-            .then(
-                pl.col("reason").str.replace(
-                    AMBIGUOUS_NOTE,
-                    pl.format("ambiguous: {}", "who"),
-                    literal=True,
-                )
-            )
-            .otherwise(pl.col("reason"))
-        )
-    )
-    return named.to_series().alias("reason")
-
-
 def probability_pct(score: pl.Expr) -> pl.Expr:
     """The match probability in percent, one decimal; never 100 for an uncertain pair."""
     pct = (score * 100).round(1)
@@ -316,7 +263,7 @@ def enrich_review(
 ) -> pl.DataFrame:
     """One entity's review pairs (with level_<field> columns) as quality.match_review rows."""
     fields = compared_fields(entity, review, staged, lead_links)
-    enriched = review.with_columns(
-        probability_pct(pl.col("score")).alias("probability_pct"), named_ambiguity(review)
-    ).join(fields, on=PAIR, how="left", maintain_order="left")
+    enriched = review.with_columns(probability_pct(pl.col("score")).alias("probability_pct")).join(
+        fields, on=PAIR, how="left", maintain_order="left"
+    )
     return enriched.drop([c for c in enriched.columns if c.startswith("level_")])
