@@ -2,8 +2,9 @@
 
 FEBRL1 goes through the whole nightly job (`run_nightly`, real Dagster, real DuckDB) and the
 published master.xref is scored against its truth; FEBRL2 (5,000 records) through the
-matching engine, FEBRL4 (two files of 5,000 to link) too. The floors are what the matcher measurably reaches, not the 0.99 Splink
-reaches: FEBRL's duplicates replace whole first names and birth dates on records without any
+matching engine, FEBRL4 (two files of 5,000 to link) too. FEBRL2 reaches the 0.99 Splink
+reaches; the other floors are what the matcher measurably reaches (FEBRL1 0.988, FEBRL4
+0.986): FEBRL's duplicates replace whole first names and birth dates on records without any
 contact; the model weighs those (a household's records with a comparable contact are still
 vetoed apart), and the rest -- a name and a birth date both rewritten -- reach review.
 """
@@ -37,8 +38,8 @@ def test_febrl1_through_the_nightly_job_is_precise_and_finds_most_duplicates(feb
     landing, warehouse = febrl1_run
     person = warehouse_scores(warehouse, landing)["person"]
     assert person["precision"] >= 0.999
-    assert person["recall"] >= 0.94
-    assert person["f1"] >= 0.97
+    assert person["recall"] >= 0.97
+    assert person["f1"] >= 0.985
 
 
 def test_every_febrl_record_is_in_the_master_or_quarantined_with_a_reason(febrl1_run) -> None:
@@ -63,8 +64,8 @@ def test_febrl2_blocking_reaches_the_true_pairs_and_matching_stays_precise(
     person = evaluate(tmp_path, AS_OF)["person"]
     assert person["blocking_recall"] >= 0.98
     assert person["precision"] >= 0.999
-    assert person["f1"] >= 0.975
-    assert person["review_per_1000_records"] < 12
+    assert person["f1"] >= 0.99
+    assert person["review_per_1000_records"] < 5
 
 
 def test_febrl4_is_a_linkage_of_two_systems_each_record_with_one_partner_in_the_other(
@@ -76,5 +77,5 @@ def test_febrl4_is_a_linkage_of_two_systems_each_record_with_one_partner_in_the_
     assert truth.height == 10_000
     assert per_party["source_system"].to_list() == [["BSS", "LEGACY_CRM"]] * 5_000
     person = evaluate(tmp_path, AS_OF)["person"]
-    assert person["precision"] >= 0.99
-    assert person["recall"] >= 0.96
+    assert person["precision"] >= 0.999
+    assert person["recall"] >= 0.97
