@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import polars as pl
+import pytest
 from factories.persons import synthetic_people_as
 
 from crm_pipelines.match import match_entity
@@ -373,3 +374,23 @@ def test_another_house_at_the_postcode_is_only_the_same_area() -> None:
     assert _home_level(PALACKEHO, PALACKEHO | other_street) == "different"
     other_town = {"city": "Nymburk", "postcode": "288 02"}
     assert _home_level(PALACKEHO, PALACKEHO | other_town) == "different"
+
+
+@pytest.mark.parametrize(
+    ("phone", "mobile", "one"), [("+420603118822", True, True), ("+420224118822", False, False)]
+)
+def test_a_customer_under_a_badly_keyed_first_name_is_one_with_its_mailbox_and_mobile(
+    phone: str, mobile: bool, one: bool
+) -> None:
+    """Antonín / Tondp (his nickname Tonda, mistyped): another first name keeps two customer
+    rows apart -- unless they share the mailbox and a mobile number, which are one person's;
+    a mailbox and the flat's line are a household's."""
+    contacts = {"email": "ruzicka.a@seznam.cz", "phone": phone, "phone_is_mobile": mobile}
+    rows = [
+        _person("a1", "Antonín", "Růžička") | contacts,
+        _person("a2", "Tondp", "Růžička") | contacts,
+    ]
+    records = pl.concat([synthetic_people_as("customer", 800), _frame("customer", rows)])
+    result = match_entity("customer", records)
+    clusters = dict(zip(result.clusters["record_key"], result.clusters["cluster_id"], strict=True))
+    assert (clusters["TEST|a1"] == clusters["TEST|a2"]) is one

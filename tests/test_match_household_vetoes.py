@@ -105,6 +105,37 @@ def test_the_same_two_records_one_with_a_phone_the_other_a_mailbox_are_two_peopl
     assert again[left] != again[right]
 
 
+def _sharing(staged: dict, keys: list[str], email: str, phone: str, mobile: bool) -> dict:
+    persons = staged["person"].with_columns(
+        pl.when(pl.col("record_key").is_in(keys))
+        .then(pl.lit(value))
+        .otherwise(pl.col(column))
+        .alias(column)
+        for column, value in (("email", email), ("phone", phone), ("phone_is_mobile", mobile))
+    )
+    return staged | {"person": persons}
+
+
+def test_the_same_two_records_sharing_a_mailbox_and_a_mobile_are_one_person(febrl1) -> None:
+    """A mobile is one person's: the same mailbox and the same mobile number under another
+    first name is a name keyed badly (Tondp for Antonín), not a second member of the house."""
+    staged, result = febrl1
+    left, right = _merged_pair_with_another_first_name(result)
+    shared = _sharing(staged, [left, right], "novakovi@seznam.cz", "+420603111222", True)
+    again = _cluster_of(_person_result(shared))
+    assert again[left] == again[right]
+
+
+def test_the_same_two_records_sharing_a_mailbox_and_a_landline_are_two_people(febrl1) -> None:
+    """A household shares the family mailbox and the flat's line: two first names there are
+    two people."""
+    staged, result = febrl1
+    left, right = _merged_pair_with_another_first_name(result)
+    shared = _sharing(staged, [left, right], "novakovi@seznam.cz", "+420224111222", False)
+    again = _cluster_of(_person_result(shared))
+    assert again[left] != again[right]
+
+
 def test_a_veto_condition_may_name_several_levels() -> None:
     veto = [parse_veto({"when": {"first_name": "different", "phone": ["different", "same"]}}, "t")]
     first = level_codes("first_name", "different")[0]

@@ -76,13 +76,18 @@ def compare_email_number(p: pl.DataFrame, enc: Encoded) -> pl.Series:
 
 
 def compare_contacts(p: pl.DataFrame, enc: Encoded) -> pl.Series:
-    """missing / different / same over both contacts: missing unless each record carries a
-    phone or an e-mail; same when either agrees. Two records from systems that hold contacts
-    and share none are told apart by them; records without any (old extracts) are not."""
+    """missing / different / same / same_mailbox_and_mobile over both contacts: missing
+    unless each record carries a phone or an e-mail; same when either agrees. Two records
+    from systems that hold contacts and share none are told apart by them; records without
+    any (old extracts) are not. A household shares a mailbox or the flat's line; the same
+    mailbox and the same mobile number -- a mobile is one person's -- are one person's."""
     has_l = _l("email").is_not_null() | _l("phone").is_not_null()
     has_r = _r("email").is_not_null() | _r("phone").is_not_null()
-    agree = (_l("email") == _r("email")) | (_l("phone") == _r("phone"))
-    return _levels(p, [agree], ~(has_l & has_r))
+    same_email, same_phone = _l("email") == _r("email"), _l("phone") == _r("phone")
+    mobile = _l("phone_is_mobile") & _r("phone_is_mobile")
+    return _levels(
+        p, [same_email & same_phone & mobile, same_email | same_phone], ~(has_l & has_r)
+    )
 
 
 def compare_org_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:
@@ -209,7 +214,12 @@ COMPARISONS: dict[str, Comparison] = {
         "phone kind", EXACT, ("phone_is_mobile",), compare_exact("phone_is_mobile")
     ),
     # for vetoes only: does each record carry a contact, and do any agree
-    "contacts": Comparison("contacts", EXACT, ("email", "phone"), compare_contacts),
+    "contacts": Comparison(
+        "contacts",
+        ("missing", "different", "same", "same_mailbox_and_mobile"),
+        ("email", "phone", "phone_is_mobile"),
+        compare_contacts,
+    ),
     "party_type": Comparison("party type", EXACT, ("party_type",), compare_exact("party_type")),
     "registration_no": Comparison(
         "IČO", EXACT, ("registration_no",), compare_exact("registration_no")
