@@ -7,7 +7,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from crm_pipelines.match.ambiguity import AMBIGUOUS_NOTE, named_ambiguity
+from crm_pipelines.match.ambiguity import (
+    AMBIGUOUS_NOTE,
+    demote_ambiguous_attachments,
+    name_the_third,
+)
 from crm_pipelines.match.settings import entity_settings
 from crm_pipelines.stewardship.review import probability_pct
 
@@ -80,22 +84,36 @@ def test_probability_is_rounded_and_never_shown_certain_when_the_score_is_not(re
 
 
 def test_the_reason_of_an_ambiguous_attachment_names_the_third_record() -> None:
-    evidence = "same first name and surname"
-    review = pl.DataFrame(
+    """Father and son kept apart; a bare record meets both evenly (both edges asked), another
+    meets the father far likelier (it joins him; only its edge to the son is asked) -- each
+    asked edge names the record it would also join, whether that edge is asked or not."""
+    keys = pl.Series(["B|father", "C|son", "A|bare", "D|bare2"])
+    scored = pl.DataFrame(
         {
-            "left_record_key": ["A|bare", "A|bare", "B|x"],
-            "right_record_key": ["B|father", "C|son", "C|y"],
-            "reason": [f"{AMBIGUOUS_NOTE}; {evidence}"] * 2 + [evidence],
-        }
+            "l": [0, 0, 1, 0, 1],
+            "r": [1, 2, 2, 3, 3],
+            "decision": ["NO_MATCH", "MATCH", "MATCH", "MATCH", "MATCH"],
+            "log2_odds": [-20.0, 9.0, 8.0, 30.0, 8.0],
+            "veto": [True, False, False, False, False],
+            "forced": [False] * 5,
+            "note": [None] * 5,
+        },
+        schema_overrides={"l": pl.UInt32, "r": pl.UInt32, "note": pl.String},
+    ).with_columns(pl.col("veto").alias("veto_identity"))
+    out, demoted = demote_ambiguous_attachments(scored, decisive_margin=10)
+    evidence = "same first name and surname"
+    asked = out.filter(pl.col("decision") == "REVIEW").with_columns(
+        pl.format("{}; " + evidence, "note").alias("reason")
     )
-    reasons = named_ambiguity(review).to_list()
-    assert (
-        reasons[0] == f"ambiguous: A|bare also matches C|son, kept apart from B|father; {evidence}"
-    )
-    assert (
-        reasons[1] == f"ambiguous: A|bare also matches B|father, kept apart from C|son; {evidence}"
-    )
-    assert reasons[2] == evidence
+    named = asked.with_columns(name_the_third(pl.col("reason"), keys))
+    pairs = zip(named["l"], named["r"], strict=True)
+    reasons = dict(zip(pairs, named["reason"], strict=True))
+    assert demoted == 3
+    assert reasons == {
+        (0, 2): f"ambiguous: A|bare also matches C|son, kept apart from B|father; {evidence}",
+        (1, 2): f"ambiguous: A|bare also matches B|father, kept apart from C|son; {evidence}",
+        (1, 3): f"ambiguous: D|bare2 also matches B|father, kept apart from C|son; {evidence}",
+    }
 
 
 def test_no_reason_in_the_queue_leaves_the_third_record_unnamed(review) -> None:

@@ -42,11 +42,12 @@ def demote_ambiguous_attachments(
     if apart.height == 0:
         return scored, 0
     edges = _edges_to_demote(_wedges(scored, apart), decisive_margin)
-    if edges.len() == 0:
+    if edges.height == 0:
         return scored, 0
     demoted = np.zeros(scored.height, dtype=bool)
-    demoted[edges.to_numpy()] = True
-    return demote_to_review(scored, pl.lit(pl.Series(demoted)), AMBIGUOUS_NOTE)
+    demoted[edges["e"].to_numpy()] = True
+    scored, count = demote_to_review(scored, pl.lit(pl.Series(demoted)), AMBIGUOUS_NOTE)
+    return _with_thirds(scored, edges), count
 
 
 def _kept_apart(scored: pl.DataFrame) -> pl.DataFrame:
@@ -92,62 +93,58 @@ def _wedges(scored: pl.DataFrame, apart: pl.DataFrame) -> pl.DataFrame:
 
 
 def _edges_to_demote(wedges: pl.DataFrame, decisive_margin: float) -> pl.Series:
-    """The weaker edge of every wedge, and the stronger one too unless it wins by the margin."""
+    """(e, x, third): the weaker edge of every wedge, and the stronger one too unless it wins
+    by the margin -- each with its shared record x and the record its other end is kept
+    apart from (one per edge: the lowest)."""
     lead = pl.col("log2_odds") - pl.col("log2_odds_2")
-    weaker = wedges.select(pl.when(lead >= 0).then("_edge_2").otherwise("_edge").alias("e"))
-    close = wedges.filter(lead.abs() < decisive_margin).select(
-        pl.when(lead >= 0).then("_edge").otherwise("_edge_2").alias("e")
-    )
-    return pl.concat([weaker["e"], close["e"]]).unique()
 
-
-def named_ambiguity(review: pl.DataFrame) -> pl.Series:
-    """The reason with an ambiguous attachment's third record named: the record both sides
-    are kept apart from is the far end of the sibling review pair sharing one record."""
-    ambiguous = review.with_row_index("__pair").filter(
-        pl.col("reason").str.starts_with(AMBIGUOUS_NOTE)
-    )
-    if ambiguous.height == 0:
-        return review["reason"]
-    ends = pl.concat(
-        [
-            ambiguous.select(
-                "__pair",
-                pl.col("left_record_key").alias("shared"),
-                pl.col("right_record_key").alias("far"),
-            ),
-            ambiguous.select(
-                "__pair",
-                pl.col("right_record_key").alias("shared"),
-                pl.col("left_record_key").alias("far"),
-            ),
+    def edge(stronger: bool) -> list[pl.Expr]:
+        first = (lead >= 0) if stronger else (lead < 0)
+        return [
+            pl.when(first).then("_edge").otherwise("_edge_2").alias("e"),
+            pl.col("x"),
+            pl.when(first).then("other_2").otherwise("other").alias("third"),
         ]
+
+    weaker = wedges.select(edge(stronger=False))
+    close = wedges.filter(lead.abs() < decisive_margin).select(edge(stronger=True))
+    return pl.concat([weaker, close]).sort("e", "third").unique("e", keep="first")
+
+
+THIRD_COLUMNS = ("ambiguous_x", "ambiguous_third")
+
+
+def _with_thirds(scored: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
+    """`ambiguous_x` / `ambiguous_third` (record rows, null elsewhere): the record an edge
+    was demoted at and the record its other end is kept apart from, for the steward's
+    reason (a first pass's values are kept where a second pass names none)."""
+    rows = edges["e"].cast(pl.Int64)
+    columns = []
+    for name, source in zip(THIRD_COLUMNS, ("x", "third"), strict=True):
+        if name in scored.columns:
+            base = scored[name]
+        else:
+            base = pl.Series(name, [None], dtype=pl.UInt32).extend_constant(None, scored.height - 1)
+        columns.append(base.scatter(rows, edges[source].cast(pl.UInt32)).alias(name))
+    return scored.with_columns(columns)
+
+
+def name_the_third(reason: pl.Expr, keys: pl.Series) -> list[pl.Expr]:
+    """An ambiguous attachment's reason with its records named ("ambiguous: A|bare also
+    matches B|father, kept apart from C|son"), from the pair (l, r) and the THIRD_COLUMNS;
+    keys: record_key per record row."""
+    x, third = pl.col("ambiguous_x"), pl.col("ambiguous_third")
+    far = pl.when(x == pl.col("l")).then(pl.col("r")).otherwise(pl.col("l"))
+
+    def key(row: pl.Expr) -> pl.Expr:
+        return pl.lit(keys).gather(row)
+
+    named = pl.format(
+        "ambiguous: {} also matches {}, kept apart from {}", key(x), key(third), key(far)
     )
-    thirds = (
-        ends.join(ends, on="shared", suffix="_sibling")
-        .filter(pl.col("__pair") != pl.col("__pair_sibling"))
-        .group_by("__pair")
-        .agg(
-            pl.format("{} also matches {}, kept apart from {}", "shared", "far_sibling", "far")
-            .unique()
-            .sort()
-            .str.join(", ")
-            .alias("who")
-        )
-    )
-    named = (
-        review.with_row_index("__pair")
-        .join(thirds, on="__pair", how="left")
-        .select(
-            pl.when(pl.col("who").is_not_null())
-            .then(
-                pl.col("reason").str.replace(
-                    AMBIGUOUS_NOTE,
-                    pl.format("ambiguous: {}", "who"),
-                    literal=True,
-                )
-            )
-            .otherwise(pl.col("reason"))
-        )
-    )
-    return named.to_series().alias("reason")
+    return [
+        pl.when(x.is_not_null())
+        .then(reason.str.replace(AMBIGUOUS_NOTE, named, literal=True))
+        .otherwise(reason)
+        .alias("reason")
+    ]

@@ -85,9 +85,7 @@ def compare_contacts(p: pl.DataFrame, enc: Encoded) -> pl.Series:
     has_r = _r("email").is_not_null() | _r("phone").is_not_null()
     same_email, same_phone = _l("email") == _r("email"), _l("phone") == _r("phone")
     mobile = _l("phone_is_mobile") & _r("phone_is_mobile")
-    return _levels(
-        p, [same_email & same_phone & mobile, same_email | same_phone], ~(has_l & has_r)
-    )
+    return _levels(p, [same_email & same_phone & mobile, same_email | same_phone], ~(has_l & has_r))
 
 
 def compare_org_name(p: pl.DataFrame, enc: Encoded) -> pl.Series:

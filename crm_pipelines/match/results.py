@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from crm_pipelines.match.ambiguity import named_ambiguity
+from crm_pipelines.match.ambiguity import THIRD_COLUMNS, name_the_third
 from crm_pipelines.match.reasons import reason_expr
 from crm_pipelines.match.settings import EntitySettings
 
@@ -74,7 +74,7 @@ def outputs(
     weight_cols = [f"w_{f}" for f in fields]
     level_cols = [f"level_{f}" for f in fields]
     needed = ["l", "r", "score", "decision", "log2_odds", "rule", *weight_cols, *level_cols]
-    needed.append("note")
+    needed += ["note", *[c for c in THIRD_COLUMNS if c in scored.columns]]
     kept = scored.select(needed).filter(
         (pl.col("score") >= min_score) | (pl.col("decision") != "NO_MATCH")
     )
@@ -89,12 +89,11 @@ def outputs(
         *weight_cols,
         *level_cols,
     )
-    # reasons over every REVIEW pair: an ambiguous attachment names its third record from
-    # its sibling pair, which the queue may leave out (the clusters joined it otherwise)
     reviewed = named.filter(pl.col("decision") == "REVIEW").with_columns(
         _review_reason(fields).alias("reason")
     )
-    reviewed = reviewed.with_columns(named_ambiguity(reviewed))
+    if THIRD_COLUMNS[0] in reviewed.columns:
+        reviewed = reviewed.with_columns(name_the_third(pl.col("reason"), keys["record_key"]))
     review = (
         _with_record_columns(
             reviewed.filter(
