@@ -92,7 +92,7 @@ def _wedges(scored: pl.DataFrame, apart: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _edges_to_demote(wedges: pl.DataFrame, decisive_margin: float) -> pl.Series:
+def _edges_to_demote(wedges: pl.DataFrame, decisive_margin: float) -> pl.DataFrame:
     """(e, x, third): the weaker edge of every wedge, and the stronger one too unless it wins
     by the margin -- each with its shared record x and the record its other end is kept
     apart from (one per edge: the lowest)."""
@@ -124,7 +124,7 @@ def _with_thirds(scored: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
         if name in scored.columns:
             base = scored[name]
         else:
-            base = pl.Series(name, [None], dtype=pl.UInt32).extend_constant(None, scored.height - 1)
+            base = pl.repeat(None, scored.height, dtype=pl.UInt32, eager=True).alias(name)
         columns.append(base.scatter(rows, edges[source].cast(pl.UInt32)).alias(name))
     return scored.with_columns(columns)
 

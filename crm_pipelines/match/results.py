@@ -89,19 +89,14 @@ def outputs(
         *weight_cols,
         *level_cols,
     )
-    reviewed = named.filter(pl.col("decision") == "REVIEW").with_columns(
-        _review_reason(fields).alias("reason")
-    )
-    if THIRD_COLUMNS[0] in reviewed.columns:
-        reviewed = reviewed.with_columns(name_the_third(pl.col("reason"), keys["record_key"]))
+    queued = named.filter(
+        (pl.col("decision") == "REVIEW")
+        & pl.Series(labels[named["l"].to_numpy()] != labels[named["r"].to_numpy()])
+    ).with_columns(_review_reason(fields).alias("reason"))
+    if THIRD_COLUMNS[0] in queued.columns:
+        queued = queued.with_columns(name_the_third(pl.col("reason"), keys["record_key"]))
     review = (
-        _with_record_columns(
-            reviewed.filter(
-                pl.Series(labels[reviewed["l"].to_numpy()] != labels[reviewed["r"].to_numpy()])
-            ),
-            keys,
-            ["source_system", "source_id"],
-        )
+        _with_record_columns(queued, keys, ["source_system", "source_id"])
         .with_columns(pl.lit(entity).alias("entity"), pl.lit(model_version).alias("model_version"))
         .select(list(REVIEW_SCHEMA))
         .cast(REVIEW_SCHEMA)
