@@ -146,7 +146,6 @@ def _crosses_gender(p: pl.DataFrame, enc: Encoded) -> pl.Series:
             "ln_r": last.gather(p["ln_fold_r"]),
         }
     )
-    women = _female_names(first)
 
     def crossed(x: str, y: str, other: str, other_first_name: str) -> pl.Expr:
         """x ~ y in female form, unless it is a surname's -ová form and the other crossed
@@ -155,7 +154,7 @@ def _crosses_gender(p: pl.DataFrame, enc: Encoded) -> pl.Series:
         one_woman = (
             (_ova_form(x_, y_) | _ova_form(y_, x_))
             & (pl.col(other) == pl.col(other_first_name))
-            & pl.col(other_first_name).is_in(women.implode())
+            & first_name_is_female(canonical_first_name(pl.col(other_first_name)))
         )
         return _female_form(x_, y_) & ~one_woman
 
@@ -164,13 +163,6 @@ def _crosses_gender(p: pl.DataFrame, enc: Encoded) -> pl.Series:
             crossed("fn_l", "ln_r", "ln_l", "fn_r") | crossed("ln_l", "fn_r", "ln_r", "fn_l")
         ).fill_null(False)
     ).to_series()
-
-
-def _female_names(first: pl.Series) -> pl.Series:
-    """The folded first names in the dictionary that read as a woman's (known or by the
-    ending, as fn_female)."""
-    frame = pl.DataFrame({"name": first})
-    return frame.filter(first_name_is_female(canonical_first_name(pl.col("name"))))["name"]
 
 
 def _nickname_pair(
